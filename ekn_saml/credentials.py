@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The SP's own keys, loaded once at startup and checked against their certificates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .xmlsecurity import PrivateKey, PublicKey
+
+
+@dataclass(frozen=True)
+class SpCredentials:
+    signing_key: PrivateKey
+    signing_cert: PublicKey
+    decryption_keys: tuple[PrivateKey, ...]  # newest first; older ones kept for rollover
+    encryption_cert: PublicKey
+
+
+def _matches(key: PrivateKey, cert: PublicKey) -> bool:
+    return key.public_numbers() == cert.cert.public_key().public_numbers()
+
+
+def load_credentials(signing_key: str, signing_cert: str, encryption_keys, encryption_cert: str) -> tuple[SpCredentials | None, list[str]]:
+    """Load every key; return ``(credentials, problems)``.
+
+    Checks that each certificate belongs to its key and that RSA keys have at
+    least 2048 bits (DP §8).  Does **not** check certificate expiry: in SAML
+    metadata a certificate is only a key container.
+    """
+    problems: list[str] = []
+
+    def load(loader, path, what):
+        try:
+            return loader(path)
+        except Exception as exc:  # noqa: BLE001 - every unreadable key becomes a reported problem
+            problems.append(f"{what} {path}: cannot be read ({exc.__class__.__name__}: {exc})")
+            return None
+
+    def load_cert(path):
+        with open(path, "rb") as fh:
+            return PublicKey.from_pem(fh.read())
+
+    sk = load(PrivateKey.from_file, signing_key, "ekn_saml.sp.signing_key")
+    sc = load(load_cert, signing_cert, "ekn_saml.sp.signing_cert")
+    dks = [load(PrivateKey.from_file, p, "ekn_saml.sp.encryption_keys") for p in encryption_keys]
+    ec = load(load_cert, encryption_cert, "ekn_saml.sp.encryption_cert")
+    if sk and sc and not _matches(sk, sc):
+        problems.append("ekn_saml.sp.signing_cert does not belong to ekn_saml.sp.signing_key")
+    if dks and dks[0] and ec and not _matches(dks[0], ec):
+        problems.append("ekn_saml.sp.encryption_cert does not belong to the first of ekn_saml.sp.encryption_keys")
+    for cert, what in ((sc, "signing"), (ec, "encryption")):
+        if cert is not None:
+            public = cert.cert.public_key()
+            if isinstance(public, rsa.RSAPublicKey) and public.key_size < 2048:
+                problems.append(f"the SP {what} key has {public.key_size} bits; at least 2048 are required")
+    if problems:
+        return None, problems
+    return SpCredentials(sk, sc, tuple(dks), ec), []

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A small "EKN Online" host app: the plugin plus a "Mina sidor" page behind login.
+
+``pserve development.ini`` serves it (``use = egg:ekn_saml``); it is also the
+example of how a portal includes the plugin.
+"""
+from __future__ import annotations
+
+from pyramid.authorization import Allow, Authenticated
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+
+from .i18n import method_label
+
+
+class Root:
+    """Everything in the demo needs a logged-in user; ACLs can also test the plugin's principals."""
+
+    __acl__ = [(Allow, Authenticated, "view")]
+
+    def __init__(self, request):
+        self.request = request
+
+
+@view_config(route_name="demo.home")
+def home(request):
+    return HTTPFound(location=request.route_path("demo.mina_sidor"))
+
+
+@view_config(route_name="demo.mina_sidor", permission="view", renderer="ekn_saml:templates/mina_sidor.jinja2")
+def mina_sidor(request):
+    identity = request.identity
+    # a presentation view of the identity: the full personal number is not passed to the template
+    view = {name: getattr(identity, name) for name in (
+        "kind", "method", "display_name", "given_name", "surname", "personal_number_masked", "date_of_birth",
+        "org_number", "org_name", "org_unique_id", "loa", "idp", "authn_instant", "transaction_id",
+    )}
+    view["method_label"] = method_label(request, identity.method)
+    return {"identity": type("IdentityView", (), view)}
+
+
+def main(global_config, **settings):
+    """The WSGI app factory ``pserve`` calls."""
+    with Configurator(settings=settings, root_factory=Root) as config:
+        config.include("ekn_saml")
+        config.add_route("demo.home", "/")
+        config.add_route("demo.mina_sidor", "/mina-sidor")
+        config.scan(".demo")
+        return config.make_wsgi_app()

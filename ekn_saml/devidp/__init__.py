@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The embedded development IdP: three IdPs (Mobilt BankID, BankID, Expisoft) on pysaml2.
+
+Included only when ``ekn_saml.devidp.enabled = true`` (development.ini sets it);
+it is never on by default.  The SP does not know it is special: it trusts
+the development IdPs through metadata generated here and parsed by the same
+code as any federation metadata.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from lxml import etree
+
+from ..metadata.idp import BINDING_POST, BINDING_REDIRECT, ENTITY_CATEGORY
+from ..xmlsecurity import NS, PublicKey
+from .personas import DEV_ORG_SCOPES
+
+DEV_IDPS = {
+    # slug -> (method, entity categories)
+    "mobilt-bankid": ("mobilt_bankid", ("http://id.elegnamnden.se/ec/1.0/loa3-pnr",)),
+    "bankid": ("bankid", ("http://id.elegnamnden.se/ec/1.0/loa3-pnr",)),
+    "expisoft": ("expisoft", ("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
+}
+_E = {k: "{%s}" % v for k, v in NS.items()}
+
+
+@dataclass(frozen=True)
+class DevIdp:
+    slug: str
+    method: str
+    entity_id: str
+    sso_url: str
+
+
+def dev_idps(entity_id_prefix: str, base_url: str) -> list[DevIdp]:
+    return [
+        DevIdp(slug, method, f"{entity_id_prefix}/{slug}", f"{base_url}/devidp/{slug}/sso")
+        for slug, (method, _categories) in DEV_IDPS.items()
+    ]
+
+
+def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
+    """An EntitiesDescriptor for the development IdPs, as a federation would publish it."""
+    root = etree.Element(_E["md"] + "EntitiesDescriptor", nsmap={k: NS[k] for k in ("md", "ds", "saml", "mdattr", "shibmd", "mdui")})
+    for idp in idps:
+        entity = etree.SubElement(root, _E["md"] + "EntityDescriptor", entityID=idp.entity_id)
+        ext = etree.SubElement(entity, _E["md"] + "Extensions")
+        attrs = etree.SubElement(ext, _E["mdattr"] + "EntityAttributes")
+        attr = etree.SubElement(
+            attrs, _E["saml"] + "Attribute", Name=ENTITY_CATEGORY, NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
+        )
+        for category in DEV_IDPS[idp.slug][1]:
+            etree.SubElement(attr, _E["saml"] + "AttributeValue").text = category
+        desc = etree.SubElement(
+            entity,
+            _E["md"] + "IDPSSODescriptor",
+            WantAuthnRequestsSigned="true",
+            protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol",
+        )
+        dext = etree.SubElement(desc, _E["md"] + "Extensions")
+        if idp.method == "expisoft":
+            for scope in DEV_ORG_SCOPES:
+                etree.SubElement(dext, _E["shibmd"] + "Scope", regexp="false").text = scope
+        ui = etree.SubElement(dext, _E["mdui"] + "UIInfo")
+        name = etree.SubElement(ui, _E["mdui"] + "DisplayName")
+        name.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+        name.text = f"Development IdP ({idp.slug})"
+        kd = etree.SubElement(desc, _E["md"] + "KeyDescriptor", use="signing")
+        x509 = etree.SubElement(etree.SubElement(kd, _E["ds"] + "KeyInfo"), _E["ds"] + "X509Data")
+        etree.SubElement(x509, _E["ds"] + "X509Certificate").text = cert.base64
+        for binding in (BINDING_REDIRECT, BINDING_POST):
+            etree.SubElement(desc, _E["md"] + "SingleSignOnService", Binding=binding, Location=idp.sso_url)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def includeme(config):
+    """Routes and views of the development IdP; warns loudly, it is for development only."""
+    warnings.warn("ekn_saml development IdP is enabled: never do this in production", RuntimeWarning, stacklevel=2)
+    config.add_route("devidp.sso", "/devidp/{slug}/sso")
+    config.add_route("devidp.respond", "/devidp/{slug}/respond")
+    config.add_route("devidp.metadata", "/devidp/metadata")
+    config.scan(".views")

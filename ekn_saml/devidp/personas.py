@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Test personas of the development IdP.  Every number here is made up for testing.
+
+The personal identity numbers and organisation numbers have valid check
+digits (so they pass our checks) but belong to no one we know of.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..identity import (
+    DATE_OF_BIRTH,
+    DISPLAY_NAME,
+    GIVEN_NAME,
+    ORG_AFFILIATION,
+    ORGANIZATION_IDENTIFIER,
+    ORGANIZATION_NAME,
+    PERSONAL_IDENTITY_NUMBER,
+    SN,
+)
+from ..settings import LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
+
+# The organisations the development Expisoft IdP may vouch for (its shibmd:Scope).
+DEV_ORG_SCOPES = ("5560000001", "2021005489")
+
+
+@dataclass(frozen=True)
+class Persona:
+    id: str
+    label: str
+    method: str
+    loa: str
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _person(pid, method, given, sn, pnr, loa=UNCERTIFIED_LOA3):
+    dob = f"{pnr[0:4]}-{pnr[4:6]}-{int(pnr[6:8]) % 60:02d}"
+    return Persona(
+        id=pid,
+        label=f"{given} {sn} ({pnr[:8]}-{pnr[8:]})",
+        method=method,
+        loa=loa,
+        attributes={
+            PERSONAL_IDENTITY_NUMBER: [pnr],
+            GIVEN_NAME: [given],
+            SN: [sn],
+            DISPLAY_NAME: [f"{given} {sn}"],
+            DATE_OF_BIRTH: [dob],
+        },
+    )
+
+
+def _org(pid, given, sn, uid, orgnr, org_name, loa=LOA3_NONRESIDENT):
+    return Persona(
+        id=pid,
+        label=f"{given} {sn}, {org_name} ({uid}@{orgnr})",
+        method="expisoft",
+        loa=loa,
+        attributes={
+            ORG_AFFILIATION: [f"{uid}@{orgnr}"],
+            ORGANIZATION_NAME: [org_name],
+            ORGANIZATION_IDENTIFIER: [orgnr],
+            DISPLAY_NAME: [f"{given} {sn}"],
+        },
+    )
+
+
+PERSONAS: tuple[Persona, ...] = (
+    _person("anna", "mobilt_bankid", "Anna", "Andersson", "198001012387"),
+    _person("bertil", "mobilt_bankid", "Bertil", "Berg", "197512249819", loa=LOA3),
+    _person("karin", "bankid", "Karin", "Karlsson", "196506151239"),
+    # a samordningsnummer (day + 60): refused unless accept_coordination_number is on
+    _person("sam", "bankid", "Sam", "Samordnad", "199003652386"),
+    _org("eva", "Eva", "Exportsson", "stbj1006", "5560000001", "Exportbolaget Test AB"),
+    _org("erik", "Erik", "Ekonom", "anst42", "2021005489", "Testmyndigheten"),
+    # an organisation outside the IdP's shibmd:Scope: refused by the SP
+    _org("mallory", "Mallory", "Utanför", "x1", "5560000019", "Ej godkänd AB"),
+)
+
+
+def personas_for(method: str) -> list[Persona]:
+    return [p for p in PERSONAS if p.method == method]
+
+
+def persona(method: str, persona_id: str) -> Persona | None:
+    for p in PERSONAS:
+        if p.method == method and p.id == persona_id:
+            return p
+    return None

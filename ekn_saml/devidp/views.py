@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Views of the development IdP: verify the AuthnRequest, pick a persona, answer."""
+from __future__ import annotations
+
+import base64
+import secrets
+import zlib
+from urllib.parse import parse_qsl, unquote_plus
+
+from lxml import etree
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from ..metadata.idp import BINDING_POST, BINDING_REDIRECT
+from ..xmlsecurity import NS, parse_xml, verify_bytes, verify_enveloped
+from . import DEV_IDPS
+from .personas import persona, personas_for
+
+_STATUS = {
+    "cancel": "http://id.elegnamnden.se/status/1.0/cancel",
+    "fraud": "http://id.elegnamnden.se/status/1.0/fraud",
+    "possibleFraud": "http://id.elegnamnden.se/status/1.0/possibleFraud",
+    "authn_failed": "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed",
+}
+PENDING = "devidp"  # store namespace of verified requests waiting for a persona
+
+
+def _redirect_request(request, sp) -> bytes:
+    """Inflate a Redirect-binding request after checking its query signature.
+
+    The signature is checked over the query string exactly as received
+    (pysaml2 #957: re-encoding breaks it).
+    """
+    raw = request.query_string
+    parts = {k: v for k, v in (p.split("=", 1) for p in raw.split("&") if "=" in p)}
+    if "Signature" not in parts or "SigAlg" not in parts:
+        raise HTTPBadRequest("unsigned AuthnRequest")
+    signed = "&".join(f"{k}={parts[k]}" for k in ("SAMLRequest", "RelayState", "SigAlg") if k in parts)
+    signature = base64.b64decode(unquote_plus(parts["Signature"]))
+    if not verify_bytes(signed.encode(), signature, [sp.credentials.signing_cert], unquote_plus(parts["SigAlg"])):
+        raise HTTPBadRequest("bad AuthnRequest signature")
+    deflated = base64.b64decode(unquote_plus(parts["SAMLRequest"]))
+    return zlib.decompressobj(-15).decompress(deflated, 100_000)
+
+
+@view_config(route_name="devidp.sso", renderer="ekn_saml:templates/devidp_login.jinja2", require_csrf=False)
+def sso(request):
+    slug = request.matchdict["slug"]
+    if slug not in DEV_IDPS:
+        raise HTTPBadRequest("unknown development IdP")
+    sp = request.registry.ekn_saml
+    engines = request.registry.ekn_devidp
+    # Our own signature check first, then pysaml2's parse (with its own
+    # signature check): a second implementation judges our AuthnRequests.
+    if request.method == "GET":
+        xml = _redirect_request(request, sp)
+        query = dict(parse_qsl(request.query_string))
+        relay_state = query.get("RelayState", "")
+        authn_request = engines[slug].parse_authn_request(
+            query["SAMLRequest"], BINDING_REDIRECT, relay_state=relay_state, sigalg=query["SigAlg"], signature=query["Signature"]
+        )
+    else:
+        xml = base64.b64decode(request.POST.get("SAMLRequest", ""))
+        relay_state = request.POST.get("RelayState", "")
+        verify_enveloped(parse_xml(xml), [sp.credentials.signing_cert])
+        authn_request = engines[slug].parse_authn_request(request.POST["SAMLRequest"], BINDING_POST)
+    root = etree.fromstring(xml)
+    requested = root.xpath("samlp:RequestedAuthnContext/saml:AuthnContextClassRef/text()", namespaces=NS)
+    if authn_request.assertion_consumer_service_url != sp.settings.acs_url:
+        raise HTTPBadRequest("AssertionConsumerServiceURL is not in the SP's metadata")
+    token = secrets.token_urlsafe(24)
+    sp.store.put(
+        PENDING,
+        token,
+        {
+            "request_id": authn_request.id,
+            "sp": authn_request.issuer.text,
+            "acs": authn_request.assertion_consumer_service_url,
+            "loa": list(requested),
+            "relay_state": relay_state,
+        },
+        600,
+    )
+    method = DEV_IDPS[slug][0]
+    return {
+        "personas": personas_for(method),
+        "method": method,
+        "fields": {"token": token},
+        "action": request.route_path("devidp.respond", slug=slug),
+    }
+
+
+@view_config(route_name="devidp.respond", request_method="POST", require_csrf=False)
+def respond(request):
+    # The single-use token stands in for a CSRF token: it is random and server-side.
+    slug = request.matchdict["slug"]
+    if slug not in DEV_IDPS:
+        raise HTTPBadRequest("unknown development IdP")
+    sp = request.registry.ekn_saml
+    pending = sp.store.take(PENDING, request.POST.get("token", ""))
+    if pending is None:
+        raise HTTPBadRequest("unknown or used request token")
+    engine = request.registry.ekn_devidp[slug]
+    outcome = request.POST.get("outcome", "success")
+    if outcome in _STATUS:
+        xml = engine.error_response(
+            request_id=pending["request_id"], acs_url=pending["acs"], second_level=_STATUS[outcome], message=outcome
+        )
+    else:
+        chosen = persona(DEV_IDPS[slug][0], request.POST.get("persona", ""))
+        if chosen is None:
+            raise HTTPBadRequest("choose a test person")
+        loa = chosen.loa if chosen.loa in pending["loa"] or not pending["loa"] else pending["loa"][0]
+        xml = engine.success_response(
+            request_id=pending["request_id"],
+            sp_entity_id=pending["sp"],
+            acs_url=pending["acs"],
+            persona_id=chosen.id,
+            attributes=chosen.attributes,
+            loa=loa,
+            sp_encryption_cert_b64=sp.credentials.encryption_cert.base64,
+        )
+    fields = {"SAMLResponse": base64.b64encode(xml.encode()).decode(), "RelayState": pending["relay_state"]}
+    return request.render_autopost(pending["acs"], fields)
+
+
+@view_config(route_name="devidp.metadata", request_method="GET")
+def metadata(request):
+    return Response(body=request.registry.ekn_devidp_metadata, content_type="application/samlmetadata+xml")

@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The one error hierarchy of ekn_saml.
+
+Every failure a user or an operator can meet is a :class:`SamlError` with a
+stable :class:`ErrorCode`.  Codes are part of the public contract: logs,
+audit lines, error pages and tests refer to them, so a code is never renamed
+or reused for another meaning.  The English ``detail`` is for operators only
+and is never shown to end users (pages are chosen by :attr:`SamlError.family`).
+"""
+from __future__ import annotations
+
+import enum
+import secrets
+
+
+class ErrorFamily(enum.StrEnum):
+    """Which page a user sees; one template per family."""
+
+    CANCELLED = "cancelled"
+    FRAUD = "fraud"
+    IDP_ERROR = "idp_error"
+    INVALID_RESPONSE = "invalid_response"
+    REQUEST_STATE = "request_state"
+    BAD_REQUEST = "bad_request"
+    UNAVAILABLE = "unavailable"
+    CONFIGURATION = "configuration"
+
+
+class ErrorCode(enum.StrEnum):
+    # --- input handling (checklist 12) ---
+    RESPONSE_MISSING = "EKN-IN-001"
+    RESPONSE_TOO_LARGE = "EKN-IN-002"
+    RESPONSE_NOT_BASE64 = "EKN-IN-003"
+    XML_MALFORMED = "EKN-IN-004"
+    XML_DTD_FORBIDDEN = "EKN-IN-005"
+    XML_DUPLICATE_ID = "EKN-IN-006"
+    NOT_A_RESPONSE = "EKN-IN-007"
+    XML_NAMESPACE_INVALID = "EKN-IN-008"
+    SCHEMA_INVALID = "EKN-IN-009"
+    # --- signature (checklist 1, 2, 11) ---
+    RESPONSE_NOT_SIGNED = "EKN-SIG-001"
+    SIGNATURE_INVALID = "EKN-SIG-002"
+    SIGNATURE_PROFILE_VIOLATION = "EKN-SIG-003"
+    SIGNATURE_ALGORITHM_FORBIDDEN = "EKN-SIG-004"
+    SIGNATURE_KEYINFO_FORBIDDEN = "EKN-SIG-005"
+    NO_TRUSTED_KEY = "EKN-SIG-006"
+    # --- encryption (checklist 3, 11) ---
+    ASSERTION_NOT_ENCRYPTED = "EKN-ENC-001"
+    DECRYPTION_FAILED = "EKN-ENC-002"
+    ENCRYPTION_ALGORITHM_FORBIDDEN = "EKN-ENC-003"
+    ENCRYPTED_ATTRIBUTE_FORBIDDEN = "EKN-ENC-004"
+    ENCRYPTED_ID_FORBIDDEN = "EKN-ENC-005"
+    # --- request binding (checklist 4, 13) ---
+    UNSOLICITED_RESPONSE = "EKN-REQ-001"
+    REQUEST_UNKNOWN = "EKN-REQ-002"
+    REQUEST_BROWSER_MISMATCH = "EKN-REQ-003"
+    ISSUER_UNKNOWN = "EKN-REQ-004"
+    ISSUER_MISMATCH = "EKN-REQ-005"
+    RELAY_STATE_MISMATCH = "EKN-REQ-006"
+    # --- addressing (checklist 5, 6) ---
+    DESTINATION_MISSING = "EKN-ADR-001"
+    DESTINATION_MISMATCH = "EKN-ADR-002"
+    RECIPIENT_MISMATCH = "EKN-ADR-003"
+    AUDIENCE_MISMATCH = "EKN-ADR-004"
+    SUBJECT_CONFIRMATION_INVALID = "EKN-ADR-005"
+    # --- time (checklist 6, 7) ---
+    NOT_YET_VALID = "EKN-TIME-001"
+    EXPIRED = "EKN-TIME-002"
+    RESPONSE_TOO_OLD = "EKN-TIME-003"
+    ISSUE_INSTANT_IN_FUTURE = "EKN-TIME-004"
+    AUTHN_INSTANT_TOO_OLD = "EKN-TIME-005"
+    # --- statements and LoA (checklist 7) ---
+    ASSERTION_COUNT = "EKN-AST-001"
+    AUTHN_STATEMENT_COUNT = "EKN-AST-002"
+    ATTRIBUTE_STATEMENT_COUNT = "EKN-AST-003"
+    LOA_NOT_REQUESTED = "EKN-AST-004"
+    # --- replay (checklist 8) ---
+    ASSERTION_REPLAYED = "EKN-RPL-001"
+    # --- attributes and identity mapping (checklist 9) ---
+    ATTRIBUTE_MISSING = "EKN-ATTR-001"
+    ATTRIBUTE_MULTI_VALUED = "EKN-ATTR-002"
+    ATTRIBUTE_VALUE_MALFORMED = "EKN-ATTR-003"
+    PERSONAL_NUMBER_INVALID = "EKN-ATTR-004"
+    COORDINATION_NUMBER_NOT_ACCEPTED = "EKN-ATTR-005"
+    ORG_NUMBER_INVALID = "EKN-ATTR-006"
+    SCOPE_NOT_AUTHORISED = "EKN-ATTR-007"
+    # --- IdP status (checklist 10) ---
+    IDP_CANCELLED = "EKN-IDP-001"
+    IDP_FRAUD = "EKN-IDP-002"
+    IDP_POSSIBLE_FRAUD = "EKN-IDP-003"
+    IDP_AUTHN_FAILED = "EKN-IDP-004"
+    IDP_NO_AUTHN_CONTEXT = "EKN-IDP-005"
+    IDP_REQUEST_DENIED = "EKN-IDP-006"
+    IDP_OTHER_ERROR = "EKN-IDP-007"
+    # --- user-side requests ---
+    UNKNOWN_METHOD = "EKN-WEB-001"
+    UNSAFE_REDIRECT = "EKN-WEB-002"
+    CSRF_FAILED = "EKN-WEB-003"
+    # --- operations ---
+    STORE_UNAVAILABLE = "EKN-OPS-001"
+    METADATA_INVALID = "EKN-OPS-002"
+    CONFIGURATION_INVALID = "EKN-OPS-003"
+
+
+# What each code means for the user: the page family and the HTTP status.
+_IDP_FAMILY = {
+    ErrorCode.IDP_CANCELLED: ErrorFamily.CANCELLED,
+    ErrorCode.IDP_FRAUD: ErrorFamily.FRAUD,
+    ErrorCode.IDP_POSSIBLE_FRAUD: ErrorFamily.FRAUD,
+}
+
+
+def family_of(code: ErrorCode) -> ErrorFamily:
+    if code in _IDP_FAMILY:
+        return _IDP_FAMILY[code]
+    prefix = code.value.split("-")[1]
+    return {
+        "IDP": ErrorFamily.IDP_ERROR,
+        "REQ": ErrorFamily.REQUEST_STATE,
+        "WEB": ErrorFamily.BAD_REQUEST,
+        "OPS": ErrorFamily.UNAVAILABLE,
+    }.get(prefix, ErrorFamily.INVALID_RESPONSE)
+
+
+def new_reference() -> str:
+    """A short id the user can quote to support; it is logged with the error."""
+    return secrets.token_hex(5).upper()
+
+
+class SamlError(Exception):
+    """Base of every ekn_saml error.
+
+    ``detail`` is an operator-facing explanation; it must never contain a
+    personal identity number (callers mask before formatting).
+    """
+
+    http_status = 400
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        super().__init__(f"{code.name} ({code.value}): {detail}" if detail else f"{code.name} ({code.value})")
+        self.code = code
+        self.detail = detail
+        self.reference = new_reference()
+
+    @property
+    def family(self) -> ErrorFamily:
+        return family_of(self.code)
+
+
+class ConfigurationError(SamlError):
+    """Settings or keys are wrong; raised at startup with every problem listed."""
+
+    http_status = 500
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            ErrorCode.CONFIGURATION_INVALID,
+            "ekn_saml configuration has %d problem(s):\n  - %s" % (len(problems), "\n  - ".join(problems)),
+        )
+
+
+class ResponseValidationError(SamlError):
+    """The SAML Response broke a rule; the user may simply try again."""
+
+    http_status = 400
+
+
+class RequestStateError(SamlError):
+    """InResponseTo, browser binding, issuer binding or RelayState failed."""
+
+    http_status = 400
+
+
+class IdPStatusError(SamlError):
+    """The IdP answered with a non-success status (cancel, fraud, failure)."""
+
+    http_status = 400
+
+    def __init__(self, code: ErrorCode, status_codes: tuple[str, ...], message: str = "") -> None:
+        super().__init__(code, "IdP status %s %s" % (" / ".join(status_codes), message))
+        self.status_codes = status_codes
+
+
+class BadRequestError(SamlError):
+    """A user-side request is malformed (unknown method, unsafe target)."""
+
+    http_status = 400
+
+
+class MetadataError(SamlError):
+    """Metadata could not be loaded or trusted."""
+
+    http_status = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(ErrorCode.METADATA_INVALID, detail)
+
+
+class StoreUnavailableError(SamlError):
+    """The state store did not answer; nothing was half-written."""
+
+    http_status = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(ErrorCode.STORE_UNAVAILABLE, detail)

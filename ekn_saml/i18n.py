@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Languages, translations and the Jinja2 renderer of ekn_saml's pages.
+
+EKN Online speaks Swedish first and English second.  The locale of a request
+is chosen, in this order, by the ``ekn_lang`` cookie (set by the language
+switch, route ``saml.lang``), by the best ``Accept-Language`` match among
+the two, and otherwise Swedish.
+
+Every user-visible string has an English msgid in the ``ekn_saml`` gettext
+domain: Python code marks strings with :data:`_` and translates them with
+``request.localizer.translate``; templates use ``{% trans %}`` and ``_()``.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
+from pyramid.request import Request
+
+from .errors import ConfigurationError
+from .safe_url import is_safe_local_path
+
+DOMAIN = "ekn_saml"
+LANGUAGES = ("sv", "en")  # the first is the default
+DEFAULT_LANGUAGE = LANGUAGES[0]
+COOKIE_NAME = "ekn_lang"
+COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+
+_ = TranslationStringFactory(DOMAIN)
+
+# name -> (label, description); msgids are English, Swedish is in the catalogue.
+_METHODS = {
+    "mobilt_bankid": (
+        _("Mobile BankID"),
+        _("Use the BankID app on your phone or tablet."),
+    ),
+    "bankid": (
+        _("BankID on file or card"),
+        _("Use BankID installed on this computer, as a file or on a card."),
+    ),
+    "expisoft": (
+        _("Expisoft e-service ID"),
+        _("For people who act for an organisation: log in with an e-service ID from Expisoft."),
+    ),
+}
+
+
+def locale_negotiator(request: Request) -> str:
+    """The ``ekn_lang`` cookie wins, then Accept-Language, then Swedish."""
+    chosen = request.cookies.get(COOKIE_NAME)
+    if chosen in LANGUAGES:
+        return chosen
+    # RFC 4647 lookup: "en-GB" falls back to "en"; "q=0" excludes a language.
+    return request.accept_language.lookup(LANGUAGES, default=DEFAULT_LANGUAGE)
+
+
+def method_label(request: Request, name: str) -> str:
+    """The translated name of a login method, or ``name`` for an unknown one."""
+    if name not in _METHODS:
+        return name
+    return request.localizer.translate(_METHODS[name][0])
+
+
+def method_description(request: Request, name: str) -> str:
+    """One translated sentence about a login method, or ``name`` for an unknown one."""
+    if name not in _METHODS:
+        return name
+    return request.localizer.translate(_METHODS[name][1])
+
+
+def set_language(request: Request) -> HTTPSeeOther:
+    """Remember the chosen language in a cookie and go back to ``next``.
+
+    Only ``sv`` and ``en`` are accepted; ``next`` is followed only when it is
+    a plain local path, so the switch cannot be used as an open redirect.
+    """
+    code = request.matchdict["code"]
+    if code not in LANGUAGES:
+        raise HTTPBadRequest()
+    target = request.params.get("next", "")
+    if not is_safe_local_path(target):
+        target = (request.script_name or "") + "/"
+    response = HTTPSeeOther(location=target)
+    response.set_cookie(
+        COOKIE_NAME,
+        code,
+        max_age=COOKIE_MAX_AGE,
+        path="/",
+        secure=request.scheme == "https",
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _check_jinja2_environment(config) -> None:
+    """Refuse to start with a Jinja2 setup our templates are unsafe or untranslated in."""
+    env = config.get_jinja2_environment()
+    problems = []
+    if env is None:
+        problems.append("no Jinja2 renderer is registered for '.jinja2'")
+    else:
+        if not env.autoescape:
+            # The pages echo SAML fields and RelayState: escaping is not optional.
+            problems.append("jinja2.autoescape must be true for ekn_saml templates")
+        wrapper = getattr(env.globals.get("gettext"), "__self__", None)
+        domain = getattr(wrapper, "domain", DOMAIN)
+        if domain != DOMAIN:
+            problems.append(
+                "the '.jinja2' renderer translates in gettext domain %r; ekn_saml "
+                "templates need %r (set jinja2.i18n.domain = %s)" % (domain, DOMAIN, DOMAIN)
+            )
+    if problems:
+        raise ConfigurationError(problems)
+
+
+def includeme(config) -> None:
+    """Register translations, the locale negotiator, Jinja2 and the language switch.
+
+    * translation directory ``ekn_saml:locale/`` (gettext domain ``ekn_saml``);
+    * the locale negotiator (:func:`locale_negotiator`);
+    * ``pyramid_jinja2`` with the ``.jinja2`` renderer; when this module is the
+      first to include it, its gettext domain defaults to ``ekn_saml`` and
+      autoescaping is on, and a deferred check fails at startup otherwise;
+    * route ``saml.lang`` (``/lang/{code}``) and its view :func:`set_language`.
+    """
+    config.add_translation_dirs("ekn_saml:locale/")
+    config.set_locale_negotiator(locale_negotiator)
+
+    config.include("pyramid_jinja2")
+    # pyramid_jinja2 builds the environment in a deferred action (order 0) and
+    # extends it at order 1, so the check runs after both.
+    config.action(None, _check_jinja2_environment, args=(config,), order=10)
+
+    config.add_route("saml.lang", "/lang/{code}")
+    config.add_view(set_language, route_name="saml.lang", request_method="GET")

@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: Apache-2.0
+"""From attributes to the identity EKN Online uses, keyed on ``urn:oid:`` names (ATTR §3).
+
+A BankID login gives a *person* (personal identity number, names, date of
+birth); an Expisoft login gives an *organisation identity* (orgAffiliation
+``uid@orgnr``, organisation name), with no personal identity number.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+
+from .errors import ErrorCode, ResponseValidationError
+from .response import AssertionFacts
+from .timeutil import parse_instant
+
+SN = "urn:oid:2.5.4.4"
+GIVEN_NAME = "urn:oid:2.5.4.42"
+DISPLAY_NAME = "urn:oid:2.16.840.1.113730.3.1.241"
+PERSONAL_IDENTITY_NUMBER = "urn:oid:1.2.752.29.4.13"
+DATE_OF_BIRTH = "urn:oid:1.3.6.1.5.5.7.9.1"
+ORGANIZATION_NAME = "urn:oid:2.5.4.10"
+ORGANIZATION_IDENTIFIER = "urn:oid:2.5.4.97"
+ORG_AFFILIATION = "urn:oid:1.2.752.201.3.1"
+TRANSACTION_IDENTIFIER = "urn:oid:1.2.752.201.3.2"
+
+_PNR = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{4})$")
+_ORGNR = re.compile(r"^\d{10}$")
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check Swedish personal and organisation numbers use (on 10 digits)."""
+    total = 0
+    for index, char in enumerate(digits):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def check_personal_number(value: str, *, accept_coordination: bool) -> dt.date:
+    """Validate a 12-digit personnummer (SKV 704) or samordningsnummer (SKV 707, day + 60).
+
+    Returns the date of birth.  Does **not** check that the number exists.
+    """
+    match = _PNR.match(value)
+    if not match:
+        raise ResponseValidationError(ErrorCode.PERSONAL_NUMBER_INVALID, "personalIdentityNumber is not 12 digits")
+    year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    coordination = day > 60
+    if coordination:
+        day -= 60
+    try:
+        born = dt.date(year, month, day)
+    except ValueError:
+        raise ResponseValidationError(ErrorCode.PERSONAL_NUMBER_INVALID, "personalIdentityNumber has no valid date") from None
+    if not luhn_ok(value[2:]):
+        raise ResponseValidationError(ErrorCode.PERSONAL_NUMBER_INVALID, "personalIdentityNumber check digit is wrong")
+    if coordination and not accept_coordination:
+        raise ResponseValidationError(
+            ErrorCode.COORDINATION_NUMBER_NOT_ACCEPTED, "a samordningsnummer was given and is not accepted"
+        )
+    return born
+
+
+def check_org_number(value: str) -> str:
+    """Validate a 10-digit organisationsnummer (SKV 709) with its check digit."""
+    if not _ORGNR.match(value) or not luhn_ok(value):
+        raise ResponseValidationError(ErrorCode.ORG_NUMBER_INVALID, "organisation number is not 10 digits with a valid check digit")
+    return value
+
+
+def mask_personal_number(value: str | None) -> str | None:
+    """``YYYYMMDD-XXXX``: the form allowed in logs and pages."""
+    if not value:
+        return None
+    return f"{value[:8]}-XXXX" if len(value) == 12 else "XXXXXXXX-XXXX"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The logged-in identity, as ``request.identity`` gives it.
+
+    ``personal_number`` is kept only server-side (in the session store);
+    use :attr:`personal_number_masked` anywhere else, logs included.
+    """
+
+    kind: str  # "person" | "organisation"
+    method: str
+    idp: str
+    loa: str
+    authn_instant: dt.datetime
+    name_id: str
+    name_id_format: str
+    session_index: str
+    transaction_id: str | None
+    display_name: str
+    given_name: str | None = None
+    surname: str | None = None
+    personal_number: str | None = None
+    date_of_birth: str | None = None
+    org_number: str | None = None
+    org_name: str | None = None
+    org_unique_id: str | None = None
+    org_identifier: str | None = None
+
+    @property
+    def personal_number_masked(self) -> str | None:
+        return mask_personal_number(self.personal_number)
+
+    @property
+    def subject(self) -> str:
+        """A stable key for this person or organisation identity (used to end all its sessions)."""
+        if self.kind == "person":
+            return f"pnr:{self.personal_number}"
+        return f"org:{self.org_unique_id}@{self.org_number}"
+
+    @property
+    def principals(self) -> list[str]:
+        """What an ACL can test: method, kind, organisation number and LoA."""
+        found = ["ekn:authenticated", f"ekn:method:{self.method}", f"ekn:kind:{self.kind}", f"ekn:loa:{self.loa}"]
+        if self.org_number:
+            found.append(f"ekn:org:{self.org_number}")
+        return found
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["authn_instant"] = self.authn_instant.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Identity":
+        return cls(**{**data, "authn_instant": parse_instant(data["authn_instant"])})
+
+    def __repr__(self) -> str:  # never print the full number, e.g. in a traceback
+        return f"Identity(kind={self.kind!r}, method={self.method!r}, subject={self.log_subject!r}, loa={self.loa!r})"
+
+    @property
+    def log_subject(self) -> str:
+        if self.kind == "person":
+            return f"pnr:{self.personal_number_masked}"
+        return self.subject
+
+
+def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: bool) -> str | None:
+    values = attributes.get(name)
+    if not values:
+        if required:
+            raise ResponseValidationError(ErrorCode.ATTRIBUTE_MISSING, f"attribute {name} is missing")
+        return None
+    if len(values) != 1:
+        raise ResponseValidationError(ErrorCode.ATTRIBUTE_MULTI_VALUED, f"attribute {name} has {len(values)} values")
+    value = values[0].strip()
+    if required and not value:
+        raise ResponseValidationError(ErrorCode.ATTRIBUTE_MISSING, f"attribute {name} is empty")
+    return value or None
+
+
+def map_identity(facts: AssertionFacts, *, profile: str, accept_coordination_number: bool) -> Identity:
+    """Map checked assertion facts to an :class:`Identity` for the method's profile.
+
+    person: pnr-01 (sn, givenName, displayName, personalIdentityNumber; dateOfBirth optional).
+    organisation: org-person-01 (displayName, orgAffiliation, o; organizationIdentifier optional);
+    the orgAffiliation scope must be a ``shibmd:Scope`` of the issuing IdP.
+    """
+    attrs = facts.attributes
+    common = dict(
+        method=facts.request.method,
+        idp=facts.idp.entity_id,
+        loa=facts.loa,
+        authn_instant=facts.authn_instant,
+        name_id=facts.name_id,
+        name_id_format=facts.name_id_format,
+        session_index=facts.session_index,
+        transaction_id=_single(attrs, TRANSACTION_IDENTIFIER, required=False),
+        display_name=_single(attrs, DISPLAY_NAME, required=True),
+    )
+    if profile == "person":
+        pnr = _single(attrs, PERSONAL_IDENTITY_NUMBER, required=True)
+        born = check_personal_number(pnr, accept_coordination=accept_coordination_number)
+        dob = _single(attrs, DATE_OF_BIRTH, required=False)
+        if dob is not None and dob != born.isoformat():
+            raise ResponseValidationError(ErrorCode.ATTRIBUTE_VALUE_MALFORMED, "dateOfBirth disagrees with the personal identity number")
+        return Identity(
+            kind="person",
+            given_name=_single(attrs, GIVEN_NAME, required=True),
+            surname=_single(attrs, SN, required=True),
+            personal_number=pnr,
+            date_of_birth=born.isoformat(),
+            **common,
+        )
+    affiliations = attrs.get(ORG_AFFILIATION) or ()
+    if not affiliations or not affiliations[0].strip():
+        raise ResponseValidationError(ErrorCode.ATTRIBUTE_MISSING, f"attribute {ORG_AFFILIATION} is missing")
+    parsed = []
+    for value in affiliations:
+        # Split at the LAST '@': the uid part may itself contain '@' (ATTR §3.2.5).
+        uid, sep, scope = value.strip().rpartition("@")
+        if not sep or not uid:
+            raise ResponseValidationError(ErrorCode.ATTRIBUTE_VALUE_MALFORMED, "orgAffiliation is not uid@orgnr")
+        check_org_number(scope)
+        if scope not in facts.idp.scopes:
+            raise ResponseValidationError(ErrorCode.SCOPE_NOT_AUTHORISED, f"scope {scope} is not a shibmd:Scope of the IdP")
+        parsed.append((uid, scope))
+    org_identifier = _single(attrs, ORGANIZATION_IDENTIFIER, required=False)
+    if org_identifier is not None:
+        check_org_number(org_identifier)
+    uid, org_number = parsed[0]
+    return Identity(
+        kind="organisation",
+        org_number=org_number,
+        org_unique_id=uid,
+        org_name=_single(attrs, ORGANIZATION_NAME, required=True),
+        org_identifier=org_identifier,
+        **common,
+    )

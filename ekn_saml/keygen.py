@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Self-signed RSA keys and certificates (SP keys, and the development IdP's TEST keys).
+
+In SAML metadata a certificate is only a key container, so self-signed
+long-lived certificates are what the Swedish DP recommends (§2.1.1.2).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+
+def make_key_pair(common_name: str, *, bits: int = 3072, days: int = 3650) -> tuple[bytes, bytes]:
+    """``(private_key_pem, certificate_pem)``; SHA-256-signed self-signed certificate."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def write_key_pair(directory: str, stem: str, common_name: str, *, bits: int = 3072, overwrite: bool = False) -> tuple[str, str]:
+    """Write ``<stem>.key`` (mode 0600) and ``<stem>.crt``; keep existing files unless ``overwrite``."""
+    os.makedirs(directory, exist_ok=True)
+    key_path = os.path.join(directory, stem + ".key")
+    cert_path = os.path.join(directory, stem + ".crt")
+    if not overwrite and os.path.exists(key_path) and os.path.exists(cert_path):
+        return key_path, cert_path
+    key_pem, cert_pem = make_key_pair(common_name, bits=bits)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key_pem)
+    os.chmod(key_path, 0o600)
+    with open(cert_path, "wb") as fh:
+        fh.write(cert_pem)
+    return key_path, cert_path
+
+
+DEV_KEYS = (
+    ("dev-sp-signing", "ekn_saml development SP signing (TEST ONLY)"),
+    ("dev-sp-encryption", "ekn_saml development SP encryption (TEST ONLY)"),
+    ("dev-idp", "ekn_saml development IdP (TEST ONLY)"),
+)
+
+
+def make_dev_keys(directory: str = "certs") -> None:
+    """The keys development.ini names; existing ones are kept."""
+    for stem, cn in DEV_KEYS:
+        write_key_pair(directory, stem, cn)
+
+
+if __name__ == "__main__":  # python -m ekn_saml.keygen [directory]
+    import sys
+
+    make_dev_keys(sys.argv[1] if len(sys.argv) > 1 else "certs")
+    print("development keys are in", sys.argv[1] if len(sys.argv) > 1 else "certs")

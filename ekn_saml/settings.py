@@ -1,0 +1,386 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``ekn_saml.*`` settings, parsed once into one typed, frozen object.
+
+:func:`parse_settings` reads every ``ekn_saml.*`` key of the ini file, rejects
+unknown keys (a typo must not silently fall back to a default) and raises one
+:class:`~ekn_saml.errors.ConfigurationError` that lists **every** problem.
+It does **not** read key files or metadata: :mod:`ekn_saml.keys` and
+:mod:`ekn_saml.metadata` do that, adding their problems to the same report.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from pyramid.settings import asbool, aslist
+
+from .errors import ConfigurationError
+
+PREFIX = "ekn_saml."
+
+LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
+UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
+LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
+
+PROFILES = ("person", "organisation")
+BINDINGS = ("redirect", "post")
+
+# The three methods EKN Online offers, with the defaults a portal expects.
+# BankID IdPs often issue only uncertified-loa3, so both are requested.
+KNOWN_METHODS: dict[str, dict[str, Any]] = {
+    "mobilt_bankid": {"profile": "person", "loa": (LOA3, UNCERTIFIED_LOA3)},
+    "bankid": {"profile": "person", "loa": (LOA3, UNCERTIFIED_LOA3)},
+    "expisoft": {"profile": "organisation", "loa": (LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3)},
+}
+
+_METHOD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LoginMethod:
+    """One choice on the chooser page: which IdP, which LoAs, which attribute profile."""
+
+    name: str
+    idp_entity_id: str
+    loa: tuple[str, ...]
+    profile: str  # "person" | "organisation"
+    label: str | None = None  # overrides the translated built-in label
+
+
+@dataclass(frozen=True, slots=True)
+class DevIdpSettings:
+    enabled: bool = False
+    entity_id: str = ""
+    base_url: str = ""
+    key: str = ""
+    cert: str = ""
+    data_encryption: str = "aes256-gcm"
+
+
+@dataclass(frozen=True, slots=True)
+class SamlSettings:
+    """Everything ekn_saml reads from the ini file; the only source of settings."""
+
+    entity_id: str
+    public_base_url: str
+    signing_key: str
+    signing_cert: str
+    encryption_keys: tuple[str, ...]
+    encryption_cert: str
+    idp_metadata_files: tuple[str, ...]
+    methods: tuple[LoginMethod, ...]
+    authn_request_binding: str = "redirect"
+    force_authn: bool = True
+    clock_skew: int = 30
+    max_response_age: int = 180
+    require_encrypted_assertion: bool = True
+    accept_coordination_number: bool = False
+    max_response_bytes: int = 256 * 1024
+    request_ttl: int = 600
+    store_url: str = ""
+    store_key_prefix: str = "ekn_saml:"
+    session_idle_timeout: int = 1800
+    session_absolute_timeout: int = 8 * 3600
+    session_cookie_secure: bool = True
+    session_cookie_name: str = "ekn_session"
+    landing_path: str = "/"
+    logged_out_path: str = "/login"
+    devidp: DevIdpSettings = field(default_factory=DevIdpSettings)
+    testing: bool = False
+
+    ACS_PATH = "/saml/acs"
+    METADATA_PATH = "/saml/metadata"
+
+    @property
+    def acs_url(self) -> str:
+        """The exact ACS URL; Destination and Recipient must equal it."""
+        return self.public_base_url + self.ACS_PATH
+
+    @property
+    def public_scheme_is_https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    def method(self, name: str) -> LoginMethod | None:
+        for m in self.methods:
+            if m.name == name:
+                return m
+        return None
+
+
+# Documented defaults, also the list of keys the parser accepts.
+# key -> (default or REQUIRED, description).  The README table is generated
+# from this mapping by a test, so the two cannot drift apart.
+REQUIRED = object()
+KEYS: dict[str, tuple[Any, str]] = {
+    "sp.entity_id": (REQUIRED, "The SP's entityID (an absolute URI)."),
+    "sp.public_base_url": (
+        REQUIRED,
+        "The public base URL users reach (scheme://host[:port], no path). ACS = base + /saml/acs; "
+        "Destination and Recipient are compared with it exactly, so set it even behind a proxy.",
+    ),
+    "sp.signing_key": (REQUIRED, "PEM private key that signs AuthnRequests (RSA >= 2048)."),
+    "sp.signing_cert": (REQUIRED, "PEM certificate of the signing key, published in metadata."),
+    "sp.encryption_keys": (
+        REQUIRED,
+        "PEM private keys that decrypt assertions, newest first; keep the old one here during rollover.",
+    ),
+    "sp.encryption_cert": (REQUIRED, "PEM certificate of the newest encryption key, published in metadata."),
+    "idp.metadata_files": ("", "IdP metadata files trusted as they are (e.g. the development IdP's)."),
+    "methods": ("mobilt_bankid bankid expisoft", "Login methods in chooser order."),
+    "method.<name>.idp": (REQUIRED, "entityID of the IdP for this method (one key per method)."),
+    "method.<name>.loa": (
+        "built-in per method",
+        "LoA URIs to request (Comparison=exact); defaults: BankID loa3 + uncertified-loa3, "
+        "Expisoft loa3 + loa3-nonresident + uncertified-loa3.",
+    ),
+    "method.<name>.profile": ("built-in per method", "person (personal identity number) or organisation."),
+    "method.<name>.label": ("", "Chooser label for a method that is not built in."),
+    "authn_request.binding": ("redirect", "redirect or post."),
+    "authn_request.force_authn": ("true", "ForceAuthn sent explicitly in every AuthnRequest."),
+    "security.clock_skew": ("30", "Allowed clock skew in seconds (0-60)."),
+    "security.max_response_age": ("180", "Maximum age of a Response's IssueInstant in seconds."),
+    "security.require_encrypted_assertion": ("true", "Reject assertions that are not EncryptedAssertion."),
+    "security.accept_coordination_number": ("false", "Accept a samordningsnummer as personalIdentityNumber."),
+    "security.max_response_bytes": ("262144", "Size cap of the SAMLResponse form field, checked before decoding."),
+    "security.request_ttl": ("600", "Seconds an outstanding AuthnRequest may wait for its response."),
+    "store.url": (
+        "sqlite:///<cwd>/var/ekn_saml.sqlite",
+        "State store: sqlite:///path, redis://host:port/db, or memory:// (unit tests only).",
+    ),
+    "store.key_prefix": ("ekn_saml:", "Prefix of every Redis key, so apps can share a server."),
+    "session.idle_timeout": ("1800", "Seconds of inactivity that end a session (server-side)."),
+    "session.absolute_timeout": ("28800", "Seconds after login that end a session whatever the activity."),
+    "session.cookie_secure": ("true", "Send cookies with Secure (browsers accept it on http://localhost)."),
+    "session.cookie_name": ("ekn_session", "Name of the session cookie."),
+    "landing_path": ("/", "Local path to go to after login when no safe next target was given."),
+    "logged_out_path": ("/login", "Local path to go to after logout."),
+    "testing": ("false", "Set only by test suites: allows the memory:// store without a warning."),
+    "devidp.enabled": ("false", "Serve the embedded development IdP. Never enable in production."),
+    "devidp.entity_id": ("<public_base_url>/devidp", "entityID of the development IdP."),
+    "devidp.base_url": ("<public_base_url>", "Base URL the development IdP is reached at."),
+    "devidp.key": ("", "PEM private key of the development IdP (TEST ONLY)."),
+    "devidp.cert": ("", "PEM certificate of the development IdP."),
+    "devidp.data_encryption": ("aes256-gcm", "aes128-gcm, aes256-gcm, aes128-cbc or aes256-cbc."),
+}
+DATA_ENCRYPTIONS = ("aes128-gcm", "aes192-gcm", "aes256-gcm", "aes128-cbc", "aes192-cbc", "aes256-cbc")
+_METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label)$")
+
+
+class _Reader:
+    """Collects problems instead of stopping at the first."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.problems: list[str] = []
+
+    def str(self, key: str, default: str | None = None) -> str:
+        value = self.raw.get(key)
+        if value is None or str(value).strip() == "":
+            if default is None:
+                self.problems.append(f"{PREFIX}{key} is required")
+                return ""
+            return default
+        return str(value).strip()
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        text = str(value).strip().lower()
+        if text not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+            self.problems.append(f"{PREFIX}{key} must be true or false, not {value!r}")
+            return default
+        return asbool(text)
+
+    def int(self, key: str, default: int, low: int, high: int) -> int:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.problems.append(f"{PREFIX}{key} must be a whole number, not {value!r}")
+            return default
+        if not low <= number <= high:
+            self.problems.append(f"{PREFIX}{key} must be between {low} and {high}, not {number}")
+            return default
+        return number
+
+    def list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        return tuple(aslist(value, flatten=True))
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.str(key, default)
+        if value not in choices:
+            self.problems.append(f"{PREFIX}{key} must be one of {', '.join(choices)}, not {value!r}")
+            return default
+        return value
+
+    def check(self, ok: bool, message: str) -> None:
+        if not ok:
+            self.problems.append(message)
+
+
+def _is_absolute_uri(value: str) -> bool:
+    parts = urlsplit(value)
+    return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme == "urn")
+
+
+def _base_url_problem(key: str, value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"{PREFIX}{key} must be an http(s) URL, not {value!r}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return f"{PREFIX}{key} must have no path, query or fragment: {value!r}"
+    return None
+
+
+def _local_path_problem(key: str, value: str) -> str | None:
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return f"{PREFIX}{key} must be a local path starting with a single '/', not {value!r}"
+    return None
+
+
+def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], bool] = os.path.isfile) -> SamlSettings:
+    """Parse the ``ekn_saml.*`` keys of ``settings``; raise ConfigurationError listing every problem."""
+    raw = {k[len(PREFIX):]: v for k, v in settings.items() if k.startswith(PREFIX)}
+    r = _Reader(raw)
+
+    # unknown keys first: a typo is the most common mistake
+    for key in sorted(raw):
+        if key in KEYS or _METHOD_KEY.match(key):
+            continue
+        r.problems.append(f"unknown setting {PREFIX}{key}")
+
+    entity_id = r.str("sp.entity_id")
+    r.check(not entity_id or _is_absolute_uri(entity_id), f"{PREFIX}sp.entity_id must be an absolute URI, not {entity_id!r}")
+    base = r.str("sp.public_base_url").rstrip("/")
+    if base:
+        problem = _base_url_problem("sp.public_base_url", base)
+        if problem:
+            r.problems.append(problem)
+
+    def path_setting(key: str) -> str:
+        value = r.str(key)
+        if value and not file_exists(value):
+            r.problems.append(f"{PREFIX}{key}: file not found: {value}")
+        return value
+
+    signing_key = path_setting("sp.signing_key")
+    signing_cert = path_setting("sp.signing_cert")
+    encryption_cert = path_setting("sp.encryption_cert")
+    encryption_keys = r.list("sp.encryption_keys")
+    if not encryption_keys:
+        r.problems.append(f"{PREFIX}sp.encryption_keys is required")
+    for path in encryption_keys:
+        if not file_exists(path):
+            r.problems.append(f"{PREFIX}sp.encryption_keys: file not found: {path}")
+    metadata_files = r.list("idp.metadata_files")
+    for path in metadata_files:
+        if not file_exists(path):
+            r.problems.append(f"{PREFIX}idp.metadata_files: file not found: {path}")
+
+    # devidp first: its entityID is the default IdP of every method in development
+    dev_enabled = r.bool("devidp.enabled", False)
+    devidp = DevIdpSettings(
+        enabled=dev_enabled,
+        entity_id=r.str("devidp.entity_id", f"{base}/devidp"),
+        base_url=r.str("devidp.base_url", base).rstrip("/"),
+        key=r.str("devidp.key", ""),
+        cert=r.str("devidp.cert", ""),
+        data_encryption=r.choice("devidp.data_encryption", "aes256-gcm", DATA_ENCRYPTIONS),
+    )
+    if dev_enabled:
+        for key in ("devidp.key", "devidp.cert"):
+            value = getattr(devidp, key.split(".")[1])
+            if not value:
+                r.problems.append(f"{PREFIX}{key} is required when devidp.enabled = true")
+            elif not file_exists(value):
+                r.problems.append(f"{PREFIX}{key}: file not found: {value}")
+        problem = _base_url_problem("devidp.base_url", devidp.base_url)
+        if problem:
+            r.problems.append(problem)
+
+    methods = []
+    names = r.list("methods", tuple(KNOWN_METHODS))
+    r.check(bool(names), f"{PREFIX}methods must name at least one login method")
+    seen: set[str] = set()
+    for name in names:
+        if not _METHOD_NAME.match(name):
+            r.problems.append(f"{PREFIX}methods: {name!r} is not a valid method name (a-z, 0-9, _)")
+            continue
+        if name in seen:
+            r.problems.append(f"{PREFIX}methods: {name!r} is listed twice")
+            continue
+        seen.add(name)
+        builtin = KNOWN_METHODS.get(name, {})
+        idp = r.str(f"method.{name}.idp")
+        r.check(not idp or _is_absolute_uri(idp), f"{PREFIX}method.{name}.idp must be an absolute URI, not {idp!r}")
+        loa = r.list(f"method.{name}.loa", builtin.get("loa", ()))
+        r.check(bool(loa), f"{PREFIX}method.{name}.loa must list at least one LoA URI")
+        for uri in loa:
+            r.check(_is_absolute_uri(uri), f"{PREFIX}method.{name}.loa: {uri!r} is not an absolute URI")
+        profile = r.str(f"method.{name}.profile", builtin.get("profile", ""))
+        r.check(profile in PROFILES, f"{PREFIX}method.{name}.profile must be person or organisation, not {profile!r}")
+        label = raw.get(f"method.{name}.label")
+        r.check(bool(builtin) or bool(label), f"{PREFIX}method.{name}.label is required for a method that is not built in")
+        methods.append(LoginMethod(name=name, idp_entity_id=idp, loa=tuple(loa), profile=profile, label=label))
+    for key in raw:
+        match = _METHOD_KEY.match(key)
+        if match and match.group(1) not in seen:
+            r.problems.append(f"{PREFIX}{key} configures a method that is not in {PREFIX}methods")
+
+    landing = r.str("landing_path", "/")
+    logged_out = r.str("logged_out_path", "/login")
+    for key, value in (("landing_path", landing), ("logged_out_path", logged_out)):
+        problem = _local_path_problem(key, value)
+        if problem:
+            r.problems.append(problem)
+
+    idle = r.int("session.idle_timeout", 1800, 60, 7 * 86400)
+    absolute = r.int("session.absolute_timeout", 8 * 3600, 60, 30 * 86400)
+    r.check(idle <= absolute, f"{PREFIX}session.idle_timeout must not exceed session.absolute_timeout")
+
+    result = SamlSettings(
+        entity_id=entity_id,
+        public_base_url=base,
+        signing_key=signing_key,
+        signing_cert=signing_cert,
+        encryption_keys=encryption_keys,
+        encryption_cert=encryption_cert,
+        idp_metadata_files=metadata_files,
+        methods=tuple(methods),
+        authn_request_binding=r.choice("authn_request.binding", "redirect", BINDINGS),
+        force_authn=r.bool("authn_request.force_authn", True),
+        # The Swedish profile (v1.9) says skew SHOULD NOT exceed one minute.
+        clock_skew=r.int("security.clock_skew", 30, 0, 60),
+        max_response_age=r.int("security.max_response_age", 180, 10, 3600),
+        require_encrypted_assertion=r.bool("security.require_encrypted_assertion", True),
+        accept_coordination_number=r.bool("security.accept_coordination_number", False),
+        max_response_bytes=r.int("security.max_response_bytes", 256 * 1024, 4096, 16 * 1024 * 1024),
+        request_ttl=r.int("security.request_ttl", 600, 30, 3600),
+        store_url=r.str("store.url", "sqlite:///" + os.path.abspath(os.path.join("var", "ekn_saml.sqlite"))),
+        store_key_prefix=r.str("store.key_prefix", "ekn_saml:"),
+        session_idle_timeout=idle,
+        session_absolute_timeout=absolute,
+        session_cookie_secure=r.bool("session.cookie_secure", True),
+        session_cookie_name=r.str("session.cookie_name", "ekn_session"),
+        landing_path=landing,
+        logged_out_path=logged_out,
+        devidp=devidp,
+        testing=r.bool("testing", False),
+    )
+    store_scheme = urlsplit(result.store_url).scheme
+    r.check(
+        store_scheme in ("sqlite", "redis", "rediss", "unix", "memory"),
+        f"{PREFIX}store.url must start with sqlite:///, redis:// or memory://, not {result.store_url!r}",
+    )
+    if r.problems:
+        raise ConfigurationError(r.problems)
+    return result

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The contract every state backend keeps."""
+from __future__ import annotations
+
+import abc
+import json
+from typing import Any
+
+
+class StateStore(abc.ABC):
+    """Key/value state with a TTL on every entry, in namespaces.
+
+    Contract, for every backend:
+
+    * every entry expires after ``ttl`` seconds (``ttl`` >= 1) and is then
+      invisible to every method;
+    * :meth:`add` is an atomic "add if absent": of two concurrent calls with
+      the same key, across processes and nodes, exactly one returns ``True``;
+    * :meth:`take` is an atomic "get and delete": of two concurrent calls,
+      at most one gets the value (single use);
+    * values are JSON-serialisable dicts;
+    * any failure to reach the backend raises
+      :class:`~ekn_saml.errors.StoreUnavailableError` and nothing is written
+      in part.
+
+    The store does **not** encrypt values: never put a personal identity
+    number in a namespace that a client could read (no backend exposes data
+    to clients; the rule is for callers that might copy values into cookies).
+    """
+
+    @abc.abstractmethod
+    def put(self, namespace: str, key: str, value: dict[str, Any], ttl: int) -> None:
+        """Set ``key`` to ``value``, replacing any earlier value."""
+
+    @abc.abstractmethod
+    def add(self, namespace: str, key: str, value: dict[str, Any], ttl: int) -> bool:
+        """Set ``key`` only if it is absent (or expired); ``True`` if this call set it."""
+
+    @abc.abstractmethod
+    def get(self, namespace: str, key: str) -> dict[str, Any] | None:
+        """The live value, or ``None``."""
+
+    @abc.abstractmethod
+    def take(self, namespace: str, key: str) -> dict[str, Any] | None:
+        """Atomically return and delete the live value, or ``None``."""
+
+    @abc.abstractmethod
+    def delete(self, namespace: str, key: str) -> None:
+        """Remove ``key``; absent keys are not an error."""
+
+    @abc.abstractmethod
+    def index_add(self, namespace: str, index_key: str, member: str, ttl: int) -> None:
+        """Add ``member`` to the set ``index_key``; the set lives at least ``ttl`` more seconds."""
+
+    @abc.abstractmethod
+    def index_members(self, namespace: str, index_key: str) -> list[str]:
+        """Members of the set (sorted); an expired or unknown set is empty."""
+
+    @abc.abstractmethod
+    def index_discard(self, namespace: str, index_key: str, member: str) -> None:
+        """Remove ``member`` from the set."""
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise ``StoreUnavailableError`` unless the backend answers."""
+
+    def close(self) -> None:  # pragma: no cover - optional
+        """Release connections."""
+
+    @staticmethod
+    def _encode(value: dict[str, Any]) -> str:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+    @staticmethod
+    def _decode(raw: str | bytes | None) -> dict[str, Any] | None:
+        return None if raw is None else json.loads(raw)
+
+    @staticmethod
+    def _check_ttl(ttl: int) -> int:
+        ttl = int(ttl)
+        if ttl < 1:
+            raise ValueError("ttl must be at least one second")
+        return ttl

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Redis: state shared by several nodes."""
+from __future__ import annotations
+
+import redis as redis_lib
+
+from ..errors import StoreUnavailableError
+from .base import StateStore
+
+
+class RedisStateStore(StateStore):
+    """State in Redis, every key under ``key_prefix`` so apps can share a server.
+
+    TTLs are Redis' own (``SET … EX``), so expiry needs no clock agreement
+    between nodes.  :meth:`add` is ``SET NX EX`` and :meth:`take` is
+    ``GETDEL`` (Redis >= 6.2): both single atomic commands.  The client
+    reconnects by itself, so logins work again when the server comes back.
+    """
+
+    def __init__(self, client: "redis_lib.Redis", *, key_prefix: str = "ekn_saml:") -> None:
+        self._r = client
+        self._prefix = key_prefix
+
+    @classmethod
+    def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> "RedisStateStore":
+        client = redis_lib.Redis.from_url(
+            url, socket_timeout=2.0, socket_connect_timeout=2.0, retry_on_timeout=False, health_check_interval=30
+        )
+        return cls(client, key_prefix=key_prefix)
+
+    # Key layout: ``<prefix><ns>:<key>`` for values and ``<prefix><ns>%idx:<key>``
+    # for index sets.  ``%`` and ``:`` in the namespace are percent-escaped, so
+    # the namespace always ends at the first ``:`` after the prefix and never
+    # ends in ``%idx``: ("a:b", "c") cannot alias ("a", "b:c"), and a value
+    # cannot collide with an index set of the same name (WRONGTYPE), just as
+    # in the other backends.  Ordinary namespaces are unchanged by escaping.
+    @staticmethod
+    def _ns(namespace: str) -> str:
+        return namespace.replace("%", "%25").replace(":", "%3A")
+
+    def _k(self, namespace: str, key: str) -> str:
+        return f"{self._prefix}{self._ns(namespace)}:{key}"
+
+    def _ik(self, namespace: str, index_key: str) -> str:
+        return f"{self._prefix}{self._ns(namespace)}%idx:{index_key}"
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except redis_lib.RedisError as exc:
+            raise StoreUnavailableError(f"redis store: {exc.__class__.__name__}: {exc}") from exc
+
+    def put(self, namespace, key, value, ttl):
+        self._call(self._r.set, self._k(namespace, key), self._encode(value), ex=self._check_ttl(ttl))
+
+    def add(self, namespace, key, value, ttl) -> bool:
+        return bool(self._call(self._r.set, self._k(namespace, key), self._encode(value), ex=self._check_ttl(ttl), nx=True))
+
+    def get(self, namespace, key):
+        return self._decode(self._call(self._r.get, self._k(namespace, key)))
+
+    def take(self, namespace, key):
+        return self._decode(self._call(self._r.getdel, self._k(namespace, key)))
+
+    def delete(self, namespace, key):
+        self._call(self._r.delete, self._k(namespace, key))
+
+    def index_add(self, namespace, index_key, member, ttl):
+        k = self._ik(namespace, index_key)
+        ttl = self._check_ttl(ttl)
+
+        def _tx(pipe):
+            pipe.sadd(k, member)
+            # never shorten the life of a set another member still needs
+            pipe.expire(k, ttl, gt=True)
+            pipe.expire(k, ttl, nx=True)
+
+        pipe = self._r.pipeline(transaction=True)
+        _tx(pipe)
+        self._call(pipe.execute)
+
+    def index_members(self, namespace, index_key):
+        raw = self._call(self._r.smembers, self._ik(namespace, index_key))
+        return sorted(m.decode() if isinstance(m, bytes) else m for m in raw)
+
+    def index_discard(self, namespace, index_key, member):
+        self._call(self._r.srem, self._ik(namespace, index_key), member)
+
+    def ping(self):
+        self._call(self._r.ping)
+
+    def close(self):
+        self._r.close()

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: Apache-2.0
+"""An embedded SQLite file: the default for one machine with several workers."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from urllib.parse import unquote, urlsplit
+
+from ..errors import StoreUnavailableError
+from .base import StateStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx (
+    ns TEXT NOT NULL, ikey TEXT NOT NULL, member TEXT NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (ns, ikey, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires);
+"""
+
+
+class SQLiteStateStore(StateStore):
+    """State in one SQLite file, shared by every process that opens it.
+
+    WAL mode lets readers and one writer work at once; ``busy_timeout`` makes a
+    writer wait for another rather than fail.  Atomicity of :meth:`add` and
+    :meth:`take` comes from single statements (``INSERT … ON CONFLICT … WHERE``
+    and ``DELETE … RETURNING``), which SQLite runs under its write lock.
+    Wall-clock time is used for expiry because several processes share it.
+    Each thread has its own connection (sqlite3 connections are not shareable).
+    """
+
+    _PURGE_EVERY = 500  # writes between purges of expired rows
+
+    def __init__(self, path: str, *, clock=time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self._local = threading.local()
+        self._writes = 0
+        # The directory is created on first use, not here: building a store
+        # never touches the disk (see store_from_url), and a path that cannot
+        # be created must surface as StoreUnavailableError, not a raw OSError.
+
+    @classmethod
+    def from_url(cls, url: str) -> "SQLiteStateStore":
+        parts = urlsplit(url)
+        path = unquote(parts.path)
+        if parts.netloc:  # sqlite://relative/path is a common slip; refuse it clearly
+            raise ValueError("use sqlite:///absolute/path (three slashes) for the SQLite store")
+        if not path or path.endswith("/"):
+            raise ValueError("sqlite:/// store URL needs a file path")
+        if not os.path.isabs(path):  # sqlite:relative would depend on each worker's cwd
+            raise ValueError("use sqlite:///absolute/path (three slashes) for the SQLite store")
+        return cls(path)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailableError(f"sqlite store {self.path}: cannot create its directory: {exc}") from exc
+            conn = None
+            try:
+                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=True)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=10000")
+                conn.executescript(_SCHEMA)
+            except sqlite3.Error as exc:
+                if conn is not None:  # do not leak a half-set-up connection on every retry
+                    conn.close()
+                raise StoreUnavailableError(f"sqlite store {self.path}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    def _run(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn().execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"sqlite store {self.path}: {exc}") from exc
+
+    def _wrote(self) -> None:
+        self._writes += 1
+        if self._writes % self._PURGE_EVERY == 0:
+            now = self._clock()
+            self._run("DELETE FROM kv WHERE expires <= ?", (now,))
+            self._run("DELETE FROM idx WHERE expires <= ?", (now,))
+
+    def put(self, namespace, key, value, ttl):
+        expires = self._clock() + self._check_ttl(ttl)
+        self._run(
+            "INSERT INTO kv (ns, key, value, expires) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
+            (namespace, key, self._encode(value), expires),
+        )
+        self._wrote()
+
+    def add(self, namespace, key, value, ttl) -> bool:
+        now = self._clock()
+        cur = self._run(
+            "INSERT INTO kv (ns, key, value, expires) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires = excluded.expires "
+            "WHERE kv.expires <= ?",
+            (namespace, key, self._encode(value), now + self._check_ttl(ttl), now),
+        )
+        self._wrote()
+        return cur.rowcount == 1
+
+    def get(self, namespace, key):
+        row = self._run(
+            "SELECT value FROM kv WHERE ns = ? AND key = ? AND expires > ?", (namespace, key, self._clock())
+        ).fetchone()
+        return self._decode(row[0]) if row else None
+
+    def take(self, namespace, key):
+        row = self._run(
+            "DELETE FROM kv WHERE ns = ? AND key = ? RETURNING value, expires", (namespace, key)
+        ).fetchone()
+        if row is None or row[1] <= self._clock():
+            return None
+        return self._decode(row[0])
+
+    def delete(self, namespace, key):
+        self._run("DELETE FROM kv WHERE ns = ? AND key = ?", (namespace, key))
+
+    def index_add(self, namespace, index_key, member, ttl):
+        expires = self._clock() + self._check_ttl(ttl)
+        self._run(
+            "INSERT INTO idx (ns, ikey, member, expires) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (ns, ikey, member) DO UPDATE SET expires = max(idx.expires, excluded.expires)",
+            (namespace, index_key, member, expires),
+        )
+        self._wrote()
+
+    def index_members(self, namespace, index_key):
+        rows = self._run(
+            "SELECT member FROM idx WHERE ns = ? AND ikey = ? AND expires > ? ORDER BY member",
+            (namespace, index_key, self._clock()),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def index_discard(self, namespace, index_key, member):
+        self._run("DELETE FROM idx WHERE ns = ? AND ikey = ? AND member = ?", (namespace, index_key, member))
+
+    def ping(self):
+        self._run("SELECT 1").fetchone()
+
+    def close(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Exception views: every failure becomes a friendly page with a code and a reference id."""
+from __future__ import annotations
+
+import logging
+
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.httpexceptions import HTTPException, HTTPFound
+from pyramid.renderers import render_to_response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from ..errors import ErrorCode, ErrorFamily, SamlError, StoreUnavailableError, new_reference
+
+log = logging.getLogger("ekn_saml")
+TEMPLATE = "ekn_saml:templates/error.jinja2"
+
+
+def render_error(request, *, family: str, code: str, reference: str, status: int):
+    response = render_to_response(
+        TEMPLATE,
+        {"family": family, "code": code, "reference": reference, "retry_url": request.route_path("saml.login")},
+        request=request,
+    )
+    response.status_int = status
+    return response
+
+
+@exception_view_config(SamlError)
+def saml_error(exc: SamlError, request):
+    # Operators read the detail; users see the code and the reference only.
+    level = logging.ERROR if isinstance(exc, StoreUnavailableError) else logging.WARNING
+    log.log(level, "%s ref=%s: %s", exc.code.value, exc.reference, exc.detail)
+    return render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+
+
+@exception_view_config(BadCSRFToken)
+@exception_view_config(BadCSRFOrigin)
+def csrf_error(exc, request):
+    reference = new_reference()
+    log.warning("%s ref=%s: bad CSRF token on %s", ErrorCode.CSRF_FAILED.value, reference, request.path)
+    return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code=ErrorCode.CSRF_FAILED.value, reference=reference, status=400)
+
+
+@forbidden_view_config()
+def forbidden(request):
+    if request.identity is None:
+        # Not logged in: log in first, then come back here (the path is checked when used).
+        return HTTPFound(location=request.route_path("saml.login", _query={"next": request.path_qs}))
+    reference = new_reference()
+    return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-403", reference=reference, status=403)
+
+
+@notfound_view_config()
+def not_found(request):
+    return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-404", reference=new_reference(), status=404)
+
+
+@exception_view_config(Exception)
+def unexpected(exc, request):
+    # Never a stack trace to the user; the reference ties the page to this log line.
+    if isinstance(exc, HTTPException):
+        return exc  # redirects and Pyramid's own HTTP answers are responses, not failures
+    reference = new_reference()
+    log.exception("EKN-500 ref=%s: unexpected error on %s", reference, request.path)
+    return render_error(request, family=ErrorFamily.UNAVAILABLE.value, code="EKN-500", reference=reference, status=500)

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The chooser and the start of a login."""
+from __future__ import annotations
+
+import secrets
+from types import SimpleNamespace
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+
+from ..i18n import method_description, method_label
+from ..safe_url import is_safe_local_path
+from ..service import BROWSER_COOKIE
+
+
+@view_config(route_name="saml.login", request_method="GET", renderer="ekn_saml:templates/chooser.jinja2")
+def chooser(request):
+    next_path = request.params.get("next", "")
+    if not is_safe_local_path(next_path):
+        next_path = ""  # an unsafe target is dropped here and refused if it reaches login_start
+    sp = request.registry.ekn_saml
+    methods = [
+        SimpleNamespace(
+            name=m.name,
+            label=m.label or method_label(request, m.name),
+            description=method_description(request, m.name),
+            url=request.route_path("saml.login_start", method=m.name, _query={"next": next_path} if next_path else {}),
+        )
+        for m in sp.settings.methods
+    ]
+    return {"methods": methods, "next": next_path}
+
+
+@view_config(route_name="saml.login_start", request_method="GET")
+def login_start(request):
+    sp = request.registry.ekn_saml
+    browser_token = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(32)
+    start = sp.start_login(request.matchdict["method"], request.params.get("next"), browser_token)
+    if start.binding == "redirect":
+        response = HTTPFound(location=start.url)
+    else:
+        response = request.render_autopost(start.url, start.fields)
+    # SameSite=None: the IdP's answer is a cross-site POST, and this cookie is
+    # what binds it to this browser (sp-checklist §3.1).  Secure is required
+    # for SameSite=None; browsers accept it on http://localhost too.
+    response.set_cookie(
+        BROWSER_COOKIE,
+        browser_token,
+        max_age=sp.settings.request_ttl,
+        path=sp.settings.ACS_PATH,
+        httponly=True,
+        secure=sp.settings.session_cookie_secure,
+        samesite="None" if sp.settings.session_cookie_secure else "Lax",
+    )
+    return response

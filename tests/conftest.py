@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Shared fixtures: test keys made per session, trusted test IdPs, the app, a response factory.
+
+No key is committed: every key here is generated for the test session
+(2048-bit, the smallest the profile allows, to keep the suite fast).
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from lxml import etree
+
+from ekn_saml.keygen import write_key_pair
+from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
+from saml_factory import ResponseFactory
+from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, OTHER_IDP, SP_BASE, SP_ENTITY_ID, idp_entity
+
+@pytest.fixture(scope="session")
+def key_dir(tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp("keys"))
+    for stem in ("sp-signing", "sp-encryption", "sp-encryption-old", "idp", "idp-next", "attacker"):
+        write_key_pair(directory, stem, f"ekn_saml test {stem} (TEST ONLY)", bits=2048)
+    return directory
+
+
+def _pair(key_dir, stem):
+    with open(os.path.join(key_dir, stem + ".crt"), "rb") as fh:
+        cert = PublicKey.from_pem(fh.read())
+    return PrivateKey.from_file(os.path.join(key_dir, stem + ".key")), cert
+
+
+@pytest.fixture(scope="session")
+def idp_keys(key_dir):
+    return _pair(key_dir, "idp")
+
+
+@pytest.fixture(scope="session")
+def attacker_keys(key_dir):
+    return _pair(key_dir, "attacker")
+
+
+@pytest.fixture(scope="session")
+def sp_encryption(key_dir):
+    return _pair(key_dir, "sp-encryption")
+
+
+@pytest.fixture(scope="session")
+def idp_metadata_file(key_dir, idp_keys):
+    _, cert = idp_keys
+    body = "".join(
+        [
+            idp_entity(BANKID_IDP, cert),
+            idp_entity(EXPISOFT_IDP, cert, scopes=(EXPISOFT_SCOPE,)),
+            idp_entity(OTHER_IDP, cert),
+        ]
+    )
+    xml = (
+        f'<md:EntitiesDescriptor xmlns:md="{NS["md"]}" xmlns:ds="{NS["ds"]}" xmlns:shibmd="{NS["shibmd"]}">'
+        f"{body}</md:EntitiesDescriptor>"
+    )
+    etree.fromstring(xml)  # well-formed
+    path = os.path.join(key_dir, "idps.xml")
+    with open(path, "w") as fh:
+        fh.write(xml)
+    return path
+
+
+@pytest.fixture
+def app_settings(key_dir, idp_metadata_file):
+    k = lambda name: os.path.join(key_dir, name)  # noqa: E731
+    return {
+        "ekn_saml.testing": "true",  # allows the memory store without a warning
+        "ekn_saml.sp.entity_id": SP_ENTITY_ID,
+        "ekn_saml.sp.public_base_url": SP_BASE,
+        "ekn_saml.sp.signing_key": k("sp-signing.key"),
+        "ekn_saml.sp.signing_cert": k("sp-signing.crt"),
+        "ekn_saml.sp.encryption_keys": f"{k('sp-encryption.key')}\n{k('sp-encryption-old.key')}",
+        "ekn_saml.sp.encryption_cert": k("sp-encryption.crt"),
+        "ekn_saml.idp.metadata_files": idp_metadata_file,
+        "ekn_saml.methods": "mobilt_bankid bankid expisoft",
+        "ekn_saml.method.mobilt_bankid.idp": BANKID_IDP,
+        "ekn_saml.method.bankid.idp": BANKID_IDP,
+        "ekn_saml.method.expisoft.idp": EXPISOFT_IDP,
+        "ekn_saml.store.url": "memory://",
+        "ekn_saml.landing_path": "/mina-sidor",
+    }
+
+
+@pytest.fixture
+def response_factory(idp_keys, sp_encryption):
+    key, cert = idp_keys
+    return ResponseFactory(key, cert, sp_encryption[1])

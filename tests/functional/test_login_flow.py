@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Whole logins through the development IdP (pysaml2), with real signatures and encryption."""
+from __future__ import annotations
+
+import pytest
+
+from ekn_saml.errors import ErrorCode
+
+
+def idp_page(testapp, method, next_path=None):
+    """Chooser -> AuthnRequest (signed Redirect) -> the development IdP's persona page."""
+    url = f"/login/{method}" + (f"?next={next_path}" if next_path else "")
+    to_idp = testapp.get(url)
+    assert to_idp.status_int == 302
+    assert to_idp.location.startswith("https://sp.example.test/devidp/")
+    return testapp.get(to_idp.location)
+
+
+def answer(testapp, page, persona=None, outcome="success"):
+    form = page.forms[0]
+    if persona:
+        form["persona"] = persona
+    form["outcome"] = outcome
+    autopost = form.submit()
+    assert autopost.status_int == 200
+    return autopost.forms[0].submit(expect_errors=True)  # the browser's auto-submit to the ACS
+
+
+def login(testapp, method, persona, next_path=None):
+    return answer(testapp, idp_page(testapp, method, next_path), persona)
+
+
+@pytest.mark.parametrize(
+    "method, persona, name",
+    [("mobilt_bankid", "anna", "Anna Andersson"), ("bankid", "karin", "Karin Karlsson"), ("expisoft", "eva", "Eva Exportsson")],
+)
+def test_each_method_logs_in_and_lands_on_mina_sidor(testapp, method, persona, name):
+    acs = login(testapp, method, persona)
+    assert acs.status_int == 302 and acs.location.endswith("/mina-sidor")
+    page = acs.follow()
+    assert page.status_int == 200
+    assert page.html.find(attrs={"data-testid": "display-name"}).get_text(strip=True) == name
+
+
+def test_expisoft_page_shows_the_organisation(testapp):
+    page = login(testapp, "expisoft", "eva").follow()
+    assert page.html.find(attrs={"data-testid": "org-number"}).get_text(strip=True) == "5560000001"
+
+
+def test_person_page_shows_only_a_masked_personal_number(testapp):
+    page = login(testapp, "bankid", "karin").follow()
+    assert "196506151239" not in page.text
+    assert page.html.find(attrs={"data-testid": "personal-number"}).get_text(strip=True) == "19650615-XXXX"
+
+
+def test_no_cookie_carries_the_personal_number(testapp):
+    login(testapp, "bankid", "karin").follow()
+    for cookie in testapp.cookiejar:
+        assert "196506151239" not in (cookie.value or "")
+        assert "1965061" not in (cookie.value or "")
+
+
+def test_deep_link_returns_there_after_login(testapp):
+    redirect = testapp.get("/mina-sidor?tab=arenden")
+    assert redirect.status_int == 302 and "/login?next=" in redirect.location
+    chooser = redirect.follow()
+    start = chooser.html.find("a", href=lambda h: h and h.startswith("/login/bankid"))["href"]
+    page = testapp.get(start).follow()
+    acs = answer(testapp, page, "karin")
+    assert acs.location.endswith("/mina-sidor?tab=arenden")
+
+
+def test_cancel_at_the_idp_gives_the_cancelled_page(testapp):
+    page = answer(testapp, idp_page(testapp, "bankid"), "karin", outcome="cancel")
+    assert page.status_int == 400
+    assert ErrorCode.IDP_CANCELLED.value in page.text
+
+
+@pytest.mark.parametrize("outcome, code", [("fraud", ErrorCode.IDP_FRAUD), ("possibleFraud", ErrorCode.IDP_POSSIBLE_FRAUD)])
+def test_fraud_gives_the_warning_page(testapp, outcome, code):
+    page = answer(testapp, idp_page(testapp, "mobilt_bankid"), "anna", outcome=outcome)
+    assert code.value in page.text
+    assert page.html.find(class_="error-page--fraud") is not None
+
+
+def test_back_button_resubmission_gets_a_clear_page(testapp):
+    page = idp_page(testapp, "bankid")
+    form = page.forms[0]
+    form["persona"] = "karin"
+    acs_form = form.submit().forms[0]
+    assert acs_form.submit().status_int == 302
+    again = acs_form.submit(expect_errors=True)
+    assert again.status_int == 400
+    assert ErrorCode.REQUEST_UNKNOWN.value in again.text
+
+
+def test_coordination_number_persona_is_refused_by_default(testapp):
+    page = login(testapp, "bankid", "sam")
+    assert ErrorCode.COORDINATION_NUMBER_NOT_ACCEPTED.value in page.text
+
+
+def test_organisation_outside_the_idp_scope_is_refused(testapp):
+    page = login(testapp, "expisoft", "mallory")
+    assert ErrorCode.SCOPE_NOT_AUTHORISED.value in page.text
+
+
+def test_session_id_is_rotated_at_login(testapp):
+    testapp.get("/login")
+    testapp.get("/lang/en?next=/login")  # any session write before login
+    before = {c.name: c.value for c in testapp.cookiejar}
+    login(testapp, "bankid", "karin")
+    after = {c.name: c.value for c in testapp.cookiejar}
+    assert after["ekn_session"] and after["ekn_session"] != before.get("ekn_session")
+
+
+def test_logout_needs_the_csrf_token(testapp):
+    login(testapp, "bankid", "karin").follow()
+    refused = testapp.post("/logout", expect_errors=True)
+    assert refused.status_int == 400 and ErrorCode.CSRF_FAILED.value in refused.text
+    assert testapp.get("/mina-sidor").status_int == 200
+
+
+def test_logout_ends_the_session(testapp):
+    page = login(testapp, "bankid", "karin").follow()
+    form = [f for f in page.forms.values() if f.action.endswith("/logout")][0]
+    assert form.submit().location.endswith("/logged-out")
+    assert testapp.get("/mina-sidor").status_int == 302
+
+
+def test_unknown_method_gives_a_bad_request_page(testapp):
+    page = testapp.get("/login/nosuch", expect_errors=True)
+    assert page.status_int == 400 and ErrorCode.UNKNOWN_METHOD.value in page.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_unsafe_next_is_refused_at_login_start(testapp, target):
+    page = testapp.get("/login/bankid", params={"next": target}, expect_errors=True)
+    assert page.status_int == 400 and ErrorCode.UNSAFE_REDIRECT.value in page.text
+
+
+def test_sp_metadata_is_served(testapp):
+    response = testapp.get("/saml/metadata")
+    assert response.content_type == "application/samlmetadata+xml"
+    assert b'entityID="https://sp.example.test/sp"' in response.body
+
+
+def test_help_page_is_served(testapp):
+    assert testapp.get("/help").status_int == 200
+
+
+def test_unknown_page_gives_a_friendly_404(testapp):
+    page = testapp.get("/no/such/page", expect_errors=True)
+    assert page.status_int == 404 and "EKN-WEB-404" in page.text

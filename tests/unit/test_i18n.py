@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: Apache-2.0
+"""ekn_saml.i18n: locale negotiation, the language switch, method labels, catalogues."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationExecutionError
+from pyramid.response import Response
+from webtest import TestApp
+
+from ekn_saml import i18n
+from ekn_saml.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALE_DIR = ROOT / "ekn_saml" / "locale"
+LANGS = ("sv", "en")
+
+
+def _probe(request):
+    """Reports the negotiated locale and one translated string."""
+    text = request.localizer.translate(i18n._("Log out"))
+    return Response(f"{request.locale_name}|{text}")
+
+
+def _labels(request):
+    name = request.matchdict["name"]
+    return Response(f"{i18n.method_label(request, name)}|{i18n.method_description(request, name)}")
+
+
+def make_app(settings=None):
+    config = Configurator(settings=settings or {})
+    config.include("ekn_saml.i18n")
+    config.add_route("probe", "/probe")
+    config.add_view(_probe, route_name="probe")
+    config.add_route("labels", "/labels/{name}")
+    config.add_view(_labels, route_name="labels")
+    return TestApp(config.make_wsgi_app())
+
+
+# --- locale negotiation -------------------------------------------------------
+
+
+def test_default_language_is_swedish():
+    assert make_app().get("/probe").text == "sv|Logga ut"
+
+
+def test_accept_language_en_gives_english():
+    res = make_app().get("/probe", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert res.text == "en|Log out"
+
+
+def test_accept_language_prefers_the_better_of_sv_and_en():
+    res = make_app().get("/probe", headers={"Accept-Language": "de, en;q=0.5, sv;q=0.3"})
+    assert res.text.startswith("en|")
+
+
+def test_unsupported_accept_language_falls_back_to_swedish():
+    res = make_app().get("/probe", headers={"Accept-Language": "fr-FR, de"})
+    assert res.text.startswith("sv|")
+
+
+def test_cookie_wins_over_accept_language():
+    app = make_app()
+    app.set_cookie("ekn_lang", "sv")
+    assert app.get("/probe", headers={"Accept-Language": "en"}).text.startswith("sv|")
+
+
+def test_unknown_cookie_value_is_ignored():
+    app = make_app()
+    app.set_cookie("ekn_lang", "de")
+    assert app.get("/probe", headers={"Accept-Language": "en"}).text.startswith("en|")
+
+
+# --- the language switch (route saml.lang) ---------------------------------------
+
+
+def test_language_switch_sets_cookie_for_a_year():
+    res = make_app().get("/lang/en?next=/mina-sidor")
+    cookie = res.headers["Set-Cookie"]
+    assert cookie.startswith("ekn_lang=en;")
+    assert "Max-Age=31536000" in cookie
+
+
+def test_language_switch_cookie_is_httponly_and_lax():
+    cookie = make_app().get("/lang/en").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_language_switch_cookie_is_not_secure_over_http():
+    assert "secure" not in make_app().get("/lang/en").headers["Set-Cookie"].lower()
+
+
+def test_language_switch_cookie_is_secure_over_https():
+    res = make_app().get("/lang/en", extra_environ={"wsgi.url_scheme": "https"})
+    assert "; secure" in res.headers["Set-Cookie"].lower()
+
+
+def test_language_switch_redirects_to_a_local_next():
+    res = make_app().get("/lang/en?next=/mina-sidor%3Ftab%3D2")
+    assert res.status_int == 303
+    assert urlsplit(res.location)._replace(scheme="", netloc="").geturl() == "/mina-sidor?tab=2"
+
+
+@pytest.mark.parametrize("target", ["//evil.com", "https://evil.com/", "/\\evil.com", "javascript:alert(1)", ""])
+def test_language_switch_refuses_unsafe_next(target):
+    res = make_app().get("/lang/en", params={"next": target})
+    assert urlsplit(res.location).netloc == "localhost"
+    assert urlsplit(res.location).path == "/"
+
+
+def test_language_switch_rejects_unknown_language():
+    make_app().get("/lang/de?next=/", status=400)
+
+
+def test_language_switch_then_pages_use_the_new_language():
+    app = make_app()
+    app.get("/lang/en")
+    assert app.get("/probe", headers={"Accept-Language": "sv"}).text.startswith("en|")
+
+
+# --- method labels -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "name", "label"),
+    [
+        ("sv", "mobilt_bankid", "Mobilt BankID"),
+        ("en", "mobilt_bankid", "Mobile BankID"),
+        ("sv", "bankid", "BankID på fil eller kort"),
+        ("en", "bankid", "BankID on file or card"),
+        ("sv", "expisoft", "Expisoft e-tjänstelegitimation"),
+        ("en", "expisoft", "Expisoft e-service ID"),
+    ],
+)
+def test_method_label_is_translated(lang, name, label):
+    res = make_app().get(f"/labels/{name}", headers={"Accept-Language": lang})
+    assert res.text.split("|")[0] == label
+
+
+def test_method_description_is_translated():
+    res = make_app().get("/labels/mobilt_bankid", headers={"Accept-Language": "sv"})
+    assert res.text.split("|")[1] == "Använd BankID-appen i din mobil eller surfplatta."
+
+
+def test_unknown_method_falls_back_to_its_name():
+    assert make_app().get("/labels/freja").text == "freja|freja"
+
+
+# --- the Jinja2 environment must suit the templates ------------------------------
+
+
+def test_autoescape_off_fails_at_startup():
+    with pytest.raises(ConfigurationExecutionError) as failure:
+        make_app({"jinja2.autoescape": "false"})
+    assert isinstance(failure.value.evalue, ConfigurationError)
+    assert "autoescape" in str(failure.value.evalue)
+
+
+def test_foreign_gettext_domain_fails_at_startup():
+    with pytest.raises(ConfigurationExecutionError) as failure:
+        make_app({"jinja2.i18n.domain": "hostapp"})
+    assert isinstance(failure.value.evalue, ConfigurationError)
+    assert "jinja2.i18n.domain = ekn_saml" in str(failure.value.evalue)
+
+
+# --- catalogues --------------------------------------------------------------------
+
+
+def _extracted_msgids() -> set[str]:
+    """Every msgid in ekn_saml's Python code and templates, as `pybabel extract` sees it."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    msgids = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options_map):
+        msgids.add(message if isinstance(message, str) else message[0])
+    return msgids
+
+
+def _catalog(lang: str):
+    with open(LOCALE_DIR / lang / "LC_MESSAGES" / "ekn_saml.po", "rb") as f:
+        return read_po(f, locale=lang, domain="ekn_saml")
+
+
+def test_extraction_finds_the_templates_and_python_messages():
+    msgids = _extracted_msgids()
+    assert "Log in to EKN Online" in msgids  # a template
+    assert "Expisoft e-service ID" in msgids  # ekn_saml/i18n.py
+
+
+def test_pot_template_is_up_to_date_with_the_sources():
+    with open(LOCALE_DIR / "ekn_saml.pot", "rb") as f:
+        pot = {m.id for m in read_po(f) if m.id}
+    assert pot == _extracted_msgids(), "run the catalogue commands (pybabel extract/update/compile)"
+
+
+def test_every_message_has_a_swedish_translation():
+    catalog = _catalog("sv")
+    untranslated = sorted(
+        msgid
+        for msgid in _extracted_msgids()
+        if msgid not in catalog or not catalog[msgid].string or catalog[msgid].fuzzy
+    )
+    assert untranslated == []
+
+
+def test_english_catalogue_lists_every_message():
+    catalog = _catalog("en")
+    missing = sorted(msgid for msgid in _extracted_msgids() if msgid not in catalog)
+    assert missing == []
+
+
+def test_english_catalogue_has_no_fuzzy_entries():
+    assert [m.id for m in _catalog("en") if m.id and m.fuzzy] == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_translations_keep_the_placeholders(lang):
+    placeholder = re.compile(r"%\([a-z_]+\)s")
+    wrong = [
+        m.id
+        for m in _catalog(lang)
+        if m.id and m.string and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_compiled_catalogue_matches_the_po_file(lang):
+    compiled = io.BytesIO()
+    write_mo(compiled, _catalog(lang), use_fuzzy=False)
+    mo = (LOCALE_DIR / lang / "LC_MESSAGES" / "ekn_saml.mo").read_bytes()
+    assert compiled.getvalue() == mo, "run pybabel compile"

@@ -1,0 +1,599 @@
+# SPDX-License-Identifier: Apache-2.0
+"""ekn_saml's templates and static files, rendered in a tiny app with dummy vars."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from types import SimpleNamespace as NS
+
+import pytest
+from pyramid.config import Configurator
+from pyramid.renderers import render_to_response
+from pyramid.session import SignedCookieSessionFactory
+from webtest import TestApp
+
+from ekn_saml.errors import ErrorFamily
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "ekn_saml" / "templates"
+STATIC = ROOT / "ekn_saml" / "static"
+FAMILIES = tuple(ErrorFamily)  # the views pass these StrEnum members
+
+PERSON = NS(
+    kind="person",
+    method="mobilt_bankid",
+    method_label="Mobilt BankID",
+    display_name="Tolvan Tolvansson",
+    given_name="Tolvan",
+    surname="Tolvansson",
+    personal_number_masked="19121212-XXXX",
+    date_of_birth="1912-12-12",
+    org_number=None,
+    org_name=None,
+    org_unique_id=None,
+    loa="http://id.elegnamnden.se/loa/1.0/loa3",
+    idp="https://idp.example.se",
+    authn_instant=dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.timezone.utc),
+    transaction_id="txn-1",
+)
+ORGANISATION = NS(
+    kind="organisation",
+    method="expisoft",
+    method_label="Expisoft e-tjänstelegitimation",
+    display_name="Anna Andersson",
+    given_name="Anna",
+    surname="Andersson",
+    personal_number_masked=None,
+    date_of_birth=None,
+    org_number="5561234567",
+    org_name="Exportbolaget AB",
+    org_unique_id="E1234",
+    loa="http://id.elegnamnden.se/loa/1.0/loa3",
+    idp="https://expisoft.example.se",
+    authn_instant=dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.timezone.utc),
+    transaction_id=None,
+)
+METHODS = [
+    NS(name="mobilt_bankid", label="Mobilt BankID", description="Appen i mobilen.", url="/login/mobilt_bankid?next=%2F"),
+    NS(name="bankid", label="BankID på fil eller kort", description="På datorn.", url="/login/bankid"),
+    NS(name="expisoft", label="Expisoft e-tjänstelegitimation", description="För organisationer.", url="/login/expisoft"),
+    NS(name="freja", label="Freja eID", description="Okänd metod.", url="/login/freja"),
+]
+PERSONAS = [
+    NS(id="tolvan", label="Tolvan Tolvansson (Mobilt BankID)", method="mobilt_bankid"),
+    NS(id="anna", label="Anna Andersson (Expisoft)", method="expisoft"),
+]
+
+# Dummy vars for every template, as the views pass them.
+VARS = {
+    "chooser": {"methods": METHODS, "next": "/mina-sidor"},
+    "help": {},
+    "error": {"family": "invalid_response", "code": "EKN-SIG-002", "reference": "A1B2C3D4E5", "retry_url": "/login"},
+    "autopost": {
+        "action": "https://idp.example.se/sso",
+        "fields": {"SAMLRequest": "PHNhbWxwOkF1dGhuUmVxdWVzdC8+", "RelayState": "abc"},
+        "button_label": "Fortsätt",
+    },
+    "mina_sidor": {"identity": PERSON},
+    "devidp_login": {
+        "personas": PERSONAS,
+        "method": "expisoft",
+        "fields": {"SAMLRequest": "eJzz", "RelayState": "r1", "SigAlg": "alg", "Signature": "sig"},
+        "action": "/devidp/sso",
+    },
+    "logged_out": {},
+}
+TEMPLATE_NAMES = sorted(VARS)
+
+
+class HeaderSecurityPolicy:
+    """Logged in when the request carries X-Test-User."""
+
+    def identity(self, request):
+        user = request.headers.get("X-Test-User")
+        return NS(display_name=user) if user else None
+
+    def authenticated_userid(self, request):
+        return request.headers.get("X-Test-User")
+
+    def permits(self, request, context, permission):
+        return True
+
+    def remember(self, request, userid, **kw):
+        return []
+
+    def forget(self, request, **kw):
+        return []
+
+
+def make_app(overrides=None):
+    """An app with the i18n and headers includes and a /render/{name} view."""
+    config = Configurator()
+    config.include("ekn_saml.i18n")
+    config.include("ekn_saml.headers")
+    config.set_session_factory(SignedCookieSessionFactory("test-only-secret-" * 4))
+    config.set_security_policy(HeaderSecurityPolicy())
+    config.add_static_view("saml-static", "ekn_saml:static/")
+    # the real routes belong to ekn_saml.routes; the templates need only their names
+    config.add_route("saml.login", "/login")
+    config.add_route("saml.logout", "/logout")
+    config.add_route("saml.help", "/help")
+
+    def render(request):
+        name = request.matchdict["name"]
+        values = dict(VARS[name], **(overrides or {}))
+        return render_to_response(f"ekn_saml:templates/{name}.jinja2", values, request=request)
+
+    config.add_route("render", "/render/{name}")
+    config.add_view(render, route_name="render")
+    return TestApp(config.make_wsgi_app())
+
+
+def get(name, lang="sv", overrides=None, **kw):
+    return make_app(overrides).get(f"/render/{name}", headers={"Accept-Language": lang, **kw.pop("headers", {})}, **kw)
+
+
+def text_of(page, selector):
+    """Whitespace-normalised text of the first match in a response or parsed page."""
+    html = getattr(page, "html", page)
+    return " ".join(html.select_one(selector).get_text().split())
+
+
+# --- every template ---------------------------------------------------------------------
+
+
+def test_every_template_has_dummy_vars():
+    assert {p.stem for p in TEMPLATES.glob("*.jinja2")} == set(VARS) | {"layout"}
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_template_renders_with_lang_attribute(name, lang):
+    assert get(name, lang).html.html["lang"] == lang
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_template_heading_is_translated(name):
+    assert text_of(get(name, "sv"), "h1") != text_of(get(name, "en"), "h1")
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_template_has_exactly_one_h1(name):
+    assert len(get(name).html.select("h1")) == 1
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_template_title_names_the_service(name):
+    assert get(name).html.title.get_text().endswith("– EKN Online")
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_form_control_has_a_label(name):
+    html = get(name, headers={"X-Test-User": "Tolvan"}).html
+    for control in html.select("input:not([type=hidden]), select, textarea"):
+        assert html.select_one(f'label[for="{control["id"]}"]') is not None, control
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_rendered_page_has_no_inline_script_style_or_handler(name):
+    html = get(name, headers={"X-Test-User": "Tolvan"}).html
+    assert [s for s in html.select("script") if not s.get("src") or s.get_text().strip()] == []
+    assert html.select("style, [style]") == []
+    assert [tag.name for tag in html.find_all(True) if any(a.startswith("on") for a in tag.attrs)] == []
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.jinja2")), ids=lambda p: p.name)
+def test_template_source_has_no_inline_script_style_or_handler(path):
+    source = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script(?![^>]*\bsrc=)", source)
+    assert not re.search(r"<style|\sstyle=", source)
+    assert not re.search(r"\son[a-z]+=", source)
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.jinja2")), ids=lambda p: p.name)
+def test_template_source_has_no_autoescape_bypass(path):
+    assert not re.search(r"\|\s*safe\b|autoescape\s+false|Markup\(", path.read_text(encoding="utf-8"))
+
+
+# --- layout -------------------------------------------------------------------------------
+
+
+def test_layout_has_viewport_meta():
+    assert get("help").html.select_one('meta[name="viewport"]')["content"] == "width=device-width, initial-scale=1"
+
+
+def test_layout_skip_link_targets_main():
+    html = get("help").html
+    skip = html.select_one("body > a.skip-link")
+    assert skip["href"] == "#main"
+    assert html.select_one("main#main") is not None
+
+
+def test_layout_has_header_main_and_footer_landmarks():
+    html = get("help").html
+    assert [html.select_one(tag) is not None for tag in ("header", "main", "footer", "nav")] == [True] * 4
+
+
+def test_layout_shows_the_brand():
+    assert text_of(get("help"), "header .brand") == "EKN Online"
+
+
+def test_language_switch_links_back_to_this_page():
+    hrefs = [a["href"] for a in get("help").html.select("nav.lang-switch a")]
+    assert hrefs == ["/lang/sv?next=%2Frender%2Fhelp", "/lang/en?next=%2Frender%2Fhelp"]
+
+
+def test_language_switch_after_a_post_leads_to_the_login_page():
+    res = make_app().post("/render/error", headers={"Accept-Language": "sv"})
+    hrefs = [a["href"] for a in res.html.select("nav.lang-switch a")]
+    assert hrefs == ["/lang/sv?next=%2Flogin", "/lang/en?next=%2Flogin"]
+
+
+def test_language_switch_marks_the_current_language():
+    current = get("help", "en").html.select("nav.lang-switch a[aria-current]")
+    assert [a["lang"] for a in current] == ["en"]
+
+
+def test_language_switch_has_a_translated_name():
+    assert get("help", "sv").html.select_one("nav.lang-switch")["aria-label"] == "Språk"
+
+
+def test_footer_links_to_help():
+    assert get("chooser").html.select_one("footer a")["href"] == "/help"
+
+
+def test_no_logout_form_when_anonymous():
+    assert get("help").html.select_one("form.logout-form") is None
+
+
+def test_logout_form_posts_with_csrf_token_when_logged_in():
+    form = get("help", headers={"X-Test-User": "Tolvan"}).html.select_one("form.logout-form")
+    assert (form["method"], form["action"]) == ("post", "/logout")
+    assert len(form.select_one('input[name="csrf_token"]')["value"]) >= 32
+
+
+def test_logout_button_is_translated():
+    res = get("help", "sv", headers={"X-Test-User": "Tolvan"})
+    assert text_of(res, "form.logout-form button") == "Logga ut"
+
+
+# --- chooser -------------------------------------------------------------------------------
+
+
+def test_chooser_heading():
+    assert text_of(get("chooser", "en"), "h1") == "Log in to EKN Online"
+
+
+def test_chooser_links_every_method_to_its_url():
+    links = get("chooser").html.select("ul.methods a")
+    assert [a["href"] for a in links] == [m.url for m in METHODS]
+
+
+def test_chooser_shows_label_and_description():
+    first = get("chooser").html.select_one("ul.methods a")
+    assert " ".join(first.get_text().split()) == "Mobilt BankID Appen i mobilen."
+
+
+def test_chooser_shows_logos_only_for_known_methods():
+    logos = [img["src"] for img in get("chooser").html.select("ul.methods img")]
+    assert logos == [
+        "/saml-static/logos/mobilt_bankid.svg",
+        "/saml-static/logos/bankid.svg",
+        "/saml-static/logos/expisoft.svg",
+    ]
+
+
+def test_chooser_logos_are_decorative():
+    assert {img["alt"] for img in get("chooser").html.select("ul.methods img")} == {""}
+
+
+def test_chooser_warns_against_logging_in_for_strangers():
+    assert "someone you do not know" in text_of(get("chooser", "en"), ".notice--warning")
+
+
+def test_chooser_links_to_help():
+    assert "/help" in [a["href"] for a in get("chooser").html.select("main a")]
+
+
+# --- help ----------------------------------------------------------------------------------
+
+
+def test_help_links_to_bankid_support():
+    link = get("help", "en").html.find("a", string="BankID support")
+    assert link["href"] == "https://www.bankid.com/"
+
+
+def test_help_links_to_expisoft():
+    link = get("help", "en").html.find("a", string="Expisoft")
+    assert link["href"] == "https://eid.expisoft.se/"
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [
+        "ID card or a driving licence",
+        "someone you do not know or do not trust",
+        "is a criminal offence",
+        "App Store (iOS) or Google Play (Android)",
+        "get a code to activate Mobile BankID",
+        "install the BankID security program",
+        "card reader",
+        "BankID on file as your bank describes",
+        "does not contain your personal identity number",
+        "usually your employee number",
+        "power of attorney",
+        "by post",
+        "certificate and a PIN code",
+        "cannot give technical support",
+        "contact the issuer of your e-ID first",
+    ],
+)
+def test_help_states_the_fact(fact):
+    assert fact in " ".join(get("help", "en").html.main.get_text().split())
+
+
+def test_help_is_in_swedish_by_default():
+    assert "e-tjänstelegitimation" in get("help").html.main.get_text()
+
+
+# --- error ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_error_page_shows_error_code(family):
+    res = get("error", "en", {"family": family})
+    assert "Error code: EKN-SIG-002" in res.html.main.get_text()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_error_page_shows_reference(family):
+    assert "Referens: A1B2C3D4E5" in get("error", "sv", {"family": family}).html.main.get_text()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_error_page_has_its_own_heading(family):
+    assert text_of(get("error", "en", {"family": family}), "h1") != "The login could not be completed"
+
+
+def test_error_headings_differ_per_family():
+    headings = {text_of(get("error", "en", {"family": family}), "h1") for family in FAMILIES}
+    assert len(headings) == len(FAMILIES)
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f != ErrorFamily.CONFIGURATION])
+def test_error_page_offers_to_try_again(family):
+    link = get("error", "en", {"family": family}).html.find("a", string="Try again")
+    assert link["href"] == "/login"
+
+
+def test_configuration_error_does_not_offer_to_try_again():
+    assert get("error", "en", {"family": "configuration"}).html.find("a", string="Try again") is None
+
+
+def test_cancelled_page():
+    assert text_of(get("error", "en", {"family": "cancelled"}), "h1") == "You cancelled the login"
+
+
+def test_fraud_page_is_an_alert():
+    alert = get("error", "en", {"family": "fraud"}).html.select_one('[role="alert"]')
+    assert "stop now and do not continue" in alert.get_text()
+
+
+def test_request_state_page_mentions_the_back_button():
+    assert "back button" in get("error", "en", {"family": "request_state"}).html.main.get_text()
+
+
+def test_unknown_family_gets_a_generic_page():
+    res = get("error", "en", {"family": "something_new"})
+    assert text_of(res, "h1") == "The login could not be completed"
+
+
+def test_error_values_are_escaped():
+    res = get("error", "en", {"code": "<b>x</b>"})
+    assert "Error code: <b>x</b>" in res.html.main.get_text()
+    assert res.html.main.select("b") == []
+
+
+# --- autopost -----------------------------------------------------------------------------------
+
+
+def test_autopost_form_posts_to_action():
+    form = get("autopost").html.select_one("form[data-auto-submit]")
+    assert (form["method"], form["action"]) == ("post", "https://idp.example.se/sso")
+
+
+def test_autopost_form_carries_the_fields_hidden():
+    inputs = get("autopost").html.select('form[data-auto-submit] input[type="hidden"]')
+    assert {i["name"]: i["value"] for i in inputs} == VARS["autopost"]["fields"]
+
+
+def test_autopost_has_a_visible_submit_button():
+    assert text_of(get("autopost"), 'form[data-auto-submit] button[type="submit"]') == "Fortsätt"
+
+
+def test_autopost_loads_the_autosubmit_script_deferred():
+    script = get("autopost").html.select_one("script")
+    assert script["src"] == "/saml-static/autosubmit.js"
+    assert script.has_attr("defer")
+
+
+def test_autopost_escapes_field_values():
+    res = get("autopost", overrides={"fields": {"RelayState": '"><script>alert(1)</script>'}})
+    assert res.html.select_one('input[name="RelayState"]')["value"] == '"><script>alert(1)</script>'
+    assert len(res.html.select("script")) == 1
+
+
+def test_only_autopost_loads_a_script():
+    assert [name for name in TEMPLATE_NAMES if get(name).html.select("script")] == ["autopost"]
+
+
+# --- mina sidor --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("testid", "value"),
+    [
+        ("display-name", "Tolvan Tolvansson"),
+        ("method", "Mobilt BankID"),
+        ("loa", "http://id.elegnamnden.se/loa/1.0/loa3"),
+        ("personal-number", "19121212-XXXX"),
+    ],
+)
+def test_mina_sidor_shows_person(testid, value):
+    assert text_of(get("mina_sidor"), f'dd[data-testid="{testid}"]') == value
+
+
+def test_mina_sidor_welcomes_by_name():
+    assert text_of(get("mina_sidor", "en"), "h1") == "Welcome, Tolvan Tolvansson"
+
+
+def test_mina_sidor_hides_organisation_for_a_person():
+    assert get("mina_sidor").html.select('[data-testid^="org-"]') == []
+
+
+@pytest.mark.parametrize(
+    ("testid", "value"),
+    [("org-name", "Exportbolaget AB"), ("org-number", "5561234567"), ("org-unique-id", "E1234")],
+)
+def test_mina_sidor_shows_organisation(testid, value):
+    res = get("mina_sidor", overrides={"identity": ORGANISATION})
+    assert text_of(res, f'dd[data-testid="{testid}"]') == value
+
+
+def test_mina_sidor_leaves_out_missing_personal_number():
+    res = get("mina_sidor", overrides={"identity": ORGANISATION})
+    assert res.html.select('[data-testid="personal-number"]') == []
+
+
+def test_mina_sidor_shows_idp_and_time():
+    html = get("mina_sidor").html
+    assert text_of(html, 'dd[data-testid="idp"]') == "https://idp.example.se"
+    assert html.select_one("time")["datetime"] == "2024-05-01T08:30:00+00:00"
+
+
+# --- development IdP ---------------------------------------------------------------------------
+
+
+def test_devidp_is_clearly_marked():
+    assert "Development IdP – test personas only" in get("devidp_login", "en").html.get_text()
+
+
+def test_devidp_form_posts_to_action_with_hidden_fields():
+    form = get("devidp_login").html.select_one("form.devidp")
+    assert (form["method"], form["action"]) == ("post", "/devidp/sso")
+    hidden = {i["name"]: i["value"] for i in form.select('input[type="hidden"]')}
+    assert hidden == VARS["devidp_login"]["fields"]
+
+
+def test_devidp_lists_personas_as_radios():
+    radios = get("devidp_login").html.select('input[name="persona"]')
+    assert [(r["type"], r["value"], r["data-testid"]) for r in radios] == [
+        ("radio", "tolvan", "persona-tolvan"),
+        ("radio", "anna", "persona-anna"),
+    ]
+
+
+def test_devidp_preselects_a_persona_of_the_requested_method():
+    assert get("devidp_login").html.select_one('input[name="persona"][checked]')["value"] == "anna"
+
+
+def test_devidp_preselects_the_first_persona_without_a_method():
+    res = get("devidp_login", overrides={"method": ""})
+    assert res.html.select_one('input[name="persona"][checked]')["value"] == "tolvan"
+
+
+def test_devidp_offers_every_outcome():
+    radios = get("devidp_login").html.select('input[name="outcome"]')
+    assert [(r["value"], r["data-testid"]) for r in radios] == [
+        ("success", "outcome-success"),
+        ("cancel", "outcome-cancel"),
+        ("fraud", "outcome-fraud"),
+        ("possibleFraud", "outcome-possibleFraud"),
+        ("authn_failed", "outcome-authn_failed"),
+    ]
+
+
+def test_devidp_outcome_defaults_to_success():
+    assert get("devidp_login").html.select_one('input[name="outcome"][checked]')["value"] == "success"
+
+
+def test_devidp_submit_button():
+    button = get("devidp_login", "en").html.select_one("#devidp-submit")
+    assert (button["type"], button.get_text().strip()) == ("submit", "Log in as test person")
+
+
+# --- logged out -----------------------------------------------------------------------------------
+
+
+def test_logged_out_links_to_login():
+    link = get("logged_out", "en").html.find("a", string="Log in again")
+    assert link["href"] == "/login"
+
+
+# --- static files ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["ekn_saml.css", "autosubmit.js", "logos/mobilt_bankid.svg", "logos/bankid.svg", "logos/expisoft.svg"],
+)
+def test_static_file_is_served(path):
+    res = make_app().get(f"/saml-static/{path}")
+    assert res.body == (STATIC / path).read_bytes()
+
+
+def test_autosubmit_script_submits_data_auto_submit_forms():
+    source = (STATIC / "autosubmit.js").read_text(encoding="utf-8")
+    assert 'querySelector("form[data-auto-submit]")' in source
+    assert "DOMContentLoaded" in source
+
+
+@pytest.mark.parametrize("path", sorted((STATIC / "logos").glob("*.svg")), ids=lambda p: p.name)
+def test_logo_has_no_script(path):
+    source = path.read_text(encoding="utf-8").lower()
+    assert "<script" not in source
+    assert not re.search(r"\son[a-z]+=", source)
+    assert "href=" not in source
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+CSS_VARS = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6});", (STATIC / "ekn_saml.css").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    ("foreground", "background"),
+    [
+        ("text", "bg"),
+        ("muted", "bg"),
+        ("link", "bg"),
+        ("link-visited", "bg"),
+        ("link", "surface"),
+        ("link-visited", "surface"),
+        ("link", "notice-warning-bg"),
+        ("link", "notice-danger-bg"),
+        ("muted", "surface"),
+        ("text", "surface"),
+        ("header-text", "header-bg"),
+        ("header-text", "button-hover-bg"),
+        ("button-text", "button-bg"),
+        ("button-text", "button-hover-bg"),
+        ("text", "notice-warning-bg"),
+        ("text", "notice-danger-bg"),
+        ("dev-text", "dev-bg"),
+        ("focus", "bg"),
+        ("focus-on-dark", "header-bg"),
+    ],
+)
+def test_colour_pair_contrast_is_at_least_4_5(foreground, background):
+    assert _contrast(CSS_VARS[foreground], CSS_VARS[background]) >= 4.5
