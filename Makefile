@@ -43,9 +43,9 @@ test: install browser-deps redis
 	$(BIN)/python -m pytest
 
 catalogues: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -o ekn_saml/locale/ekn_saml.pot ekn_saml
-	$(BIN)/pybabel update -i ekn_saml/locale/ekn_saml.pot -d ekn_saml/locale -D ekn_saml
-	$(BIN)/pybabel compile -d ekn_saml/locale -D ekn_saml
+	$(BIN)/pybabel extract -F babel.cfg -o ekn_saml/locale/ekn_saml.pot --project=ekn_saml --copyright-holder=EKN --msgid-bugs-address= --add-comments=TRANSLATORS: --add-location=file --sort-by-file .
+	$(BIN)/pybabel update -i ekn_saml/locale/ekn_saml.pot -d ekn_saml/locale -D ekn_saml --ignore-obsolete --previous
+	$(BIN)/pybabel compile -d ekn_saml/locale -D ekn_saml --statistics
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache
