@@ -159,7 +159,10 @@ KEYS: dict[str, tuple[Any, str]] = {
     "logged_out_path": ("/login", "Local path to go to after logout."),
     "testing": ("false", "Set only by test suites: allows the memory:// store without a warning."),
     "devidp.enabled": ("false", "Serve the embedded development IdP. Never enable in production."),
-    "devidp.entity_id": ("<public_base_url>/devidp", "entityID of the development IdP."),
+    "devidp.entity_id": (
+        "<public_base_url>/devidp",
+        "entityID prefix of the development IdPs (one per method: /mobilt-bankid, /bankid, /expisoft).",
+    ),
     "devidp.base_url": ("<public_base_url>", "Base URL the development IdP is reached at."),
     "devidp.key": ("", "PEM private key of the development IdP (TEST ONLY)."),
     "devidp.cert": ("", "PEM certificate of the development IdP."),

@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Settings are parsed once; every problem is reported together; unknown keys stop startup."""
+from __future__ import annotations
+
+import pytest
+
+from ekn_saml.errors import ConfigurationError, ErrorCode
+from ekn_saml.settings import KEYS, parse_settings
+
+
+def problems_of(raw, **kw):
+    with pytest.raises(ConfigurationError) as caught:
+        parse_settings(raw, file_exists=lambda p: not p.startswith("/missing"), **kw)
+    assert caught.value.code == ErrorCode.CONFIGURATION_INVALID
+    return caught.value.problems
+
+
+@pytest.fixture
+def raw():
+    return {
+        "ekn_saml.sp.entity_id": "https://sp.example.test/sp",
+        "ekn_saml.sp.public_base_url": "https://sp.example.test",
+        "ekn_saml.sp.signing_key": "/k/s.key",
+        "ekn_saml.sp.signing_cert": "/k/s.crt",
+        "ekn_saml.sp.encryption_keys": "/k/e.key",
+        "ekn_saml.sp.encryption_cert": "/k/e.crt",
+        "ekn_saml.method.mobilt_bankid.idp": "https://idp.example.test/m",
+        "ekn_saml.method.bankid.idp": "https://idp.example.test/b",
+        "ekn_saml.method.expisoft.idp": "https://idp.example.test/e",
+    }
+
+
+def parse(raw):
+    return parse_settings(raw, file_exists=lambda p: True)
+
+
+def test_valid_settings_parse_with_safe_defaults(raw):
+    s = parse(raw)
+    assert (s.force_authn, s.require_encrypted_assertion, s.accept_coordination_number) == (True, True, False)
+    assert s.clock_skew <= 60 and s.devidp.enabled is False
+    assert s.acs_url == "https://sp.example.test/saml/acs"
+
+
+def test_bankid_requests_both_loa3_and_uncertified_loa3_by_default(raw):
+    assert parse(raw).method("bankid").loa == (
+        "http://id.elegnamnden.se/loa/1.0/loa3",
+        "http://id.swedenconnect.se/loa/1.0/uncertified-loa3",
+    )
+
+
+def test_expisoft_is_an_organisation_profile(raw):
+    assert parse(raw).method("expisoft").profile == "organisation"
+
+
+def test_unknown_key_is_refused(raw):
+    raw["ekn_saml.security.clock_skw"] = "30"
+    assert "unknown setting ekn_saml.security.clock_skw" in problems_of(raw)
+
+
+def test_every_problem_is_reported_at_once(raw):
+    raw["ekn_saml.security.clock_skew"] = "600"
+    raw["ekn_saml.authn_request.binding"] = "soap"
+    raw["ekn_saml.sp.signing_key"] = "/missing/key"
+    del raw["ekn_saml.sp.entity_id"]
+    assert len(problems_of(raw)) == 4
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("security.clock_skew", "61"),
+        ("security.clock_skew", "abc"),
+        ("authn_request.force_authn", "maybe"),
+        ("sp.public_base_url", "https://sp.example.test/path"),
+        ("sp.public_base_url", "ftp://sp.example.test"),
+        ("sp.entity_id", "not a uri"),
+        ("landing_path", "//evil.example"),
+        ("logged_out_path", "https://evil.example/"),
+        ("method.bankid.profile", "robot"),
+        ("method.bankid.loa", "loa3"),
+        ("store.url", "postgres://x"),
+        ("session.idle_timeout", "10"),
+        ("devidp.data_encryption", "tripledes-cbc"),
+    ],
+)
+def test_bad_value_is_refused(raw, key, value):
+    raw["ekn_saml." + key] = value
+    assert any(key in problem for problem in problems_of(raw)), key
+
+
+def test_idle_timeout_may_not_exceed_absolute_timeout(raw):
+    raw["ekn_saml.session.idle_timeout"] = "7200"
+    raw["ekn_saml.session.absolute_timeout"] = "3600"
+    assert any("idle_timeout" in p for p in problems_of(raw))
+
+
+def test_method_needs_an_idp(raw):
+    del raw["ekn_saml.method.bankid.idp"]
+    assert "ekn_saml.method.bankid.idp is required" in problems_of(raw)
+
+
+def test_settings_for_a_method_not_listed_are_refused(raw):
+    raw["ekn_saml.methods"] = "bankid"
+    assert any("mobilt_bankid" in p and "not in" in p for p in problems_of(raw))
+
+
+def test_custom_method_needs_a_label(raw):
+    raw["ekn_saml.methods"] = "bankid freja"
+    raw["ekn_saml.method.freja.idp"] = "https://idp.example.test/f"
+    raw["ekn_saml.method.freja.profile"] = "person"
+    for name in ("mobilt_bankid", "expisoft"):
+        del raw[f"ekn_saml.method.{name}.idp"]
+    assert "ekn_saml.method.freja.label is required for a method that is not built in" in problems_of(raw)
+
+
+def test_development_idp_needs_its_keys(raw):
+    raw["ekn_saml.devidp.enabled"] = "true"
+    problems = problems_of(raw)
+    assert any("devidp.key" in p for p in problems) and any("devidp.cert" in p for p in problems)
+
+
+def test_missing_key_file_is_reported(raw):
+    raw["ekn_saml.sp.encryption_keys"] = "/k/e.key /missing/old.key"
+    assert "ekn_saml.sp.encryption_keys: file not found: /missing/old.key" in problems_of(raw)
+
+
+def test_every_documented_key_is_in_the_readme():
+    import pathlib
+
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in KEYS if f"`ekn_saml.{key}`" not in readme]
+    assert not missing, f"README.md lacks settings: {missing}"
