@@ -46,11 +46,17 @@ def sp_encryption(key_dir):
 
 
 @pytest.fixture(scope="session")
-def idp_metadata_file(key_dir, idp_keys):
+def idp_next_keys(key_dir):
+    return _pair(key_dir, "idp-next")
+
+
+@pytest.fixture(scope="session")
+def idp_metadata_file(key_dir, idp_keys, idp_next_keys):
     _, cert = idp_keys
     body = "".join(
         [
-            idp_entity(BANKID_IDP, cert),
+            # the BankID IdP publishes its next signing key too (rollover)
+            idp_entity(BANKID_IDP, cert, extra_certs=(idp_next_keys[1],)),
             idp_entity(EXPISOFT_IDP, cert, scopes=(EXPISOFT_SCOPE,)),
             idp_entity(OTHER_IDP, cert),
         ]

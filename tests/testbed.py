@@ -17,13 +17,18 @@ LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
 
 
 
-def idp_entity(entity_id: str, cert: PublicKey, *, scopes=(), sso="https://idp.example.test/sso") -> str:
+def idp_entity(entity_id: str, cert: PublicKey, *, scopes=(), sso="https://idp.example.test/sso", extra_certs=()) -> str:
+    extra_keys = "".join(
+        f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{c.base64}'
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        for c in extra_certs
+    )
     scope_xml = "".join(f'<shibmd:Scope regexp="false">{s}</shibmd:Scope>' for s in scopes)
     return f"""
   <md:EntityDescriptor entityID="{entity_id}">
     <md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
       <md:Extensions>{scope_xml}</md:Extensions>
-      <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+      <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{extra_keys}
       <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{sso}"/>
       <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sso}"/>
     </md:IDPSSODescriptor>

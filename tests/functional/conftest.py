@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-import webtest
 
-from ekn_saml.demo import main
+from dev_app import make_testapp
 
 BASE = "https://sp.example.test"
 
@@ -35,12 +34,6 @@ def dev_settings(key_dir, tmp_path):
         "ekn_saml.devidp.key": k("idp.key"),
         "ekn_saml.devidp.cert": k("idp.crt"),
     }
-
-
-def make_testapp(settings, **environ):
-    extra = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
-    extra.update(environ)
-    return webtest.TestApp(main({}, **settings), extra_environ=extra)
 
 
 @pytest.fixture

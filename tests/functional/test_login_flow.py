@@ -32,7 +32,13 @@ def login(testapp, method, persona, next_path=None):
 
 @pytest.mark.parametrize(
     "method, persona, name",
-    [("mobilt_bankid", "anna", "Anna Andersson"), ("bankid", "karin", "Karin Karlsson"), ("expisoft", "eva", "Eva Exportsson")],
+    [
+        ("mobilt_bankid", "anna", "Anna Andersson"),
+        ("mobilt_bankid", "bertil", "Bertil Berg"),
+        ("bankid", "karin", "Karin Karlsson"),
+        ("expisoft", "eva", "Eva Exportsson"),
+        ("expisoft", "erik", "Erik Ekonom"),
+    ],
 )
 def test_each_method_logs_in_and_lands_on_mina_sidor(testapp, method, persona, name):
     acs = login(testapp, method, persona)
@@ -151,3 +157,14 @@ def test_help_page_is_served(testapp):
 def test_unknown_page_gives_a_friendly_404(testapp):
     page = testapp.get("/no/such/page", expect_errors=True)
     assert page.status_int == 404 and "EKN-WEB-404" in page.text
+
+
+def test_post_binding_authn_request_logs_in(dev_settings):
+    """With authn_request.binding = post the signed request goes in an auto-submitted form."""
+    from dev_app import make_testapp
+
+    testapp = make_testapp({**dev_settings, "ekn_saml.authn_request.binding": "post"})
+    form_page = testapp.get("/login/bankid")
+    assert form_page.status_int == 200 and form_page.forms[0].action.endswith("/devidp/bankid/sso")
+    acs = answer(testapp, form_page.forms[0].submit(), "karin")
+    assert acs.status_int == 302 and acs.location.endswith("/mina-sidor")

@@ -75,6 +75,12 @@ def test_assertion_encrypted_to_the_previous_key_is_accepted(sp, factory, login,
     assert finish(sp, old_factory, login)[0].kind == "person"
 
 
+def test_response_signed_with_the_idps_next_key_is_accepted(sp, factory, login, idp_next_keys):
+    """IdP signing-key rollover: any signing certificate in its metadata verifies."""
+    rolled = ResponseFactory(idp_next_keys[0], idp_next_keys[1], factory.sp_encryption_cert)
+    assert finish(sp, rolled, login)[0].kind == "person"
+
+
 @pytest.mark.parametrize("algorithm", ["aes128-gcm", "aes256-cbc", "aes128-cbc"])
 def test_every_profile_data_encryption_is_accepted(sp, factory, login, algorithm):
     assert finish(sp, factory, login, spec_for(login, data_encryption=algorithm))[0].kind == "person"
