@@ -114,7 +114,11 @@ def includeme(config):
     sp = ServiceProvider(settings, credentials, registry, store)
     config.registry.ekn_saml = sp
     config.registry.ekn_saml_metadata = sp_metadata_bytes(settings, credentials)
-    config.registry.ekn_saml_form_action_origins = sp.idp_form_origins()
+    # Forms may post to the IdPs (HTTP-POST binding) and to our own public
+    # origin (the development IdP may sit on another origin and posts to our ACS).
+    config.registry.ekn_saml_form_action_origins = sorted(
+        {*sp.idp_form_origins(), settings.public_base_url, *([settings.devidp.base_url] if settings.devidp.enabled else [])}
+    )
 
     config.set_session_factory(
         StoreSessionFactory(
