@@ -59,13 +59,23 @@ def _setup_devidp(config, settings, credentials, registry) -> list[str]:
 
 
 def _render_autopost(request, action: str, fields: dict[str, str]):
+    from urllib.parse import urlsplit
+
+    from .headers import REGISTRY_ATTR, content_security_policy
     from .i18n import _
 
-    return render_to_response(
+    response = render_to_response(
         "ekn_saml:templates/autopost.jinja2",
         {"action": action, "fields": fields, "button_label": request.localizer.translate(_("Continue"))},
         request=request,
     )
+    # This page's form must be allowed to post to ``action`` even when that is
+    # not one of the IdP origins: the development IdP answering the ACS from
+    # another host (Chromium blocks it otherwise).  The tween keeps this header.
+    target = urlsplit(action)
+    origins = (*(getattr(request.registry, REGISTRY_ATTR, None) or ()), f"{target.scheme}://{target.netloc}")
+    response.headers["Content-Security-Policy"] = content_security_policy(tuple(origins))
+    return response
 
 
 def includeme(config):

@@ -78,7 +78,8 @@ def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
 def includeme(config):
     """Routes and views of the development IdP; warns loudly, it is for development only."""
     warnings.warn("ekn_saml development IdP is enabled: never do this in production", RuntimeWarning, stacklevel=2)
-    config.add_route("devidp.sso", "/devidp/{slug}/sso")
-    config.add_route("devidp.respond", "/devidp/{slug}/respond")
+    slugs = "|".join(DEV_IDPS)  # an unknown slug is a 404
+    config.add_route("devidp.sso", "/devidp/{slug:%s}/sso" % slugs)
+    config.add_route("devidp.respond", "/devidp/{slug:%s}/respond" % slugs)
     config.add_route("devidp.metadata", "/devidp/metadata")
     config.scan(".views")
