@@ -47,7 +47,10 @@ def login_start(request):
         BROWSER_COOKIE,
         browser_token,
         max_age=sp.settings.request_ttl,
-        path=sp.settings.ACS_PATH,
+        # Path "/" so that the next login start sees and reuses it: logins
+        # started in two tabs must both be able to finish.  It grants nothing
+        # on its own; it only ties a response to the browser that asked.
+        path="/",
         httponly=True,
         secure=sp.settings.session_cookie_secure,
         samesite="None" if sp.settings.session_cookie_secure else "Lax",

@@ -168,3 +168,10 @@ def test_post_binding_authn_request_logs_in(dev_settings):
     assert form_page.status_int == 200 and form_page.forms[0].action.endswith("/devidp/bankid/sso")
     acs = answer(testapp, form_page.forms[0].submit(), "karin")
     assert acs.status_int == 302 and acs.location.endswith("/mina-sidor")
+
+
+def test_logins_started_in_two_tabs_can_both_finish(testapp):
+    first = idp_page(testapp, "bankid")
+    second = idp_page(testapp, "mobilt_bankid")
+    assert answer(testapp, first, "karin").status_int == 302
+    assert answer(testapp, second, "anna").status_int == 302

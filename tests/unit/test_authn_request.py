@@ -15,6 +15,16 @@ from ekn_saml.xmlsecurity import NS, RSA_SHA256, parse_xml, verify_bytes, verify
 LOAS = ("http://id.elegnamnden.se/loa/1.0/loa3", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3")
 
 
+def _sp_signing_pair(key_dir):
+    import os
+
+    from ekn_saml.xmlsecurity import PrivateKey, PublicKey
+
+    with open(os.path.join(key_dir, "sp-signing.crt"), "rb") as fh:
+        cert = PublicKey.from_pem(fh.read())
+    return PrivateKey.from_file(os.path.join(key_dir, "sp-signing.key")), cert
+
+
 @pytest.fixture
 def request_xml():
     return build_authn_request(
@@ -52,9 +62,7 @@ def test_ids_are_unique_and_not_starting_with_a_digit():
 
 
 def test_redirect_url_carries_a_verifiable_rsa_sha256_signature(request_xml, key_dir):
-    from conftest import _pair
-
-    key, cert = _pair(key_dir, "sp-signing")
+    key, cert = _sp_signing_pair(key_dir)
     url = redirect_url("https://idp.example.test/sso", request_xml, "relay123", key)
     query = urlsplit(url).query
     signed, _, signature = query.rpartition("&Signature=")
@@ -66,8 +74,6 @@ def test_redirect_url_carries_a_verifiable_rsa_sha256_signature(request_xml, key
 
 
 def test_post_binding_request_has_an_enveloped_signature(request_xml, key_dir):
-    from conftest import _pair
-
-    key, cert = _pair(key_dir, "sp-signing")
+    key, cert = _sp_signing_pair(key_dir)
     fields = post_fields(request_xml, "relay123", key)
     verify_enveloped(parse_xml(base64.b64decode(fields["SAMLRequest"])), [cert])

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What a user does in the browser: choose a method, answer at the development IdP, log in.
+
+Every step ends with an explicit wait for the URL it must reach, so a test
+never races the auto-submitting form or a redirect.
+"""
+from __future__ import annotations
+
+import re
+
+# method name in the settings -> slug in the development IdP's URLs
+DEV_IDP_SLUGS = {"mobilt_bankid": "mobilt-bankid", "bankid": "bankid", "expisoft": "expisoft"}
+
+
+def url_re(base: str, path: str, *, query: bool = False) -> re.Pattern:
+    """``base + path`` exactly, optionally followed by a query string."""
+    return re.compile(re.escape(base + path) + (r"(\?.*)?$" if query else "$"))
+
+
+def open_idp(page, server, method: str, start_path: str = "/login") -> None:
+    """From the chooser (at ``start_path``) click ``method``'s card: land on the development IdP."""
+    if start_path is not None:
+        page.goto(server.url(start_path))
+    page.locator(f"a.method[data-method='{method}']").click()
+    page.wait_for_url(url_re(server.idp, f"/devidp/{DEV_IDP_SLUGS[method]}/sso", query=True))
+
+
+def answer_at_idp(page, persona: str | None = None, outcome: str = "success") -> None:
+    """Pick a test person and an outcome on the development IdP's page and submit."""
+    if persona:
+        page.get_by_test_id(f"persona-{persona}").check()
+    page.get_by_test_id(f"outcome-{outcome}").check()
+    page.locator("#devidp-submit").click()
+
+
+def login(page, server, method: str, persona: str, *, start_path: str = "/login", landing: str = "/mina-sidor") -> None:
+    """A whole login; returns on the landing page (the auto-post form submits by itself)."""
+    open_idp(page, server, method, start_path)
+    answer_at_idp(page, persona)
+    page.wait_for_url(server.url(landing))
+
+
+def fail_at_idp(page, server, method: str, persona: str, outcome: str) -> None:
+    """A login the IdP answers with an error status; returns on the ACS's error page."""
+    open_idp(page, server, method)
+    answer_at_idp(page, persona, outcome)
+    page.wait_for_url(server.url("/saml/acs"))
+    page.locator(".error-page").wait_for()

@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Real-browser fixtures: the demo app served by waitress, driven by Debian's Chromium.
+
+One server per session: ``pserve`` on a temporary ini (TEST keys made here,
+SQLite store in a temporary directory, development IdP on).  The SP is
+``http://localhost:<port>`` and the development IdP ``http://127.0.0.1:<port>``:
+two different *sites*, so the IdP's answer to the ACS is a real cross-site
+POST and the browser-binding cookie (SameSite=None; Secure) must survive it.
+Chromium treats http://localhost as a secure context and keeps Secure cookies
+there; 127.0.0.1 is only the IdP, which sets no cookies of ours.
+
+Every test gets a fresh browser context (no cookies), a ``page`` whose console
+is watched for Content-Security-Policy reports, and leaves a full-page
+screenshot in ``test-artifacts/browser/<test-name>.png``; the server's log of
+the run is ``test-artifacts/browser/server.log``.
+
+Playwright's own browser download does not work here: we always launch
+``/usr/bin/chromium`` (``make browser-deps`` installs it).
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from browser_flows import DEV_IDP_SLUGS
+
+from ekn_saml.keygen import write_key_pair
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT = 30.0
+# Generous for a 2-core machine shared with other test runs; waits end as
+# soon as the URL or selector is there, so passing runs do not pay for it.
+WAIT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    sp: str  # http://localhost:<port>: the SP and the demo app
+    idp: str  # http://127.0.0.1:<port>: the development IdP, a different site
+    log: Path
+
+    def url(self, path: str) -> str:
+        return self.sp + path
+
+
+def _free_port() -> int:
+    # The ini must name the port before the server starts; another process
+    # taking it in between makes the start fail loudly, never pass wrongly.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write_ini(directory: Path, port: int) -> Path:
+    keys = directory / "keys"
+    for stem in ("sp-signing", "sp-encryption", "idp"):
+        write_key_pair(str(keys), stem, f"ekn_saml browser test {stem} (TEST ONLY)", bits=2048)
+    sp, idp = f"http://localhost:{port}", f"http://127.0.0.1:{port}"
+    methods = "\n".join(
+        f"ekn_saml.method.{method}.idp = {idp}/devidp/{slug}" for method, slug in DEV_IDP_SLUGS.items()
+    )
+    ini = directory / "browser-test.ini"
+    ini.write_text(
+        textwrap.dedent(
+            """\
+            [app:main]
+            use = egg:ekn_saml
+            pyramid.default_locale_name = sv
+
+            ekn_saml.sp.entity_id = {sp}/sp
+            ekn_saml.sp.public_base_url = {sp}
+            ekn_saml.sp.signing_key = {keys}/sp-signing.key
+            ekn_saml.sp.signing_cert = {keys}/sp-signing.crt
+            ekn_saml.sp.encryption_keys = {keys}/sp-encryption.key
+            ekn_saml.sp.encryption_cert = {keys}/sp-encryption.crt
+            ekn_saml.methods = mobilt_bankid bankid expisoft
+            {methods}
+            ekn_saml.store.url = sqlite:///{directory}/state.sqlite
+            ekn_saml.landing_path = /mina-sidor
+            ekn_saml.logged_out_path = /logged-out
+            ekn_saml.session.cookie_secure = true
+
+            ekn_saml.devidp.enabled = true
+            ekn_saml.devidp.entity_id = {idp}/devidp
+            ekn_saml.devidp.base_url = {idp}
+            ekn_saml.devidp.key = {keys}/idp.key
+            ekn_saml.devidp.cert = {keys}/idp.crt
+
+            [server:main]
+            use = egg:waitress#main
+            listen = 127.0.0.1:{port}
+            threads = 4
+
+            [loggers]
+            keys = root
+
+            [handlers]
+            keys = console
+
+            [formatters]
+            keys = generic
+
+            [logger_root]
+            level = INFO
+            handlers = console
+
+            [handler_console]
+            class = StreamHandler
+            args = (sys.stderr,)
+            level = NOTSET
+            formatter = generic
+
+            [formatter_generic]
+            format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
+            """
+        ).format(sp=sp, idp=idp, keys=keys, methods=methods, directory=directory, port=port)
+    )
+    return ini
+
+
+def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the demo server exited with {process.returncode}; see {log}:\n{log.read_text()[-3000:]}")
+        try:
+            with direct.open(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)  # polling a starting server, not waiting in a test
+    pytest.fail(f"the demo server did not answer {url} within {SERVER_START_TIMEOUT}s; see {log}")
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir(pytestconfig) -> Path:
+    directory = Path(pytestconfig.rootpath) / "test-artifacts" / "browser"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, artifacts_dir) -> LiveServer:
+    directory = tmp_path_factory.mktemp("browser-app")
+    port = _free_port()
+    ini = _write_ini(directory, port)
+    log = artifacts_dir / "server.log"
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pyramid.scripts.pserve", str(ini)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=directory,
+        )
+    try:
+        server = LiveServer(sp=f"http://localhost:{port}", idp=f"http://127.0.0.1:{port}", log=log)
+        # asked through 127.0.0.1: the server listens there only, and
+        # Chromium falls back to it when ::1 (localhost) refuses
+        _wait_until_serving(process, f"{server.idp}/login", log)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Debian's Chromium, headless (overrides pytest-playwright's fixture)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"the browser tests need Debian's chromium at {CHROMIUM}: run `make browser-deps`")
+    return {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    """A Swedish desktop browser by default; tests that need more make their own context."""
+    return {"locale": "sv-SE", "viewport": {"width": 1280, "height": 900}}
+
+
+class Watch:
+    """The pages of one test: CSP reports and uncaught errors are collected from all of them."""
+
+    def __init__(self):
+        self.pages: list = []
+        self.owned_contexts: list = []
+        self.csp: list[str] = []
+        self.page_errors: list[str] = []
+
+    def add_context(self, context, *, owned: bool = False) -> None:
+        """Watch the pages of ``context``; close it at the end of the test if ``owned``."""
+        if owned:
+            self.owned_contexts.append(context)
+        context.set_default_timeout(WAIT_MS)
+        context.on("page", self._attach)
+
+    def _attach(self, page) -> None:
+        self.pages.append(page)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    def _on_console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp.append(f"{message.type}: {message.text} ({message.location.get('url')})")
+
+
+def _artifact_name(request) -> str:
+    """``test_name`` or ``test_name-<param ids>``, without the one browser's name."""
+    name = re.sub(r"\[chromium-?", "[", request.node.name).replace("[]", "")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
+
+
+def save_screenshot(page, artifacts_dir: Path, name: str) -> Path:
+    path = artifacts_dir / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def watch(new_context, request, artifacts_dir):
+    """Watches every page a test opens; at teardown saves the screenshot and checks the console.
+
+    The screenshot is of the last page opened, as it is when the test ends
+    (pass or fail).  The test fails, at teardown, if any page logged a
+    Content-Security-Policy violation or an uncaught script error.
+    Depends on ``new_context`` so that it runs before the contexts close.
+    """
+    watch = Watch()
+    yield watch
+    open_pages = [p for p in watch.pages if not p.is_closed()]
+    if open_pages:
+        try:
+            save_screenshot(open_pages[-1], artifacts_dir, _artifact_name(request))
+        except Exception as exc:  # a failed screenshot must not hide the test's own result
+            print(f"screenshot failed: {exc}", file=sys.stderr)
+    for context in watch.owned_contexts:
+        context.close()
+    assert not watch.csp, "Content-Security-Policy violations:\n" + "\n".join(watch.csp)
+    assert not watch.page_errors, "uncaught page errors:\n" + "\n".join(watch.page_errors)
+
+
+@pytest.fixture
+def page(context, watch):
+    """pytest-playwright's page in the default context (Swedish desktop), watched."""
+    watch.add_context(context)
+    return context.new_page()
+
+
+@pytest.fixture
+def new_page(browser, browser_context_args, watch):
+    """``new_page(**context_args)``: a watched page in a new context (locale, viewport, no JavaScript…).
+
+    ``context_args`` override the session's ``browser_context_args``; the
+    context is closed by ``watch`` after its screenshot.
+    """
+
+    def make(**context_args):
+        context = browser.new_context(**{**browser_context_args, **context_args})
+        watch.add_context(context, owned=True)
+        return context.new_page()
+
+    return make
+
+
+@pytest.fixture
+def shot(request, artifacts_dir):
+    """``shot(page, "step")`` saves ``<test-name>--step.png``, a screenshot of a step on the way."""
+    base = _artifact_name(request)
+    return lambda page, step: save_screenshot(page, artifacts_dir, f"{base}--{step}")
