@@ -11,7 +11,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(exclude=["tests", "tests.*", "bench", "bench.*"]),
     include_package_data=True,
-    package_data={"ekn_saml": ["templates/*.jinja2", "static/*", "static/*/*", "locale/*/LC_MESSAGES/*", "locale/*.pot"]},
+    package_data={"ekn_saml": ["templates/*.jinja2", "static/*", "static/*/*", "locale/*/LC_MESSAGES/*", "locale/*.pot", "metadata/schemas/*.xsd"]},
     zip_safe=False,
     install_requires=[
         "pyramid>=2.0,<3",

@@ -6,12 +6,13 @@ Use it with ``config.include("ekn_saml")``; see :func:`includeme`.
 from __future__ import annotations
 
 from pyramid.renderers import render_to_response
-from pyramid.tweens import MAIN
+from pyramid.tweens import EXCVIEW
 
 from .errors import ConfigurationError, MetadataError
 from .identity import Identity
+from .session import end_sessions
 
-__all__ = ["includeme", "Identity"]
+__all__ = ["includeme", "Identity", "end_sessions"]
 
 
 def _load_trusted_idps(settings, now):
@@ -59,23 +60,13 @@ def _setup_devidp(config, settings, credentials, registry) -> list[str]:
 
 
 def _render_autopost(request, action: str, fields: dict[str, str]):
-    from urllib.parse import urlsplit
-
-    from .headers import REGISTRY_ATTR, content_security_policy
     from .i18n import _
 
-    response = render_to_response(
+    return render_to_response(
         "ekn_saml:templates/autopost.jinja2",
         {"action": action, "fields": fields, "button_label": request.localizer.translate(_("Continue"))},
         request=request,
     )
-    # This page's form must be allowed to post to ``action`` even when that is
-    # not one of the IdP origins: the development IdP answering the ACS from
-    # another host (Chromium blocks it otherwise).  The tween keeps this header.
-    target = urlsplit(action)
-    origins = (*(getattr(request.registry, REGISTRY_ATTR, None) or ()), f"{target.scheme}://{target.netloc}")
-    response.headers["Content-Security-Policy"] = content_security_policy(tuple(origins))
-    return response
 
 
 def includeme(config):
@@ -97,7 +88,10 @@ def includeme(config):
     from .settings import parse_settings
     from .storage import store_from_url
     from .timeutil import utcnow
+    from .xmlsec_check import check_xmlsec
 
+    # one libxml2 for lxml and xmlsec, the profile's algorithms, the SAML schemas (once per process)
+    check_xmlsec()
     settings = parse_settings(config.get_settings())
     credentials, problems = load_credentials(
         settings.signing_key, settings.signing_cert, settings.encryption_keys, settings.encryption_cert
@@ -105,6 +99,10 @@ def includeme(config):
     idps, metadata_problems = _load_trusted_idps(settings, utcnow())
     problems += metadata_problems
     registry = IdpRegistry(idps)
+    if settings.federation.enabled and not problems:
+        from .metadata.federation import attach_federation
+
+        problems += attach_federation(config, settings, registry)
     if credentials is not None and settings.devidp.enabled and not problems:
         problems += _setup_devidp(config, settings, credentials, registry)
     for method in settings.methods:
@@ -130,16 +128,17 @@ def includeme(config):
         {*sp.idp_form_origins(), settings.public_base_url, *([settings.devidp.base_url] if settings.devidp.enabled else [])}
     )
 
-    config.set_session_factory(
-        StoreSessionFactory(
-            store,
-            cookie_name=settings.session_cookie_name,
-            secure=settings.session_cookie_secure,
-            idle_timeout=settings.session_idle_timeout,
-            absolute_timeout=settings.session_absolute_timeout,
-        )
+    sessions = StoreSessionFactory(
+        store,
+        cookie_name=settings.session_cookie_name,
+        secure=settings.session_cookie_secure,
+        idle_timeout=settings.session_idle_timeout,
+        absolute_timeout=settings.session_absolute_timeout,
     )
-    config.add_tween("ekn_saml.session.session_tween_factory", over=MAIN)
+    config.registry.ekn_saml_sessions = sessions  # end_sessions_of() for host apps; see ekn_saml.end_sessions
+    config.set_session_factory(sessions)
+    # under the exception view, so a store error while saving becomes the 503 page
+    config.add_tween("ekn_saml.session.session_tween_factory", under=EXCVIEW)
     config.set_security_policy(SamlSecurityPolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.add_request_method(_render_autopost, "render_autopost")

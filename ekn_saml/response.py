@@ -14,7 +14,6 @@ RelayState targets (checklist 13: RelayState is only an opaque key here).
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import hmac
@@ -28,7 +27,7 @@ from .errors import ErrorCode, IdPStatusError, RequestStateError, ResponseValida
 from .metadata.idp import IdpInfo, IdpRegistry
 from .storage import StateStore
 from .timeutil import parse_instant
-from .xmlsecurity import NS, decrypt_element, parse_xml, signature_of, strict_text, verify_enveloped
+from .xmlsecurity import NS, XmlCrypto, check_schema, decrypt_element, parse_xml, signature_of, strict_text, verify_enveloped
 
 REQUESTS = "request"  # store namespace of outstanding requests
 REPLAY = "replay"  # store namespace of seen assertion and response IDs
@@ -87,7 +86,13 @@ def decode_form_value(value: str | None, max_bytes: int) -> bytes:
     if len(value) > max_bytes:
         raise _reject(ErrorCode.RESPONSE_TOO_LARGE, f"SAMLResponse has {len(value)} characters, cap {max_bytes}")
     try:
-        return base64.b64decode("".join(value.split()), validate=True)
+        # strict_mode: only the base64 alphabet and correct padding, as
+        # b64decode(validate=True), without its extra pass over the text.
+        # Most IdPs send no line breaks: try as is first, then without whitespace.
+        try:
+            return binascii.a2b_base64(value.encode("ascii"), strict_mode=True)
+        except binascii.Error:
+            return binascii.a2b_base64("".join(value.split()).encode("ascii"), strict_mode=True)
     except (binascii.Error, ValueError):
         raise _reject(ErrorCode.RESPONSE_NOT_BASE64, "SAMLResponse is not base64") from None
 
@@ -105,7 +110,7 @@ def _instant(el: etree._Element, name: str, *, required: bool = True) -> dt.date
 
 
 def _issuer(el: etree._Element) -> str:
-    issuers = el.findall("saml:Issuer", NS)
+    issuers = el.findall(_A + "Issuer")
     if len(issuers) != 1:
         raise _reject(ErrorCode.ISSUER_UNKNOWN, f"{etree.QName(el).localname} must have exactly one Issuer")
     return strict_text(issuers[0]).strip()
@@ -120,8 +125,12 @@ def _check_issue_instant(el: etree._Element, policy: ValidationPolicy, now: dt.d
         raise _reject(ErrorCode.RESPONSE_TOO_OLD, f"IssueInstant {issued.isoformat()} is too old")
 
 
+# compiled once: it runs on every response (outermost status code first)
+_STATUS_CODE_VALUES = etree.XPath("samlp:Status/samlp:StatusCode/descendant-or-self::samlp:StatusCode/@Value", namespaces=NS)
+
+
 def _raise_for_status(root: etree._Element) -> None:
-    codes = root.xpath("samlp:Status/samlp:StatusCode/descendant-or-self::samlp:StatusCode/@Value", namespaces=NS)
+    codes = _STATUS_CODE_VALUES(root)
     if not codes:
         raise _reject(ErrorCode.SCHEMA_INVALID, "Response has no StatusCode")
     if codes[0] == STATUS_SUCCESS and len(codes) == 1:
@@ -136,7 +145,8 @@ def _raise_for_status(root: etree._Element) -> None:
 
 
 def _take_outstanding(
-    root: etree._Element, issuer: str, relay_state: str | None, browser_token: str | None, store: StateStore
+    root: etree._Element, issuer: str, relay_state: str | None, browser_token: str | None, store: StateStore,
+    trail: dict[str, str] | None = None,
 ) -> OutstandingRequest:
     in_response_to = root.get("InResponseTo")
     if not in_response_to:
@@ -145,6 +155,8 @@ def _take_outstanding(
     if stored is None:
         raise RequestStateError(ErrorCode.REQUEST_UNKNOWN, "no outstanding request with that ID (expired or used)")
     request = OutstandingRequest.from_dict(stored)
+    if trail is not None:
+        trail["method"] = request.method
     # Bound to this browser: checked before the request is consumed, so a
     # stranger posting someone else's response cannot burn their login.
     if not browser_token or not hmac.compare_digest(browser_hash(browser_token), request.browser):
@@ -161,17 +173,17 @@ def _take_outstanding(
 
 
 def _the_assertion(
-    root: etree._Element, policy: ValidationPolicy, credentials: SpCredentials
+    root: etree._Element, policy: ValidationPolicy, credentials: SpCredentials, crypto: XmlCrypto | None = None
 ) -> tuple[etree._Element, bool]:
-    plain = root.findall("saml:Assertion", NS)
-    encrypted = root.findall("saml:EncryptedAssertion", NS)
+    plain = root.findall(_A + "Assertion")
+    encrypted = root.findall(_A + "EncryptedAssertion")
     if len(plain) + len(encrypted) != 1:
         raise _reject(ErrorCode.ASSERTION_COUNT, f"{len(plain)} Assertion and {len(encrypted)} EncryptedAssertion")
     if plain:
         if policy.require_encrypted_assertion:
             raise _reject(ErrorCode.ASSERTION_NOT_ENCRYPTED, "the assertion must be encrypted")
         return plain[0], False
-    assertion = decrypt_element(encrypted[0], credentials.decryption_keys)
+    assertion = decrypt_element(encrypted[0], credentials.decryption_keys, crypto)
     if assertion.tag != _A + "Assertion":
         raise _reject(ErrorCode.ASSERTION_COUNT, f"EncryptedAssertion holds {assertion.tag}, not an Assertion")
     return assertion, True
@@ -179,18 +191,18 @@ def _the_assertion(
 
 def _check_subject(assertion, request: OutstandingRequest, policy: ValidationPolicy, now) -> tuple[str, str, dt.datetime]:
     skew = dt.timedelta(seconds=policy.clock_skew)
-    subject = assertion.find("saml:Subject", NS)
+    subject = assertion.find(_A + "Subject")
     if subject is None:
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "assertion has no Subject")
-    if subject.find("saml:EncryptedID", NS) is not None:
+    if subject.find(_A + "EncryptedID") is not None:
         raise _reject(ErrorCode.ENCRYPTED_ID_FORBIDDEN, "EncryptedID is not allowed")
-    name_ids = subject.findall("saml:NameID", NS)
+    name_ids = subject.findall(_A + "NameID")
     if len(name_ids) != 1 or not strict_text(name_ids[0]).strip():
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "Subject must have exactly one non-empty NameID")
-    confirmations = subject.findall("saml:SubjectConfirmation", NS)
+    confirmations = subject.findall(_A + "SubjectConfirmation")
     if len(confirmations) != 1 or confirmations[0].get("Method") != BEARER:
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "exactly one bearer SubjectConfirmation is required")
-    data = confirmations[0].find("saml:SubjectConfirmationData", NS)
+    data = confirmations[0].find(_A + "SubjectConfirmationData")
     if data is None:
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "SubjectConfirmationData is missing")
     if data.get("InResponseTo") != request.request_id:
@@ -209,7 +221,7 @@ def _check_subject(assertion, request: OutstandingRequest, policy: ValidationPol
 
 def _check_conditions(assertion, policy: ValidationPolicy, now) -> dt.datetime:
     skew = dt.timedelta(seconds=policy.clock_skew)
-    conditions = assertion.findall("saml:Conditions", NS)
+    conditions = assertion.findall(_A + "Conditions")
     if len(conditions) != 1:
         raise _reject(ErrorCode.AUDIENCE_MISMATCH, "assertion must have one Conditions with an Audience")
     cond = conditions[0]
@@ -219,24 +231,24 @@ def _check_conditions(assertion, policy: ValidationPolicy, now) -> dt.datetime:
     not_on_or_after = _instant(cond, "NotOnOrAfter")
     if now - skew >= not_on_or_after:
         raise _reject(ErrorCode.EXPIRED, "Conditions NotOnOrAfter has passed")
-    restrictions = cond.findall("saml:AudienceRestriction", NS)
+    restrictions = cond.findall(_A + "AudienceRestriction")
     if not restrictions:
         raise _reject(ErrorCode.AUDIENCE_MISMATCH, "no AudienceRestriction")
     for restriction in restrictions:  # every restriction must admit us (SAML core 2.5.1.4)
-        audiences = [strict_text(a).strip() for a in restriction.findall("saml:Audience", NS)]
+        audiences = [strict_text(a).strip() for a in restriction.findall(_A + "Audience")]
         if policy.entity_id not in audiences:
             raise _reject(ErrorCode.AUDIENCE_MISMATCH, f"Audience {audiences} does not include {policy.entity_id}")
     return not_on_or_after
 
 
 def _check_authn(assertion, request: OutstandingRequest, policy: ValidationPolicy) -> tuple[str, dt.datetime, str]:
-    statements = assertion.findall("saml:AuthnStatement", NS)
+    statements = assertion.findall(_A + "AuthnStatement")
     if len(statements) != 1:
         raise _reject(ErrorCode.AUTHN_STATEMENT_COUNT, f"{len(statements)} AuthnStatements")
-    if len(assertion.findall("saml:AttributeStatement", NS)) != 1:
+    if len(assertion.findall(_A + "AttributeStatement")) != 1:
         raise _reject(ErrorCode.ATTRIBUTE_STATEMENT_COUNT, "exactly one AttributeStatement is required")
     statement = statements[0]
-    refs = statement.findall("saml:AuthnContext/saml:AuthnContextClassRef", NS)
+    refs = statement.findall(_A + "AuthnContext/" + _A + "AuthnContextClassRef")
     loa = strict_text(refs[0]).strip() if len(refs) == 1 else ""
     if loa not in request.loa:
         raise _reject(ErrorCode.LOA_NOT_REQUESTED, f"AuthnContextClassRef {loa!r} was not requested")
@@ -249,15 +261,15 @@ def _check_authn(assertion, request: OutstandingRequest, policy: ValidationPolic
 
 
 def _attributes(assertion) -> dict[str, tuple[str, ...]]:
-    statement = assertion.find("saml:AttributeStatement", NS)
-    if statement.find("saml:EncryptedAttribute", NS) is not None:
+    statement = assertion.find(_A + "AttributeStatement")
+    if statement.find(_A + "EncryptedAttribute") is not None:
         raise _reject(ErrorCode.ENCRYPTED_ATTRIBUTE_FORBIDDEN, "EncryptedAttribute is not allowed")
     attributes: dict[str, tuple[str, ...]] = {}
-    for attribute in statement.findall("saml:Attribute", NS):
+    for attribute in statement.findall(_A + "Attribute"):
         name = attribute.get("Name", "")
         if name in attributes:
             raise _reject(ErrorCode.ATTRIBUTE_VALUE_MALFORMED, f"attribute {name} appears twice")
-        attributes[name] = tuple(strict_text(v) for v in attribute.findall("saml:AttributeValue", NS))
+        attributes[name] = tuple(strict_text(v) for v in attribute.findall(_A + "AttributeValue"))
     return attributes
 
 
@@ -271,8 +283,16 @@ def validate_response(
     registry: IdpRegistry,
     store: StateStore,
     now: dt.datetime,
+    crypto: XmlCrypto | None = None,
+    trail: dict[str, str] | None = None,
 ) -> AssertionFacts:
-    """Every ACS check, in a safe order; the facts of a valid response or a SamlError."""
+    """Every ACS check, in a safe order; the facts of a valid response or a SamlError.
+
+    ``crypto`` makes the cryptographic steps after our checks (default: in
+    process; see :class:`~ekn_saml.xmlsecurity.XmlCrypto`).  ``trail``, if
+    given, gets ``idp`` and ``method`` as soon as each is known, so that the
+    caller can say which login a failure belongs to (audit trail).
+    """
     root = parse_xml(decode_form_value(saml_response, policy.max_response_bytes))
     if root.tag != _P + "Response" or root.get("Version") != "2.0":
         raise _reject(ErrorCode.NOT_A_RESPONSE, f"root element is {root.tag}")
@@ -282,12 +302,16 @@ def validate_response(
     idp = registry.get(issuer)
     if idp is None:
         raise RequestStateError(ErrorCode.ISSUER_UNKNOWN, f"issuer {issuer!r} is not in trusted metadata")
+    if trail is not None:
+        trail["idp"] = issuer
     if signature_of(root) is None:
         raise _reject(ErrorCode.RESPONSE_NOT_SIGNED, "the Response must be signed")
-    verify_enveloped(root, idp.signing_keys)
+    # schema=True: the schema check of the signed element, after the profile
+    # check and before the cryptography, as in pysaml2 (CVE-2021-21238).
+    verify_enveloped(root, idp.signing_keys, crypto, schema=True)
 
     # 2. Which request does it answer?  Consumed here, whatever follows.
-    request = _take_outstanding(root, issuer, relay_state, browser_token, store)
+    request = _take_outstanding(root, issuer, relay_state, browser_token, store, trail)
 
     # 3. Addressed to us, now.
     destination = root.get("Destination")
@@ -301,11 +325,11 @@ def validate_response(
     _raise_for_status(root)
 
     # 5. The one assertion, decrypted with any of our keys.
-    assertion, _was_encrypted = _the_assertion(root, policy, credentials)
+    assertion, _was_encrypted = _the_assertion(root, policy, credentials, crypto)
     if _issuer(assertion) != issuer:
         raise RequestStateError(ErrorCode.ISSUER_MISMATCH, "assertion Issuer differs from the Response Issuer")
     if signature_of(assertion) is not None:
-        verify_enveloped(assertion, idp.signing_keys)
+        verify_enveloped(assertion, idp.signing_keys, crypto)
     assertion_id = assertion.get("ID") or ""
     if not assertion_id:
         raise _reject(ErrorCode.SCHEMA_INVALID, "assertion has no ID")
@@ -314,6 +338,9 @@ def validate_response(
     conditions_end = _check_conditions(assertion, policy, now)
     loa, authn_instant, session_index = _check_authn(assertion, request, policy)
     attributes = _attributes(assertion)
+    # The assertion's schema check comes after the specific checks above, so
+    # they report their own codes; nothing has been stored or trusted yet.
+    check_schema(assertion)
 
     # 6. Replay: once per assertion ID (and response ID) across every node.
     valid_until = max(confirmation_end, conditions_end) + dt.timedelta(seconds=policy.clock_skew)

@@ -12,3 +12,5 @@ def includeme(config):
     # SAML endpoints; their paths are part of the published metadata
     config.add_route("saml.acs", "/saml/acs")
     config.add_route("saml.metadata", "/saml/metadata")
+    # operators only: answers configured client addresses, 404 for everyone else
+    config.add_route("saml.status", "/saml/status")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
-from .errors import BadRequestError, ErrorCode, MetadataError
+from .errors import BadRequestError, ErrorCode, MetadataError, SamlError
 from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
@@ -22,6 +22,21 @@ from .timeutil import utcnow
 log = logging.getLogger("ekn_saml")
 
 BROWSER_COOKIE = "ekn_saml_req"
+
+
+def _xml_crypto(name: str):
+    """The :class:`~ekn_saml.xmlsecurity.XmlCrypto` named by ``ekn_saml.crypto_backend``.
+
+    ``xmlsec1`` imports pysaml2's program runner only when asked for, and
+    raises ConfigurationError if the program is not installed.
+    """
+    if name == "xmlsec1":
+        from .pysaml2_bridge import Xmlsec1Crypto
+
+        return Xmlsec1Crypto.create()
+    from .xmlsecurity import IN_PROCESS
+
+    return IN_PROCESS
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,8 @@ class ServiceProvider:
         self.registry = registry
         self.store = store
         self.clock = clock
+        # ekn_saml.crypto_backend: the engine that verifies and decrypts after our checks
+        self.crypto = _xml_crypto(settings.crypto_backend)
         self.policy = ValidationPolicy(
             entity_id=settings.entity_id,
             acs_url=settings.acs_url,
@@ -124,7 +141,18 @@ class ServiceProvider:
 
         The next path was checked when stored and is checked again here, so a
         store written by anything else still cannot make us redirect off-site.
+        A failure carries the IdP and method known when it failed
+        (:attr:`SamlError.idp`, :attr:`SamlError.method`) for the audit trail.
         """
+        trail: dict[str, str] = {}
+        try:
+            return self._finish_login(saml_response, relay_state, browser_token, trail)
+        except SamlError as exc:
+            exc.idp = exc.idp or trail.get("idp")
+            exc.method = exc.method or trail.get("method")
+            raise
+
+    def _finish_login(self, saml_response, relay_state, browser_token, trail: dict[str, str]) -> tuple[Identity, str]:
         facts = validate_response(
             saml_response,
             relay_state,
@@ -134,6 +162,8 @@ class ServiceProvider:
             registry=self.registry,
             store=self.store,
             now=self.clock(),
+            trail=trail,
+            crypto=self.crypto,
         )
         method = self.settings.method(facts.request.method)
         if method is None:  # the method was removed from the settings while the user was away

@@ -61,6 +61,45 @@ class DevIdpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SpMetadataSettings:
+    """What the published SP metadata says about us besides keys and the ACS (DP §2, TAR §3)."""
+
+    display_name: tuple[tuple[str, str], ...] = ()  # (xml:lang, text)
+    description: tuple[tuple[str, str], ...] = ()
+    logo_url: str = ""
+    logo_width: int = 200
+    logo_height: int = 60
+    organization_name: str = ""
+    organization_display_name: str = ""
+    organization_url: str = ""
+    organization_number: str = ""
+    technical_email: str = ""
+    support_email: str = ""
+    entity_categories: tuple[str, ...] = ()  # full URIs
+    requested_attributes: tuple[str, ...] = ()  # attribute Names (urn:oid:...)
+    valid_days: int = 7
+    next_signing_cert: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FederationSettings:
+    """Where signed federation metadata comes from and how it is kept fresh."""
+
+    metadata_url: str = ""  # empty: no federation metadata
+    signing_certs: tuple[str, ...] = ()
+    backing_file: str = ""
+    min_refresh: int = 600
+    max_refresh: int = 14400
+    timeout: int = 30
+    max_bytes: int = 64 * 1024 * 1024
+    allow_loopback_http: bool = False  # only with ekn_saml.testing
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.metadata_url)
+
+
+@dataclass(frozen=True, slots=True)
 class SamlSettings:
     """Everything ekn_saml reads from the ini file; the only source of settings."""
 
@@ -90,6 +129,10 @@ class SamlSettings:
     logged_out_path: str = "/login"
     devidp: DevIdpSettings = field(default_factory=DevIdpSettings)
     testing: bool = False
+    sp_metadata: SpMetadataSettings = field(default_factory=SpMetadataSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
+    status_allowed_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
+    crypto_backend: str = "xmlsec"  # "xmlsec" (in process) | "xmlsec1" (pysaml2's program, for comparison)
 
     ACS_PATH = "/saml/acs"
     METADATA_PATH = "/saml/metadata"
@@ -157,6 +200,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     "session.cookie_name": ("ekn_session", "Name of the session cookie."),
     "landing_path": ("/", "Local path to go to after login when no safe next target was given."),
     "logged_out_path": ("/login", "Local path to go to after logout."),
+    "crypto_backend": (
+        "xmlsec",
+        "Who verifies and decrypts after the SP's own checks: xmlsec (python-xmlsec, in process) or xmlsec1 "
+        "(pysaml2's xmlsec1 program, only to compare; needs the xmlsec1 system package).",
+    ),
     "testing": ("false", "Set only by test suites: allows the memory:// store without a warning."),
     "devidp.enabled": ("false", "Serve the embedded development IdP. Never enable in production."),
     "devidp.entity_id": (
@@ -167,8 +215,44 @@ KEYS: dict[str, tuple[Any, str]] = {
     "devidp.key": ("", "PEM private key of the development IdP (TEST ONLY)."),
     "devidp.cert": ("", "PEM certificate of the development IdP."),
     "devidp.data_encryption": ("aes256-gcm", "aes128-gcm, aes256-gcm, aes128-cbc or aes256-cbc."),
+    # --- SP metadata contents (DP §2, TAR §3); see docs/admin.md ---
+    "sp.display_name.sv": ("", "mdui:DisplayName in Swedish: the service name approved by the federation."),
+    "sp.display_name.en": ("<sp.display_name.sv>", "mdui:DisplayName in English."),
+    "sp.description.sv": ("", "mdui:Description in Swedish."),
+    "sp.description.en": ("<sp.description.sv>", "mdui:Description in English."),
+    "sp.logo_url": ("", "https URL of the mdui:Logo (the federation requires one and checks it is reachable)."),
+    "sp.logo_width": ("200", "Width of the logo in pixels."),
+    "sp.logo_height": ("60", "Height of the logo in pixels."),
+    "sp.organization.name": ("", "md:OrganizationName: the registered name, as in the federation agreement."),
+    "sp.organization.display_name": ("<sp.organization.name>", "md:OrganizationDisplayName."),
+    "sp.organization.url": ("", "md:OrganizationURL (http or https)."),
+    "sp.organization.number": ("", "Organisation number, 10 digits without hyphen (check digit verified)."),
+    "sp.contact.technical.email": ("", "E-mail address of the technical ContactPerson."),
+    "sp.contact.support.email": ("", "E-mail address of the support ContactPerson."),
+    "sp.entity_categories": (
+        "loa3-pnr and/or loa3-orgid from the methods' profiles",
+        "Entity categories, short names (loa3-pnr, public-sector-sp, prepaid-auth-2021, ...) or URIs. "
+        "accepts-coordination-number only with security.accept_coordination_number = true.",
+    ),
+    "sp.requested_attributes": ("", "Extra attributes as RequestedAttribute (friendly names or urn:oid:...)."),
+    "sp.metadata_valid_days": ("7", "validUntil of signed SP metadata, in days from signing (1-365)."),
+    "sp.next_signing_cert": ("", "PEM certificate of the next signing key, published before it is used (rollover)."),
+    # --- federation metadata ---
+    "federation.metadata_url": ("", "Signed federation metadata: an https URL or a file path; empty = none."),
+    "federation.signing_cert": ("", "PEM certificate(s) pinned to verify the federation metadata signature."),
+    "federation.backing_file": (
+        "<cwd>/var/federation-metadata.xml",
+        "Last-known-good copy, written atomically after each verified load; used at startup and when a refresh fails.",
+    ),
+    "federation.min_refresh": ("600", "Shortest refresh interval in seconds (also the retry delay after a failure)."),
+    "federation.max_refresh": ("14400", "Longest refresh interval in seconds (used when there is no cacheDuration)."),
+    "federation.timeout": ("30", "Seconds to wait for the metadata server."),
+    "federation.max_bytes": ("67108864", "Largest metadata document accepted, in bytes."),
+    # --- status endpoint ---
+    "status.allowed_addresses": ("127.0.0.1 ::1", "Client addresses or networks (CIDR) that may read /saml/status."),
 }
 DATA_ENCRYPTIONS = ("aes128-gcm", "aes192-gcm", "aes256-gcm", "aes128-cbc", "aes192-cbc", "aes256-cbc")
+CRYPTO_BACKENDS = ("xmlsec", "xmlsec1")
 _METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label)$")
 
 
@@ -248,6 +332,153 @@ def _local_path_problem(key: str, value: str) -> str | None:
     if not value.startswith("/") or value.startswith("//") or "\\" in value:
         return f"{PREFIX}{key} must be a local path starting with a single '/', not {value!r}"
     return None
+
+
+_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s]+\.[^@\s]+$")
+_LANGS = ("sv", "en")
+
+
+def _quiet_bool(raw: dict[str, Any], key: str) -> bool:
+    """A boolean another part of the parser reports on; read here without a second report."""
+    return str(raw.get(key, "")).strip().lower() in ("true", "yes", "on", "1")
+
+
+def _http_url_problem(key: str, value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"{PREFIX}{key} must be an http(s) URL, not {value!r}"
+    return None
+
+
+def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Callable[[str], bool]) -> SpMetadataSettings:
+    from .identity import luhn_ok
+    from .metadata.categories import ACCEPTS_COORDINATION_NUMBER, ATTRIBUTES, ENTITY_CATEGORIES, PROFILE_CATEGORY
+
+    def per_language(stem: str) -> tuple[tuple[str, str], ...]:
+        sv = r.str(f"{stem}.sv", "")
+        en = r.str(f"{stem}.en", sv)
+        return tuple((lang, text) for lang, text in (("sv", sv), ("en", en)) if text)
+
+    logo_url = r.str("sp.logo_url", "")
+    org_url = r.str("sp.organization.url", "")
+    for key, value in (("sp.logo_url", logo_url), ("sp.organization.url", org_url)):
+        problem = value and _http_url_problem(key, value)
+        if problem:
+            r.problems.append(problem)
+    org_number = r.str("sp.organization.number", "")
+    r.check(
+        not org_number or (len(org_number) == 10 and org_number.isdigit() and luhn_ok(org_number)),
+        f"{PREFIX}sp.organization.number must be 10 digits without hyphen and with a valid check digit, not {org_number!r}",
+    )
+    emails = {}
+    for role in ("technical", "support"):
+        email = r.str(f"sp.contact.{role}.email", "").removeprefix("mailto:")
+        r.check(not email or bool(_EMAIL.match(email)), f"{PREFIX}sp.contact.{role}.email is not an e-mail address: {email!r}")
+        emails[role] = email
+
+    accept_coordination = _quiet_bool(r.raw, "security.accept_coordination_number")
+    if r.raw.get("sp.entity_categories") is None:
+        # derived default: what the login methods need, nothing more (EC §1.3)
+        categories = list(dict.fromkeys(PROFILE_CATEGORY[m.profile] for m in methods if m.profile in PROFILE_CATEGORY))
+        if accept_coordination:
+            categories.append(ACCEPTS_COORDINATION_NUMBER)
+    else:
+        categories = []
+        for name in r.list("sp.entity_categories"):
+            uri = ENTITY_CATEGORIES.get(name, name)
+            if not _is_absolute_uri(uri):
+                r.problems.append(f"{PREFIX}sp.entity_categories: {name!r} is neither a known category nor an absolute URI")
+            elif uri not in categories:
+                categories.append(uri)
+    # Declaring it makes IdPs send samordningsnummer, which the ACS would then refuse (TAR §3.8).
+    r.check(
+        ACCEPTS_COORDINATION_NUMBER not in categories or accept_coordination,
+        f"{PREFIX}sp.entity_categories: accepts-coordination-number needs security.accept_coordination_number = true",
+    )
+    requested = []
+    for name in r.list("sp.requested_attributes"):
+        uri = ATTRIBUTES.get(name, name)
+        if not uri.startswith("urn:oid:"):
+            r.problems.append(f"{PREFIX}sp.requested_attributes: {name!r} is neither a known attribute nor urn:oid:...")
+        elif uri not in requested:
+            requested.append(uri)
+    next_cert = r.str("sp.next_signing_cert", "")
+    if next_cert and not file_exists(next_cert):
+        r.problems.append(f"{PREFIX}sp.next_signing_cert: file not found: {next_cert}")
+    org_name = r.str("sp.organization.name", "")
+    return SpMetadataSettings(
+        display_name=per_language("sp.display_name"),
+        description=per_language("sp.description"),
+        logo_url=logo_url,
+        logo_width=r.int("sp.logo_width", 200, 16, 2000),
+        logo_height=r.int("sp.logo_height", 60, 16, 2000),
+        organization_name=org_name,
+        organization_display_name=r.str("sp.organization.display_name", org_name),
+        organization_url=org_url,
+        organization_number=org_number,
+        technical_email=emails["technical"],
+        support_email=emails["support"],
+        entity_categories=tuple(categories),
+        requested_attributes=tuple(requested),
+        valid_days=r.int("sp.metadata_valid_days", 7, 1, 365),
+        next_signing_cert=next_cert,
+    )
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+
+
+def _parse_federation(r: _Reader, file_exists: Callable[[str], bool]) -> FederationSettings:
+    url = r.str("federation.metadata_url", "")
+    certs = r.list("federation.signing_cert")
+    testing = _quiet_bool(r.raw, "testing")
+    min_refresh = r.int("federation.min_refresh", 600, 60, 86400)
+    max_refresh = r.int("federation.max_refresh", 14400, 60, 7 * 86400)
+    r.check(min_refresh <= max_refresh, f"{PREFIX}federation.min_refresh must not exceed federation.max_refresh")
+    result = FederationSettings(
+        metadata_url=url,
+        signing_certs=certs,
+        backing_file=r.str("federation.backing_file", os.path.abspath(os.path.join("var", "federation-metadata.xml"))),
+        min_refresh=min_refresh,
+        max_refresh=max_refresh,
+        timeout=r.int("federation.timeout", 30, 1, 600),
+        max_bytes=r.int("federation.max_bytes", 64 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+        allow_loopback_http=testing,
+    )
+    if not url:
+        return result
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        r.check(bool(parts.netloc), f"{PREFIX}federation.metadata_url has no host: {url!r}")
+    elif parts.scheme == "http":
+        # The signature protects integrity either way; plain http is refused so that an
+        # observer cannot hold us on an old (still valid) aggregate.  Tests may use loopback.
+        r.check(
+            testing and parts.netloc.rsplit(":", 1)[0] in _LOOPBACK_HOSTS,
+            f"{PREFIX}federation.metadata_url must be https (or a file), not {url!r}",
+        )
+    else:
+        path = parts.path if parts.scheme == "file" else url
+        # a missing file is not a configuration error: the backing file covers it, as for a URL
+        r.check(parts.scheme in ("", "file") and bool(path), f"{PREFIX}federation.metadata_url: unsupported {url!r}")
+    # The signature is required: without a pinned certificate nothing could be trusted.
+    r.check(bool(certs), f"{PREFIX}federation.signing_cert is required when federation.metadata_url is set")
+    for path in certs:
+        if not file_exists(path):
+            r.problems.append(f"{PREFIX}federation.signing_cert: file not found: {path}")
+    return result
+
+
+def _parse_addresses(r: _Reader) -> tuple[str, ...]:
+    import ipaddress
+
+    values = r.list("status.allowed_addresses", ("127.0.0.1", "::1"))
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            r.problems.append(f"{PREFIX}status.allowed_addresses: {value!r} is not an IP address or network")
+    return values
 
 
 def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], bool] = os.path.isfile) -> SamlSettings:
@@ -378,6 +609,10 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         logged_out_path=logged_out,
         devidp=devidp,
         testing=r.bool("testing", False),
+        sp_metadata=_parse_sp_metadata(r, methods, file_exists),
+        federation=_parse_federation(r, file_exists),
+        status_allowed_addresses=_parse_addresses(r),
+        crypto_backend=r.choice("crypto_backend", "xmlsec", CRYPTO_BACKENDS),
     )
     store_scheme = urlsplit(result.store_url).scheme
     r.check(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable, Protocol
 
 from lxml import etree
 
 from ..errors import MetadataError, ResponseValidationError
-from ..timeutil import parse_instant
+from ..timeutil import parse_instant, utcnow
 from ..xmlsecurity import NS, PublicKey, parse_xml
 
 BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -114,7 +114,10 @@ def parse_idp_metadata(data: bytes, *, source: str, now: dt.datetime) -> dict[st
         entities = root.iter(_MD + "EntityDescriptor")
     else:
         raise MetadataError(f"{source}: not SAML metadata (root is {root.tag})")
-    doc_valid_until = parse_instant(root.get("validUntil")) if root.get("validUntil") else None
+    try:
+        doc_valid_until = parse_instant(root.get("validUntil")) if root.get("validUntil") else None
+    except ValueError as exc:  # found by tests/fuzz: a bad date must be a MetadataError, not a crash
+        raise MetadataError(f"{source}: validUntil {root.get('validUntil')!r} is not an instant: {exc}") from None
     if doc_valid_until is not None and doc_valid_until <= now:
         raise MetadataError(f"{source}: validUntil {root.get('validUntil')} has passed")
     found: dict[str, IdpInfo] = {}
@@ -131,21 +134,55 @@ def parse_idp_metadata(data: bytes, *, source: str, now: dt.datetime) -> dict[st
     return found
 
 
-class IdpRegistry:
-    """The trusted IdPs; readers never see a half-loaded set (the dict is replaced whole)."""
+class IdpSource(Protocol):
+    """A refreshed set of IdPs, e.g. :class:`~ekn_saml.metadata.federation.FederationMetadata`."""
 
-    def __init__(self, idps: dict[str, IdpInfo] | None = None) -> None:
+    def get(self, entity_id: str) -> IdpInfo | None: ...
+
+    def all(self) -> list[IdpInfo]: ...
+
+
+class IdpRegistry:
+    """The trusted IdPs; readers never see a half-loaded set (the dict is replaced whole).
+
+    IdPs from configured files (and the development IdP) come first; an
+    attached :class:`IdpSource` (federation metadata, swapped atomically by its
+    own refresher) answers for the rest.  An IdP whose ``validUntil`` has
+    passed is not returned, however long ago it was loaded.
+    """
+
+    def __init__(self, idps: dict[str, IdpInfo] | None = None, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self._idps: dict[str, IdpInfo] = dict(idps or {})
         self._lock = threading.Lock()
+        self._source: IdpSource | None = None
+        self._clock = clock
+
+    def attach(self, source: IdpSource) -> None:
+        """Consult ``source`` for entityIDs that no configured file names."""
+        self._source = source
+
+    @property
+    def source(self) -> IdpSource | None:
+        return self._source
 
     def get(self, entity_id: str) -> IdpInfo | None:
-        return self._idps.get(entity_id)
+        info = self._idps.get(entity_id)
+        if info is None and self._source is not None:
+            info = self._source.get(entity_id)
+        if info is not None and info.valid_until is not None and info.valid_until <= self._clock():
+            return None
+        return info
 
     def __contains__(self, entity_id: str) -> bool:
-        return entity_id in self._idps
+        return self.get(entity_id) is not None
 
     def all(self) -> list[IdpInfo]:
-        return list(self._idps.values())
+        found = dict(self._idps)
+        if self._source is not None:
+            for info in self._source.all():
+                found.setdefault(info.entity_id, info)
+        now = self._clock()
+        return [i for i in found.values() if i.valid_until is None or i.valid_until > now]
 
     def replace(self, idps: dict[str, IdpInfo]) -> None:
         with self._lock:

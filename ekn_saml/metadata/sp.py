@@ -1,15 +1,39 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The SP metadata we publish (Swedish eID DP §2)."""
+"""The SP metadata we publish (Swedish eID DP §2, federation rules TAR §3).
+
+Built from :class:`~ekn_saml.settings.SamlSettings` and the loaded keys,
+validated against the SAML metadata schema every time it is built, and
+optionally signed with the SP signing key (then with ``validUntil``).
+"""
 from __future__ import annotations
+
+import datetime as dt
+import secrets
 
 from lxml import etree
 
 from ..credentials import SpCredentials
+from ..errors import ConfigurationError, MetadataError
 from ..settings import SamlSettings
-from ..xmlsecurity import NS, SHA256
+from ..timeutil import format_instant, utcnow
+from ..xmlsecurity import DIGEST_ALGORITHMS, NS, SHA256, SIGNATURE_ALGORITHMS, PublicKey, sign_enveloped
+from .categories import ATTRIBUTE_FRIENDLY_NAMES, ENTITY_CATEGORY_ATTRIBUTE, URI_NAME_FORMAT
+from .schema import validate_metadata
 
-_E = {k: "{%s}" % v for k, v in NS.items()}
+MDORGEXT = "http://id.swedenconnect.se/authn/1.0/md-org-ext/ns"
+_NSMAP = {
+    "md": NS["md"],
+    "ds": NS["ds"],
+    "saml": NS["saml"],
+    "mdattr": NS["mdattr"],
+    "mdui": NS["mdui"],
+    "alg": NS["alg"],
+    "mdorgext": MDORGEXT,
+}
+_E = {k: "{%s}" % v for k, v in _NSMAP.items()}
+_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
 # What we can decrypt, in order of preference (DP §8.3, §8.4).
 ENCRYPTION_METHODS = (
     "http://www.w3.org/2009/xmlenc11#aes256-gcm",
@@ -24,47 +48,149 @@ NAMEID_FORMATS = (
 )
 
 
-def _key_descriptor(parent, use: str, cert_b64: str) -> etree._Element:
-    kd = etree.SubElement(parent, _E["md"] + "KeyDescriptor", use=use)
-    ki = etree.SubElement(kd, _E["ds"] + "KeyInfo")
-    x509 = etree.SubElement(ki, _E["ds"] + "X509Data")
-    etree.SubElement(x509, _E["ds"] + "X509Certificate").text = cert_b64
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    prefix, local = tag.split(":")
+    el = etree.SubElement(parent, _E[prefix] + local, attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _localized(parent: etree._Element, tag: str, texts: tuple[tuple[str, str], ...]) -> None:
+    for lang, text in texts:
+        _sub(parent, tag, text).set(_LANG, lang)
+
+
+def _key_descriptor(parent: etree._Element, use: str, cert: PublicKey) -> etree._Element:
+    kd = _sub(parent, "md:KeyDescriptor", use=use)
+    x509 = _sub(_sub(kd, "ds:KeyInfo"), "ds:X509Data")
+    _sub(x509, "ds:X509Certificate", cert.base64)
     return kd
 
 
-def build_sp_metadata(settings: SamlSettings, credentials: SpCredentials) -> etree._Element:
+def load_next_signing_cert(settings: SamlSettings) -> PublicKey | None:
+    """The configured next signing certificate, or ``None``; ConfigurationError if unreadable."""
+    path = settings.sp_metadata.next_signing_cert
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return PublicKey.from_pem(fh.read())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError([f"ekn_saml.sp.next_signing_cert {path}: cannot be read ({exc})"]) from None
+
+
+def build_sp_metadata(
+    settings: SamlSettings,
+    credentials: SpCredentials,
+    *,
+    next_signing_cert: PublicKey | None = None,
+) -> etree._Element:
     """An unsigned EntityDescriptor for this SP.
 
-    Separate signing and encryption KeyDescriptors, the encryption methods we
-    accept, and the exact HTTP-POST ACS URL.  Does **not** sign it.
+    Carries, where configured: entity categories, the algorithms we accept
+    (MetaAlgSupport), mdui:UIInfo, separate signing and encryption
+    KeyDescriptors (plus the next signing key during a rollover), the
+    encryption methods we decrypt, the HTTP-POST ACS, RequestedAttributes,
+    Organization with the organisation number, and contacts.  Only the newest
+    encryption key is published (DP §2.1.1.2).  Does **not** sign or validate.
     """
-    nsmap = {"md": NS["md"], "ds": NS["ds"]}
-    entity = etree.Element(_E["md"] + "EntityDescriptor", nsmap=nsmap, entityID=settings.entity_id)
-    sp = etree.SubElement(
+    info = settings.sp_metadata
+    entity = etree.Element(_E["md"] + "EntityDescriptor", nsmap=_NSMAP, entityID=settings.entity_id)
+
+    extensions = _sub(entity, "md:Extensions")
+    if info.entity_categories:
+        attrs = _sub(extensions, "mdattr:EntityAttributes")
+        attribute = _sub(attrs, "saml:Attribute", Name=ENTITY_CATEGORY_ATTRIBUTE, NameFormat=URI_NAME_FORMAT)
+        for uri in info.entity_categories:
+            _sub(attribute, "saml:AttributeValue", uri)
+    # What we accept from IdPs: exactly the allow-lists of xmlsecurity.
+    for digest in (SHA256, *sorted(DIGEST_ALGORITHMS - {SHA256})):
+        _sub(extensions, "alg:DigestMethod", Algorithm=digest)
+    for algorithm in SIGNATURE_ALGORITHMS:
+        attrs = {"MinKeySize": "2048"} if "#rsa-" in algorithm else {}
+        _sub(extensions, "alg:SigningMethod", Algorithm=algorithm, **attrs)
+
+    sp = _sub(
         entity,
-        _E["md"] + "SPSSODescriptor",
+        "md:SPSSODescriptor",
         AuthnRequestsSigned="true",
         WantAssertionsSigned="false",
-        protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol",
+        protocolSupportEnumeration=PROTOCOL,
     )
-    _key_descriptor(sp, "signing", credentials.signing_cert.base64)
-    enc = _key_descriptor(sp, "encryption", credentials.encryption_cert.base64)
+    if info.display_name or info.description or info.logo_url:
+        ui = _sub(_sub(sp, "md:Extensions"), "mdui:UIInfo")
+        _localized(ui, "mdui:DisplayName", info.display_name)
+        _localized(ui, "mdui:Description", info.description)
+        if info.logo_url:
+            _sub(ui, "mdui:Logo", info.logo_url, height=str(info.logo_height), width=str(info.logo_width))
+    _key_descriptor(sp, "signing", credentials.signing_cert)
+    if next_signing_cert is not None and next_signing_cert.der != credentials.signing_cert.der:
+        # published before it signs anything, so IdPs already trust it on the day of the switch
+        _key_descriptor(sp, "signing", next_signing_cert)
+    enc = _key_descriptor(sp, "encryption", credentials.encryption_cert)
     for algorithm in ENCRYPTION_METHODS:
-        etree.SubElement(enc, _E["md"] + "EncryptionMethod", Algorithm=algorithm)
-    oaep = etree.SubElement(enc, _E["md"] + "EncryptionMethod", Algorithm=RSA_OAEP_MGF1P)
-    etree.SubElement(oaep, _E["ds"] + "DigestMethod", Algorithm=SHA256)
+        _sub(enc, "md:EncryptionMethod", Algorithm=algorithm)
+    # SHA-256 as the OAEP digest instead of the SHA-1 default (DP §8.4)
+    oaep = _sub(enc, "md:EncryptionMethod", Algorithm=RSA_OAEP_MGF1P)
+    _sub(oaep, "ds:DigestMethod", Algorithm=SHA256)
     for name_format in NAMEID_FORMATS:
-        etree.SubElement(sp, _E["md"] + "NameIDFormat").text = name_format
-    etree.SubElement(
-        sp,
-        _E["md"] + "AssertionConsumerService",
-        Binding=BINDING_POST,
-        Location=settings.acs_url,
-        index="0",
-        isDefault="true",
-    )
+        _sub(sp, "md:NameIDFormat", name_format)
+    _sub(sp, "md:AssertionConsumerService", Binding=BINDING_POST, Location=settings.acs_url, index="0", isDefault="true")
+    if info.requested_attributes:
+        acs = _sub(sp, "md:AttributeConsumingService", index="0", isDefault="true")
+        _localized(acs, "md:ServiceName", info.display_name or (("en", settings.entity_id),))
+        for name in info.requested_attributes:
+            attrs = {"NameFormat": URI_NAME_FORMAT}
+            if name in ATTRIBUTE_FRIENDLY_NAMES:
+                attrs["FriendlyName"] = ATTRIBUTE_FRIENDLY_NAMES[name]
+            # isRequired only for what every IdP can deliver, which no extra attribute is (BID §6.1)
+            _sub(acs, "md:RequestedAttribute", Name=name, isRequired="false", **attrs)
+
+    if info.organization_name and info.organization_url:
+        org = _sub(entity, "md:Organization")
+        if info.organization_number:
+            _sub(_sub(org, "md:Extensions"), "mdorgext:OrganizationNumber", info.organization_number)
+        both = lambda text: (("sv", text), ("en", text))  # noqa: E731 - one registered name in both languages
+        _localized(org, "md:OrganizationName", both(info.organization_name))
+        _localized(org, "md:OrganizationDisplayName", both(info.organization_display_name))
+        _localized(org, "md:OrganizationURL", both(info.organization_url))
+    for role, email in (("technical", info.technical_email), ("support", info.support_email)):
+        if email:
+            _sub(_sub(entity, "md:ContactPerson", contactType=role), "md:EmailAddress", "mailto:" + email)
+    if not len(extensions):
+        entity.remove(extensions)
     return entity
 
 
-def sp_metadata_bytes(settings: SamlSettings, credentials: SpCredentials) -> bytes:
-    return etree.tostring(build_sp_metadata(settings, credentials), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+def sign_sp_metadata(
+    entity: etree._Element, credentials: SpCredentials, *, valid_days: int, now: dt.datetime | None = None
+) -> etree._Element:
+    """Set ``ID`` and ``validUntil`` and add an enveloped RSA-SHA256 signature with the SP signing key."""
+    moment = now or utcnow()
+    entity.set("ID", "_" + secrets.token_hex(16))
+    entity.set("validUntil", format_instant(moment + dt.timedelta(days=valid_days)))
+    sign_enveloped(entity, credentials.signing_key, credentials.signing_cert)
+    return entity
+
+
+def sp_metadata_bytes(
+    settings: SamlSettings, credentials: SpCredentials, *, sign: bool = False, now: dt.datetime | None = None
+) -> bytes:
+    """The SP metadata document, schema-validated; signed with ``validUntil`` if ``sign``.
+
+    The document served at ``/saml/metadata`` is unsigned: the federation
+    operator signs the aggregate (DP §2), and a signed document with a
+    ``validUntil`` fixed at startup would expire in a long-running process.
+    Raises ConfigurationError if the settings yield schema-invalid metadata.
+    """
+    entity = build_sp_metadata(settings, credentials, next_signing_cert=load_next_signing_cert(settings))
+    if sign:
+        # indent first: whitespace added after signing would break the signature
+        entity = etree.fromstring(etree.tostring(entity, pretty_print=True))
+        sign_sp_metadata(entity, credentials, valid_days=settings.sp_metadata.valid_days, now=now)
+    try:
+        validate_metadata(entity, source="SP metadata")
+    except MetadataError as exc:
+        raise ConfigurationError([exc.detail]) from None
+    return etree.tostring(entity, xml_declaration=True, encoding="UTF-8", pretty_print=not sign)

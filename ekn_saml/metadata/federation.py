@@ -1,0 +1,666 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Signed federation metadata: verified against a pinned certificate, indexed, kept fresh.
+
+Fail closed, unlike pysaml2's ``MetadataStore`` (which accepts a document
+whose signature was stripped, pysaml2 #1037, and never refreshes, #808):
+
+* the aggregate **must** carry an enveloped signature, made with one of the
+  pinned certificates (``ekn_saml.federation.signing_cert``) and passing the
+  same profile check as a SAML Response (:mod:`ekn_saml.xmlsecurity`);
+* it must have a ``validUntil`` that has not passed, and be schema-valid;
+* only then is it indexed and swapped in whole; a failed refresh changes
+  nothing but a logged warning, and the last good document keeps serving
+  until its own ``validUntil``;
+* every verified document is also written, atomically, to a backing file,
+  which is verified again like any download before it is used (at startup,
+  or when the source cannot be reached).
+
+Lean loading: one parse, one signature check, one schema pass, then only the
+``IDPSSODescriptor`` entities are kept, each as its own serialised
+EntityDescriptor (SP entities are dropped with the tree).  An
+:class:`~ekn_saml.metadata.idp.IdpInfo` is built when an IdP is first used
+(eagerly for the IdPs the login methods name, so their problems show at load).
+
+Refreshing runs in one daemon thread per process (started again in a forked
+worker).  A login request only reads the current document reference.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import ssl
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from ..errors import ConfigurationError, MetadataError, ResponseValidationError
+from ..settings import FederationSettings
+from ..timeutil import format_instant, parse_instant, utcnow
+from ..xmlsecurity import NS, PublicKey, parse_xml, signature_of, verify_enveloped
+from .idp import IdpInfo, idp_from_entity
+from .schema import validate_metadata
+
+log = logging.getLogger("ekn_saml.metadata")
+
+_MD = "{%s}" % NS["md"]
+ENTITIES = _MD + "EntitiesDescriptor"
+ENTITY = _MD + "EntityDescriptor"
+IDPSSO = _MD + "IDPSSODescriptor"
+_DURATION = re.compile(
+    r"^P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+# Shibboleth's refreshDelayFactor: refresh before the cache duration runs out, not after.
+REFRESH_FACTOR = 0.75
+_CHUNK = 1024 * 1024
+
+
+def parse_duration(value: str) -> dt.timedelta | None:
+    """An xs:duration as a timedelta (a year is 365 days, a month 30); ``None`` if unusable or negative."""
+    match = _DURATION.match(value.strip())
+    if not match or value.strip() in ("P", "PT") or value.strip().endswith("T"):
+        return None
+    g = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+    days = g["y"] * 365 + g["mo"] * 30 + g["d"]
+    return dt.timedelta(days=days, hours=g["h"], minutes=g["mi"], seconds=g["s"])
+
+
+_IDP_ENTITIES = etree.XPath("md:EntityDescriptor[md:IDPSSODescriptor]", namespaces={"md": NS["md"]})
+_COUNT_ENTITIES = etree.XPath("count(md:EntityDescriptor)", namespaces={"md": NS["md"]})
+
+
+def _idp_entities(group: etree._Element, valid_until: dt.datetime | None, counter: list[int]):
+    """``(IdP EntityDescriptor, earliest validUntil of its EntitiesDescriptor ancestors)``.
+
+    A group's own entities come before those of its nested groups.
+
+    Looks at the aggregate's children only (groups nest, entities do not), not
+    at the whole tree: a 5,000-entity aggregate has some 150,000 elements.
+    ``counter[0]`` is increased by the number of entities seen, IdPs or not.
+    """
+    if group.tag == ENTITY:
+        counter[0] += 1
+        if group.find(IDPSSO) is not None:
+            yield group, valid_until
+        return
+    own = group.get("validUntil")
+    if own:
+        moment = parse_instant(own)  # a time without a zone raises ValueError
+        valid_until = moment if valid_until is None or moment < valid_until else valid_until
+    counter[0] += int(_COUNT_ENTITIES(group))
+    for entity in _IDP_ENTITIES(group):
+        yield entity, valid_until
+    for inner in group.iterchildren(ENTITIES):
+        yield from _idp_entities(inner, valid_until, counter)
+
+
+class FederationIdps:
+    """The IdPs of one verified document: entityID -> serialised EntityDescriptor, built on first use.
+
+    The serialised entities come from a tree whose signature was verified;
+    parsing them again needs no second check.  Building is idempotent, so two
+    threads racing on the same entity at worst both build it.
+    """
+
+    def __init__(self, entries: dict[str, tuple[bytes, dt.datetime | None]]) -> None:
+        self._entries = entries
+        self._built: dict[str, IdpInfo] = {}
+        self._broken: set[str] = set()  # logged once, then simply unknown
+
+    def build(self, entity_id: str) -> IdpInfo:
+        """Build (or return the built) IdpInfo; MetadataError if the entity is unusable (bad key, bad date)."""
+        info = self._built.get(entity_id)
+        if info is not None:
+            return info
+        data, inherited = self._entries[entity_id]
+        try:
+            info = idp_from_entity(parse_xml(data), inherited)
+        except (ValueError, TypeError, ResponseValidationError) as exc:
+            raise MetadataError(f"entity {entity_id!r}: bad key or date: {exc}") from None
+        if info is None:  # pragma: no cover - only IDPSSODescriptor entities are indexed
+            raise MetadataError(f"entity {entity_id!r} has no IDPSSODescriptor")
+        self._built[entity_id] = info
+        return info
+
+    def get(self, entity_id: str) -> IdpInfo | None:
+        if entity_id not in self._entries or entity_id in self._broken:
+            return None
+        try:
+            return self.build(entity_id)
+        except MetadataError as exc:
+            self._broken.add(entity_id)
+            log.warning("federation metadata: ignoring IdP: %s", exc.detail)
+            return None
+
+    def all(self) -> list[IdpInfo]:
+        return [info for info in map(self.get, self._entries) if info is not None]
+
+    def __contains__(self, entity_id: str) -> bool:
+        return entity_id in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def entity_ids(self) -> list[str]:
+        return list(self._entries)
+
+
+@dataclass(frozen=True)
+class MetadataDocument:
+    """One verified aggregate, indexed; replaced whole, never changed."""
+
+    idps: FederationIdps
+    entity_count: int
+    valid_until: dt.datetime
+    cache_duration: dt.timedelta | None
+    verified_at: dt.datetime
+    size: int
+    origin: str  # "source" or "backing file"
+    fetched_at: dt.datetime | None = None  # when the bytes came from the source (backing file: its mtime)
+    sha256: str | None = None
+
+
+def verify_and_index(
+    data: bytes,
+    signers: Sequence[PublicKey],
+    *,
+    now: dt.datetime,
+    source: str,
+    origin: str = "source",
+    eager: Iterable[str] = (),
+    fetched_at: dt.datetime | None = None,
+) -> MetadataDocument:
+    """Parse, verify, check and index a federation metadata document.
+
+    In this order, each failure raising :class:`MetadataError`
+    (METADATA_INVALID): the one safe parse (no DTD, no duplicate IDs); the
+    root is an EntitiesDescriptor or EntityDescriptor; it has exactly one
+    enveloped signature over its own ID, by one of ``signers``, passing the
+    signature profile; it has a ``validUntil`` in the future; it is valid
+    against the metadata schema; each IdP in ``eager`` present in it builds.
+    Entities whose own ``validUntil`` has passed are left out.  Does **not**
+    check certificate expiry (metadata certificates are key containers).
+    """
+    try:
+        root = parse_xml(data)
+    except ResponseValidationError as exc:
+        raise MetadataError(f"{source}: {exc.code.name}: {exc.detail}") from None
+    if root.tag not in (ENTITIES, ENTITY):
+        raise MetadataError(f"{source}: not SAML metadata (root is {root.tag})")
+    try:
+        if signature_of(root) is None:
+            raise MetadataError(f"{source}: not signed; federation metadata must carry a signature")
+        verify_enveloped(root, signers)
+    except ResponseValidationError as exc:
+        raise MetadataError(f"{source}: signature rejected: {exc.code.name}: {exc.detail}") from None
+    raw_valid_until = root.get("validUntil")
+    if not raw_valid_until:
+        # without it, a captured old aggregate could be replayed forever (MetaIOP §2.3)
+        raise MetadataError(f"{source}: no validUntil; federation metadata must say how long it is valid")
+    try:
+        valid_until = parse_instant(raw_valid_until)
+    except ValueError:
+        raise MetadataError(f"{source}: validUntil {raw_valid_until!r} is not a time with a zone") from None
+    if valid_until <= now:
+        raise MetadataError(f"{source}: validUntil {raw_valid_until} has passed")
+    validate_metadata(root, source=source)
+    cache_duration = parse_duration(root.get("cacheDuration", "")) if root.get("cacheDuration") else None
+
+    entries: dict[str, tuple[bytes, dt.datetime | None]] = {}
+    counter = [0]
+    entity = None
+    try:
+        for entity, inherited in _idp_entities(root, None, counter):
+            entity_id = entity.get("entityID", "")
+            if entity_id in entries:
+                log.warning("federation metadata %s: entityID %s appears more than once; the first is used", source, entity_id)
+                continue
+            own = entity.get("validUntil")
+            if own and parse_instant(own) <= now:
+                continue  # an expired entity is dropped; the rest of the aggregate stays usable
+            entries[entity_id] = (etree.tostring(entity), inherited)
+    except ValueError as exc:
+        raise MetadataError(f"{source}: bad validUntil: {exc}") from None
+    del root, entity  # the tree (SP entities included) goes now, before any IdP is built
+
+    idps = FederationIdps(entries)
+    for entity_id in eager:
+        if entity_id in idps:
+            try:
+                idps.build(entity_id)
+            except MetadataError as exc:
+                raise MetadataError(f"{source}: {exc.detail}") from None
+    return MetadataDocument(
+        idps=idps,
+        entity_count=counter[0],
+        valid_until=valid_until,
+        cache_duration=cache_duration,
+        verified_at=now,
+        size=len(data),
+        origin=origin,
+        fetched_at=fetched_at or now,
+    )
+
+
+# ---------------------------------------------------------------- getting the bytes
+
+
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but never from https to anything weaker."""
+
+    def __init__(self, allow_loopback_http: bool) -> None:
+        self.allow_loopback_http = allow_loopback_http
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not _scheme_allowed(newurl, self.allow_loopback_http):
+            fp.close()  # urllib closes it only after a redirect it follows
+            raise MetadataError(f"redirect to {newurl!r} refused: federation metadata is fetched over https only")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _scheme_allowed(url: str, allow_loopback_http: bool) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and allow_loopback_http and parts.hostname in ("127.0.0.1", "::1", "localhost")
+
+
+def is_remote(url: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https")
+
+
+def read_source(
+    settings: FederationSettings, *, progress: Callable[[int, int | None], None] | None = None
+) -> bytes:
+    """The raw bytes of ``settings.metadata_url`` (a file path, file:// or https URL).
+
+    Size-capped at ``max_bytes``; network reads time out after ``timeout``
+    seconds each and the whole download after ten times that.  Raises
+    MetadataError for every failure.  Does **not** parse or verify.
+    """
+    url = settings.metadata_url
+    if not is_remote(url):
+        path = urlsplit(url).path if url.startswith("file:") else url
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(settings.max_bytes + 1)
+        except OSError as exc:
+            raise MetadataError(f"{url}: cannot be read: {exc.strerror or exc}") from None
+        if len(data) > settings.max_bytes:
+            raise MetadataError(f"{url}: larger than federation.max_bytes ({settings.max_bytes})")
+        if progress:
+            progress(len(data), len(data))
+        return data
+    if not _scheme_allowed(url, settings.allow_loopback_http):
+        raise MetadataError(f"{url}: only https is allowed")
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+        _HttpsOnlyRedirects(settings.allow_loopback_http),
+    )
+    request = urllib.request.Request(
+        url, headers={"User-Agent": "ekn_saml", "Accept": "application/samlmetadata+xml, application/xml;q=0.9"}
+    )
+    deadline = time.monotonic() + 10 * settings.timeout
+    try:
+        with opener.open(request, timeout=settings.timeout) as response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            if total is not None and total > settings.max_bytes:
+                raise MetadataError(f"{url}: {total} bytes is larger than federation.max_bytes ({settings.max_bytes})")
+            chunks, size = [], 0
+            while chunk := response.read(_CHUNK):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > settings.max_bytes:
+                    raise MetadataError(f"{url}: larger than federation.max_bytes ({settings.max_bytes})")
+                if time.monotonic() > deadline:
+                    raise MetadataError(f"{url}: download took longer than {10 * settings.timeout} s")
+                if progress:
+                    progress(size, total)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise MetadataError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise MetadataError(f"{url}: cannot be fetched: {reason}") from None
+    return b"".join(chunks)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".ekn-metadata-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load_signers(paths: Iterable[str]) -> list[PublicKey]:
+    """The pinned federation signing certificates; ConfigurationError if one cannot be read."""
+    signers, problems = [], []
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                signers.append(PublicKey.from_pem(fh.read()))
+        except (OSError, ValueError) as exc:
+            problems.append(f"ekn_saml.federation.signing_cert {path}: cannot be read ({exc})")
+    if problems:
+        raise ConfigurationError(problems)
+    return signers
+
+
+# ---------------------------------------------------------------- the refreshed holder
+
+
+@dataclass
+class _Health:
+    last_attempt: dt.datetime | None = None
+    last_success: dt.datetime | None = None
+    last_error: str | None = None
+    next_refresh: dt.datetime | None = None
+    backing_error: str | None = None
+    failures: int = 0
+
+
+class FederationMetadata:
+    """The current verified federation document, refreshed in the background; an :class:`IdpSource`.
+
+    ``get`` and ``all`` only read the current document reference, which the
+    refresher replaces whole; they never wait for a download.  Call
+    :meth:`load_initial` once, then :meth:`start` for the refresher thread
+    (or :meth:`refresh` yourself, as the tests and the command do).
+    """
+
+    def __init__(
+        self,
+        settings: FederationSettings,
+        *,
+        eager: Iterable[str] = (),
+        clock: Callable[[], dt.datetime] = utcnow,
+        signers: Sequence[PublicKey] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.eager = tuple(eager)
+        self.clock = clock
+        self.signers = list(signers) if signers is not None else load_signers(settings.signing_certs)
+        self.health = _Health()
+        self._current: MetadataDocument | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._background = False
+        self._expired_logged = False
+
+    # -- reading (login path) --
+
+    @property
+    def current(self) -> MetadataDocument | None:
+        return self._current
+
+    def get(self, entity_id: str) -> IdpInfo | None:
+        self._ensure_running()
+        doc = self._current
+        if doc is None:
+            return None
+        if doc.valid_until <= self.clock():
+            if not self._expired_logged:
+                self._expired_logged = True
+                log.error("federation metadata expired at %s and no newer document could be loaded", doc.valid_until)
+            return None
+        return doc.idps.get(entity_id)
+
+    def all(self) -> list[IdpInfo]:
+        doc = self._current
+        if doc is None or doc.valid_until <= self.clock():
+            return []
+        return doc.idps.all()
+
+    # -- loading --
+
+    def _verify(self, data: bytes, *, source: str, origin: str, fetched_at: dt.datetime | None = None) -> MetadataDocument:
+        doc = verify_and_index(
+            data, self.signers, now=self.clock(), source=source, origin=origin, eager=self.eager, fetched_at=fetched_at
+        )
+        # which bytes are in use, for the status report (kept out of verify_and_index: not needed to trust them)
+        return dataclasses.replace(doc, sha256=hashlib.sha256(data).hexdigest())
+
+    def load_from_source(self, *, progress: Callable[[int, int | None], None] | None = None) -> MetadataDocument:
+        """Download (or read) and verify the source; on success write the backing file. Does not swap."""
+        data = read_source(self.settings, progress=progress)
+        doc = self._verify(data, source=self.settings.metadata_url, origin="source")
+        self._write_backing(data, doc)
+        return doc
+
+    def load_backing_file(self) -> MetadataDocument:
+        """Verify the backing file exactly like a download (it is only as trusted as its signature)."""
+        path = self.settings.backing_file
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(self.settings.max_bytes + 1)
+            mtime = dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.timezone.utc)
+        except OSError as exc:
+            raise MetadataError(f"backing file {path}: cannot be read: {exc.strerror or exc}") from None
+        if len(data) > self.settings.max_bytes:
+            raise MetadataError(f"backing file {path}: larger than federation.max_bytes")
+        return self._verify(data, source=f"backing file {path}", origin="backing file", fetched_at=mtime)
+
+    def _write_backing(self, data: bytes, doc: MetadataDocument) -> None:
+        path = self.settings.backing_file
+        if not path:
+            return
+        try:
+            write_atomically(path, data)
+            self.health.backing_error = None
+        except OSError as exc:
+            # the verified document is still good; only the fallback copy is stale
+            self.health.backing_error = f"{path}: {exc.strerror or exc}"
+            log.warning("federation metadata: could not write the backing file %s", self.health.backing_error)
+
+    def _swap(self, doc: MetadataDocument) -> None:
+        self._current = doc  # one reference assignment: readers see the old document or the new one
+        self._expired_logged = False
+        now = self.clock()
+        self.health.last_success = now
+        self.health.last_error = None
+        self.health.failures = 0
+        self.health.next_refresh = now + dt.timedelta(seconds=self.refresh_delay(doc, now))
+
+    def refresh_delay(self, doc: MetadataDocument | None, now: dt.datetime) -> float:
+        """Seconds until the next refresh: 3/4 of cacheDuration, at most half the remaining validity, within bounds."""
+        low, high = self.settings.min_refresh, self.settings.max_refresh
+        if doc is None:
+            return low
+        delay = doc.cache_duration.total_seconds() * REFRESH_FACTOR if doc.cache_duration else high
+        delay = min(delay, (doc.valid_until - now).total_seconds() / 2)
+        return float(min(max(delay, low), high))
+
+    def load_initial(self) -> MetadataDocument:
+        """First load of the process: a fresh backing file, else the source, else any valid backing file.
+
+        A backing file verified less than ``min_refresh`` seconds ago is used
+        without contacting the source, so that restarting many workers does
+        not download the aggregate many times.  Raises MetadataError (with
+        both reasons) if nothing valid can be loaded.
+        """
+        now = self.clock()
+        backing = self.settings.backing_file
+        if backing and os.path.exists(backing):
+            age = time.time() - os.stat(backing).st_mtime
+            if 0 <= age < self.settings.min_refresh:
+                try:
+                    doc = self.load_backing_file()
+                    self._swap(doc)
+                    self.health.next_refresh = now + dt.timedelta(seconds=max(self.settings.min_refresh - age, 0))
+                    return doc
+                except MetadataError as exc:
+                    log.warning("federation metadata: fresh backing file not usable: %s", exc.detail)
+        self.health.last_attempt = now
+        try:
+            doc = self.load_from_source()
+        except MetadataError as source_exc:
+            log.warning("federation metadata: %s; trying the backing file", source_exc.detail)
+            try:
+                doc = self.load_backing_file()
+            except MetadataError as backing_exc:
+                self.health.last_error = source_exc.detail
+                raise MetadataError(f"{source_exc.detail}; and {backing_exc.detail}") from None
+            self._swap(doc)
+            self._failed(source_exc.detail)
+            return doc
+        self._swap(doc)
+        return doc
+
+    def _failed(self, detail: str) -> None:
+        now = self.clock()
+        self.health.last_error = detail
+        self.health.failures += 1
+        self.health.next_refresh = now + dt.timedelta(seconds=self.settings.min_refresh)
+
+    def refresh(self) -> bool:
+        """Try the source once; swap on success, keep the current document on failure. Never raises."""
+        self.health.last_attempt = self.clock()
+        try:
+            doc = self.load_from_source()
+        except MetadataError as exc:
+            self._failed(exc.detail)
+            current = self._current
+            log.warning(
+                "federation metadata refresh failed, keeping the last good document (valid until %s): %s",
+                format_instant(current.valid_until) if current else "-",
+                exc.detail,
+            )
+            return False
+        except Exception as exc:  # noqa: BLE001 - the refresher must survive anything and say so
+            self._failed(f"{exc.__class__.__name__}: {exc}")
+            log.exception("federation metadata refresh failed unexpectedly; keeping the last good document")
+            return False
+        self._swap(doc)
+        log.info(
+            "federation metadata refreshed: %d entities, %d IdPs, valid until %s",
+            doc.entity_count,
+            len(doc.idps),
+            format_instant(doc.valid_until),
+        )
+        return True
+
+    # -- the background thread --
+
+    def start(self) -> None:
+        """Run the refresher in a daemon thread of this process (again in a forked child)."""
+        self._background = True
+        self._ensure_running()
+
+    def _ensure_running(self) -> None:
+        if not self._background or (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
+            return
+        with _START_LOCK:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return
+            self._pid = os.getpid()
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, name="ekn_saml-metadata-refresh", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        stop = self._stop
+        while True:
+            due = self.health.next_refresh
+            wait = 0.0 if due is None else max((due - self.clock()).total_seconds(), 0.0)
+            # wake at least every minute, so a changed clock or a stop is noticed
+            if stop.wait(min(wait, 60.0)):
+                return
+            if self.health.next_refresh is None or self.health.next_refresh <= self.clock():
+                self.refresh()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the refresher thread (tests, shutdown)."""
+        self._background = False
+        self._stop.set()
+        if self._thread is not None and self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    # -- reporting --
+
+    def status(self) -> dict:
+        """Age, validity and refresh state, for the status endpoint and ``ekn-saml check``."""
+        now = self.clock()
+        doc = self._current
+        result = {
+            "source": self.settings.metadata_url,
+            "backing_file": self.settings.backing_file,
+            "loaded": doc is not None,
+            "last_attempt": _iso(self.health.last_attempt),
+            "last_success": _iso(self.health.last_success),
+            "last_error": self.health.last_error,
+            "consecutive_failures": self.health.failures,
+            "next_refresh": _iso(self.health.next_refresh),
+            "backing_file_error": self.health.backing_error,
+        }
+        if doc is not None:
+            fetched = doc.fetched_at or doc.verified_at
+            result.update(
+                origin=doc.origin,
+                fetched_at=_iso(fetched),
+                age_seconds=int((now - fetched).total_seconds()),
+                valid_until=_iso(doc.valid_until),
+                expired=doc.valid_until <= now,
+                cache_duration_seconds=int(doc.cache_duration.total_seconds()) if doc.cache_duration else None,
+                entities=doc.entity_count,
+                idps=len(doc.idps),
+                size=doc.size,
+                sha256=doc.sha256,
+            )
+        return result
+
+
+_START_LOCK = threading.Lock()
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return format_instant(moment) if moment else None
+
+
+def attach_federation(config, settings, idp_registry) -> list[str]:
+    """Load federation metadata at startup and attach it to ``idp_registry``; return problems.
+
+    Called by :func:`ekn_saml.includeme` when ``ekn_saml.federation.metadata_url``
+    is set.  Stores the holder as ``registry.ekn_saml_federation`` (for the
+    status endpoint).  The refresher starts once the application is created,
+    so a startup that fails later leaves no thread behind.
+    """
+    from pyramid.events import ApplicationCreated
+
+    try:
+        federation = FederationMetadata(settings.federation, eager=[m.idp_entity_id for m in settings.methods])
+        federation.load_initial()
+    except ConfigurationError as exc:
+        return exc.problems
+    except MetadataError as exc:
+        return [f"ekn_saml.federation.metadata_url: {exc.detail}"]
+    idp_registry.attach(federation)
+    config.registry.ekn_saml_federation = federation
+    config.add_subscriber(lambda event: federation.start(), ApplicationCreated)
+    return []

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The app trusting IdPs from signed federation metadata, and the status endpoint."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import webtest
+
+from ekn_saml.demo import main
+from ekn_saml.errors import ConfigurationError
+from ekn_saml.keygen import write_key_pair
+from ekn_saml.xmlsecurity import PrivateKey
+from metadata_factory import aggregate, federation_idp, signed, write
+from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, SP_BASE
+
+ENV = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
+
+
+@pytest.fixture(scope="module")
+def federation_signer(tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp("fed"))
+    key, cert = write_key_pair(directory, "federation-signer", "ekn_saml test federation signer (TEST ONLY)", bits=2048)
+    return PrivateKey.from_file(key), cert
+
+
+@pytest.fixture
+def federation_settings(app_settings, idp_keys, federation_signer, tmp_path):
+    source = write(
+        tmp_path / "federation.xml",
+        signed(
+            aggregate(
+                federation_idp(BANKID_IDP, idp_keys[1], name="BankID"),
+                federation_idp(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE,), name="Expisoft",
+                               categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
+            ),
+            federation_signer[0],
+        ),
+    )
+    settings = dict(app_settings)
+    del settings["ekn_saml.idp.metadata_files"]  # every IdP comes from the federation
+    settings.update(
+        {
+            "ekn_saml.federation.metadata_url": source,
+            "ekn_saml.federation.signing_cert": federation_signer[1],
+            "ekn_saml.federation.backing_file": str(tmp_path / "var" / "federation.xml"),
+        }
+    )
+    return settings
+
+
+@pytest.fixture
+def federation_app(federation_settings):
+    app = main({}, **federation_settings)
+    yield webtest.TestApp(app, extra_environ=ENV)
+    app.registry.ekn_saml_federation.stop()
+
+
+def test_login_goes_to_the_federation_idp(federation_app):
+    response = federation_app.get("/login/bankid")
+    assert response.status_int in (302, 303)
+    assert response.location.startswith("https://idp.example.test/sso?SAMLRequest=")
+
+
+def test_refresher_runs_once_the_app_exists(federation_app):
+    assert federation_app.app.registry.ekn_saml_federation._thread.is_alive()
+
+
+def test_unsigned_federation_metadata_stops_startup(federation_settings, idp_keys):
+    write(federation_settings["ekn_saml.federation.metadata_url"], aggregate(federation_idp(BANKID_IDP, idp_keys[1])))
+    with pytest.raises(ConfigurationError) as info:
+        main({}, **federation_settings)
+    assert any("not signed" in p for p in info.value.problems)
+
+
+def test_backing_file_serves_when_the_source_is_gone(federation_settings):
+    main({}, **federation_settings).registry.ekn_saml_federation.stop()
+    os.remove(federation_settings["ekn_saml.federation.metadata_url"])
+    os.utime(federation_settings["ekn_saml.federation.backing_file"], (1, 1))  # old: the source is tried first
+    app = main({}, **federation_settings)
+    try:
+        assert app.registry.ekn_saml_federation.current.origin == "backing file"
+        assert webtest.TestApp(app, extra_environ=ENV).get("/login/bankid").status_int in (302, 303)
+    finally:
+        app.registry.ekn_saml_federation.stop()
+
+
+class TestStatus:
+    def test_report_for_an_allowed_address(self, federation_app):
+        report = federation_app.get("/saml/status").json
+        assert report["status"] == "ok"
+        assert report["store"]["ok"] is True
+        metadata = report["federation_metadata"]
+        assert metadata["loaded"] and metadata["idps"] == 2 and metadata["age_seconds"] >= 0
+        assert metadata["next_refresh"] and metadata["valid_until"]
+        assert report["certificates"]["signing"]["not_after"]
+
+    def test_not_cached(self, federation_app):
+        assert "no-store" in federation_app.get("/saml/status").headers["Cache-Control"]
+
+    def test_other_addresses_get_404(self, federation_app):
+        federation_app.get("/saml/status", extra_environ={"REMOTE_ADDR": "192.0.2.10"}, status=404)
+
+    def test_forwarded_for_header_is_not_believed(self, federation_app):
+        federation_app.get(
+            "/saml/status", extra_environ={"REMOTE_ADDR": "192.0.2.10"}, headers={"X-Forwarded-For": "127.0.0.1"}, status=404
+        )
+
+    def test_configured_network_is_allowed(self, app_settings):
+        app = webtest.TestApp(main({}, **{**app_settings, "ekn_saml.status.allowed_addresses": "192.0.2.0/24"}), extra_environ=ENV)
+        assert app.get("/saml/status", extra_environ={"REMOTE_ADDR": "192.0.2.10"}).json["status"] == "ok"
+        app.get("/saml/status", status=404)  # 127.0.0.1 is no longer listed
+
+    def test_store_down_is_503(self, app_settings):
+        # a real Redis client pointed at a port where nothing listens
+        app = webtest.TestApp(main({}, **{**app_settings, "ekn_saml.store.url": "redis://127.0.0.1:1/0"}), extra_environ=ENV)
+        response = app.get("/saml/status", status=503)
+        assert response.json["status"] == "failing" and response.json["store"] == {"ok": False, "error": "EKN-OPS-001"}
+
+    def test_failing_refresh_is_degraded_but_healthy(self, federation_app, federation_settings):
+        write(federation_settings["ekn_saml.federation.metadata_url"], b"<garbage/>")
+        assert federation_app.app.registry.ekn_saml_federation.refresh() is False
+        report = federation_app.get("/saml/status").json
+        assert report["status"] == "degraded" and report["federation_metadata"]["consecutive_failures"] == 1
+
+
+def test_sp_metadata_is_served(federation_app):
+    from lxml import etree
+
+    from ekn_saml.metadata.schema import schema_errors
+
+    response = federation_app.get("/saml/metadata")
+    assert response.content_type == "application/samlmetadata+xml"
+    root = etree.fromstring(response.body)
+    assert root.get("entityID") == f"{SP_BASE}/sp" and schema_errors(root) == []

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Signed federation aggregates for tests: the real sveleg fixture or our test IdPs, signed at test time.
+
+Every document is really signed with python-xmlsec (ekn_saml.xmlsecurity), so
+the check under test is the one that rejects it, never a missing signature.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from lxml import etree
+
+from ekn_saml.timeutil import format_instant, utcnow
+from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, parse_xml, sign_enveloped
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "metadata")
+SVELEG_IDP = "https://idp.svelegtest.se/idp"
+SVELEG_MOBILE_IDP = "https://midp.svelegtest.se/idp"
+
+
+def fixture_bytes(name: str) -> bytes:
+    with open(os.path.join(DATA, name), "rb") as fh:
+        return fh.read()
+
+
+def signed(
+    xml: bytes,
+    key: PrivateKey,
+    cert: PublicKey | None = None,
+    *,
+    valid_until: dt.datetime | None = None,
+    cache_duration: str | None = None,
+    mutate=None,
+) -> bytes:
+    """``xml`` with a fresh validUntil (default: in two days) and an enveloped signature over its root.
+
+    ``mutate(root)`` runs before signing, to change one thing and still sign properly.
+    """
+    root = parse_xml(xml)
+    root.set("validUntil", format_instant(valid_until or utcnow() + dt.timedelta(days=2)))
+    if cache_duration is not None:
+        root.set("cacheDuration", cache_duration)
+    if not root.get("ID"):
+        root.set("ID", "_aggregate")
+    if mutate is not None:
+        mutate(root)
+    sign_enveloped(root, key, cert)
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def strip_signature(xml: bytes) -> bytes:
+    root = parse_xml(xml)
+    root.remove(root.find("ds:Signature", NS))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def aggregate(*entities: str) -> bytes:
+    """An EntitiesDescriptor around EntityDescriptor strings (e.g. from testbed.idp_entity)."""
+    return (
+        f'<md:EntitiesDescriptor xmlns:md="{NS["md"]}" xmlns:ds="{NS["ds"]}" xmlns:shibmd="{NS["shibmd"]}" '
+        f'xmlns:mdui="{NS["mdui"]}" ID="_fed">{"".join(entities)}</md:EntitiesDescriptor>'
+    ).encode()
+
+
+def write(path, data: bytes) -> str:
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return str(path)
+
+
+def federation_idp(
+    entity_id: str,
+    cert: PublicKey,
+    *,
+    scopes=(),
+    categories=("http://id.elegnamnden.se/ec/1.0/loa3-pnr",),
+    loas=("http://id.elegnamnden.se/loa/1.0/loa3",),
+    name: str = "Test IdP",
+    sso: str = "https://idp.example.test/sso",
+    signing_b64: str | None = None,
+    extra_attrs: str = "",
+) -> str:
+    """A schema-valid IdP EntityDescriptor as Swedish federations publish them (categories, LoAs, mdui, scopes)."""
+    values = lambda uris: "".join(f"<saml:AttributeValue>{u}</saml:AttributeValue>" for u in uris)  # noqa: E731
+    scope_xml = "".join(f'<shibmd:Scope regexp="false">{s}</shibmd:Scope>' for s in scopes)
+    b64 = signing_b64 if signing_b64 is not None else cert.base64
+    return f"""
+  <md:EntityDescriptor entityID="{entity_id}"{extra_attrs}>
+    <md:Extensions><mdattr:EntityAttributes xmlns:mdattr="{NS['mdattr']}" xmlns:saml="{NS['saml']}">
+      <saml:Attribute Name="http://macedir.org/entity-category" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">{values(categories)}</saml:Attribute>
+      <saml:Attribute Name="urn:oasis:names:tc:SAML:attribute:assurance-certification" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">{values(loas)}</saml:Attribute>
+    </mdattr:EntityAttributes></md:Extensions>
+    <md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+      <md:Extensions>{scope_xml}<mdui:UIInfo><mdui:DisplayName xml:lang="sv">{name}</mdui:DisplayName><mdui:DisplayName xml:lang="en">{name} (en)</mdui:DisplayName></mdui:UIInfo></md:Extensions>
+      <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+      <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+      <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{sso}"/>
+      <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sso}"/>
+    </md:IDPSSODescriptor>
+  </md:EntityDescriptor>"""

@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``ekn-saml``: each subcommand against a temporary ini, with real keys and really signed metadata."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from lxml import etree
+
+from ekn_saml.cli import main
+from ekn_saml.keygen import make_key_pair, write_key_pair
+from ekn_saml.metadata.schema import schema_errors
+from ekn_saml.xmlsecurity import PrivateKey, PublicKey, parse_xml, verify_enveloped
+from metadata_factory import aggregate, federation_idp, signed, write
+from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE
+
+
+@pytest.fixture(scope="module")
+def fed_signer(tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp("cli-fed"))
+    key, cert = write_key_pair(directory, "federation-signer", "ekn_saml test federation signer (TEST ONLY)", bits=2048)
+    return PrivateKey.from_file(key), cert
+
+
+def write_ini(path, settings: dict) -> str:
+    lines = ["[app:main]", "use = egg:ekn_saml"] + [f"{k} = {' '.join(str(v).split())}" for k, v in settings.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def ini(tmp_path, app_settings):
+    return write_ini(tmp_path / "app.ini", app_settings)
+
+
+@pytest.fixture
+def fed_ini(tmp_path, app_settings, idp_keys, fed_signer):
+    source = write(
+        tmp_path / "source.xml",
+        signed(
+            aggregate(
+                federation_idp(BANKID_IDP, idp_keys[1], name="BankID test"),
+                federation_idp(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE,), name="Expisoft test",
+                               categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
+            ),
+            fed_signer[0],
+        ),
+    )
+    settings = {k: v for k, v in app_settings.items() if k != "ekn_saml.idp.metadata_files"}
+    settings.update(
+        {
+            "ekn_saml.federation.metadata_url": source,
+            "ekn_saml.federation.signing_cert": fed_signer[1],
+            "ekn_saml.federation.backing_file": str(tmp_path / "var" / "federation.xml"),
+        }
+    )
+    return write_ini(tmp_path / "fed.ini", settings)
+
+
+def backing_of(ini_path):
+    return os.path.join(os.path.dirname(ini_path), "var", "federation.xml")
+
+
+class TestUsage:
+    def test_missing_ini_is_a_usage_error(self, tmp_path, capsys):
+        assert main(["check", str(tmp_path / "nope.ini")]) == 2
+        assert "no such ini file" in capsys.readouterr().err
+
+    def test_unknown_command_is_a_usage_error(self, ini):
+        assert main(["frobnicate", ini]) == 2
+
+    def test_invalid_settings_are_a_configuration_error(self, tmp_path, app_settings, capsys):
+        bad = write_ini(tmp_path / "bad.ini", {**app_settings, "ekn_saml.sp.entity_idd": "x"})
+        assert main(["check", bad]) == 2
+        assert "unknown setting ekn_saml.sp.entity_idd" in capsys.readouterr().err
+
+
+class TestKeygen:
+    def test_writes_keys_with_private_mode(self, ini, tmp_path):
+        assert main(["keygen", ini, "--bits", "2048"]) == 0
+        for stem in ("sp-signing", "sp-encryption"):
+            assert stat.S_IMODE(os.stat(tmp_path / "certs" / f"{stem}.key").st_mode) == 0o600
+            with open(tmp_path / "certs" / f"{stem}.crt", "rb") as fh:
+                PublicKey.from_pem(fh.read())
+
+    def test_refuses_to_overwrite(self, ini, tmp_path, capsys):
+        (tmp_path / "certs").mkdir()
+        (tmp_path / "certs" / "sp-signing.key").write_text("keep me")
+        assert main(["keygen", ini, "--bits", "2048"]) == 1
+        assert (tmp_path / "certs" / "sp-signing.key").read_text() == "keep me"
+        assert "--force" in capsys.readouterr().err
+
+    def test_force_overwrites(self, ini, tmp_path):
+        (tmp_path / "certs").mkdir()
+        (tmp_path / "certs" / "sp-signing.key").write_text("old")
+        assert main(["keygen", ini, "--bits", "2048", "--force"]) == 0
+        assert "PRIVATE KEY" in (tmp_path / "certs" / "sp-signing.key").read_text()
+
+    def test_next_keys_for_rollover(self, ini, tmp_path, capsys):
+        assert main(["keygen", ini, "--bits", "2048", "--next", "--dir", str(tmp_path / "k")]) == 0
+        assert sorted(os.listdir(tmp_path / "k")) == [
+            "sp-encryption-next.crt", "sp-encryption-next.key", "sp-signing-next.crt", "sp-signing-next.key",
+        ]
+        assert "ekn_saml.sp.next_signing_cert" in capsys.readouterr().err
+
+
+class TestMetadata:
+    def test_prints_schema_valid_metadata(self, ini, capsysbinary):
+        assert main(["metadata", ini]) == 0
+        assert schema_errors(etree.fromstring(capsysbinary.readouterr().out)) == []
+
+    def test_writes_signed_metadata(self, ini, tmp_path, key_dir):
+        out = tmp_path / "sp-metadata.xml"
+        assert main(["metadata", ini, "--sign", "--out", str(out)]) == 0
+        root = parse_xml(out.read_bytes())
+        with open(os.path.join(key_dir, "sp-signing.crt"), "rb") as fh:
+            verify_enveloped(root, [PublicKey.from_pem(fh.read())])
+        assert root.get("validUntil")
+
+    def test_keys_that_do_not_match_are_a_configuration_error(self, tmp_path, app_settings, key_dir, capsys):
+        bad = write_ini(tmp_path / "bad.ini", {**app_settings, "ekn_saml.sp.signing_cert": os.path.join(key_dir, "idp.crt")})
+        assert main(["metadata", bad]) == 2
+        assert "does not belong" in capsys.readouterr().err
+
+
+class TestFetchMetadata:
+    def test_verifies_and_stores_the_backing_file(self, fed_ini, capsys):
+        assert main(["fetch-metadata", fed_ini]) == 0
+        assert os.path.exists(backing_of(fed_ini))
+        assert "2 IdPs" in capsys.readouterr().err
+
+    def test_unsigned_source_is_refused_and_nothing_stored(self, fed_ini, tmp_path, idp_keys, capsys):
+        write(tmp_path / "source.xml", aggregate(federation_idp(BANKID_IDP, idp_keys[1])))
+        assert main(["fetch-metadata", fed_ini]) == 1
+        assert not os.path.exists(backing_of(fed_ini))
+        assert "not signed" in capsys.readouterr().err
+
+    def test_without_federation_settings_is_a_usage_error(self, ini):
+        assert main(["fetch-metadata", ini]) == 2
+
+
+class TestCheck:
+    def test_all_well(self, ini, capsys):
+        assert main(["check", ini]) == 0
+        assert "0 problem(s)" in capsys.readouterr().err
+
+    def test_federation_not_fetched_yet_is_a_problem(self, fed_ini, capsys):
+        assert main(["check", fed_ini]) == 1
+        assert "fetch-metadata" in capsys.readouterr().err
+
+    def test_fetched_federation_metadata_is_checked(self, fed_ini, capsys):
+        assert main(["fetch-metadata", fed_ini]) == 0
+        assert main(["check", fed_ini]) == 0
+        assert "federation metadata: 2 entities, 2 IdPs, signature ok" in capsys.readouterr().err
+
+    def test_tampered_backing_file_is_a_problem(self, fed_ini):
+        assert main(["fetch-metadata", fed_ini]) == 0
+        path = backing_of(fed_ini)
+        with open(path, "rb") as fh:
+            data = fh.read().replace(b"BankID test", b"BankID evil")
+        write(path, data)
+        assert main(["check", fed_ini]) == 1
+
+    def test_certificate_expiring_soon_warns(self, tmp_path, app_settings, capsys):
+        key_pem, cert_pem = make_key_pair("short-lived (TEST ONLY)", bits=2048, days=10)
+        (tmp_path / "short.key").write_bytes(key_pem)
+        (tmp_path / "short.crt").write_bytes(cert_pem)
+        path = write_ini(
+            tmp_path / "short.ini",
+            {**app_settings, "ekn_saml.sp.signing_key": tmp_path / "short.key", "ekn_saml.sp.signing_cert": tmp_path / "short.crt"},
+        )
+        assert main(["check", path]) == 0
+        assert "SP signing certificate expires in" in capsys.readouterr().err
+        assert main(["check", path, "--strict"]) == 1
+
+    def test_method_without_idp_is_a_problem(self, tmp_path, app_settings, capsys):
+        path = write_ini(tmp_path / "m.ini", {**app_settings, "ekn_saml.method.bankid.idp": "https://idp.example.test/gone"})
+        assert main(["check", path]) == 1
+        assert "https://idp.example.test/gone is in no trusted metadata" in capsys.readouterr().err
+
+
+class TestIdps:
+    def test_table_of_federation_idps(self, fed_ini, capsys):
+        assert main(["fetch-metadata", fed_ini]) == 0
+        capsys.readouterr()
+        assert main(["idps", fed_ini]) == 0
+        table = capsys.readouterr().out.splitlines()
+        assert table[0].split() == ["entityID", "name", "categories", "LoAs", "methods"]
+        bankid = next(line for line in table if line.startswith(BANKID_IDP))
+        assert "BankID test" in bankid and "loa3-pnr" in bankid and "loa3" in bankid and "mobilt_bankid,bankid" in bankid
+
+    def test_without_stored_metadata_says_what_to_run(self, fed_ini, capsys):
+        assert main(["idps", fed_ini]) == 1
+        assert "fetch-metadata" in capsys.readouterr().err
+
+    def test_fetch_option_reads_the_source(self, fed_ini, capsys):
+        assert main(["idps", fed_ini, "--fetch"]) == 0
+        assert EXPISOFT_IDP in capsys.readouterr().out
