@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.py | sha1sum | cut -c1-12)
 
-.PHONY: run test install devkeys browser-deps redis bench load catalogues clean
+.PHONY: run test fuzz install devkeys browser-deps redis bench load catalogues clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,31 @@ redis:
 ## test: install what the tests need and run them all
 test: install browser-deps redis
 	$(BIN)/python -m pytest
+
+## fuzz: the long fuzz run, FUZZ_EXAMPLES inputs per target (default 20000); prints the inputs tried (docs/hardening.md)
+FUZZ_EXAMPLES ?= 20000
+fuzz: install
+	EKN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) EKN_FUZZ_REPORT=$${EKN_FUZZ_REPORT:-var/fuzz-report.json} $(BIN)/python -m pytest tests/fuzz -q -p no:logging
+
+## load: 50 simulated users for 60 s through the whole login, SQLite then Redis; last line is JSON (LOAD_ARGS=--help)
+load: install redis
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+## bench: ACS vs pysaml2 vs the bare floor, AuthnRequests, HTTP logins, metadata (bench/README.md); last line is JSON (BENCH_ARGS=--help)
+# pysaml2's default backend needs the xmlsec1 program: installed here only for the bench, and removed again after.
+bench: install
+	@added=; if ! command -v xmlsec1 >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's xmlsec1 for the pysaml2 comparison (removed again after the bench)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null || exit 1; \
+	    added=1; \
+	  else \
+	    echo "The bench compares with pysaml2's default backend, which needs the xmlsec1 program: run 'sudo apt-get install xmlsec1'"; exit 1; \
+	  fi; \
+	fi; \
+	$(BIN)/python -m bench.run $(BENCH_ARGS); status=$$?; \
+	if [ -n "$$added" ]; then DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq xmlsec1 >/dev/null; echo "xmlsec1 removed again" >&2; fi; \
+	exit $$status
 
 catalogues: install
 	$(BIN)/pybabel extract -F babel.cfg -o ekn_saml/locale/ekn_saml.pot --project=ekn_saml --copyright-holder=EKN --msgid-bugs-address= --add-comments=TRANSLATORS: --add-location=file --sort-by-file .

@@ -1,0 +1,231 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The in-process primitives of ekn_saml.xmlsecurity: keys, verification, decryption, schema.
+
+Real signatures and encryption throughout (tests/saml_factory.py), and the
+real Swedish eID response in tests/data/swedish-eid/.
+"""
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import tempfile
+
+import pytest
+import xmlsec
+from lxml import etree
+
+from ekn_saml import xmlsecurity
+from ekn_saml.errors import ErrorCode, SamlError
+from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, check_schema, decrypt_element, parse_xml, verify_enveloped
+from saml_factory import A, ResponseSpec, custom_sign
+from testbed import ACS_URL, BANKID_IDP, SP_ENTITY_ID, UNCERTIFIED_LOA3
+
+SWEDISH = pathlib.Path(__file__).parents[1] / "data" / "swedish-eid"
+
+
+def _code(call, *args, **kwargs) -> ErrorCode:
+    with pytest.raises(SamlError) as caught:
+        call(*args, **kwargs)
+    return caught.value.code
+
+
+@pytest.fixture(scope="module")
+def swedish_signer() -> PublicKey:
+    return PublicKey.from_pem((SWEDISH / "signer.crt").read_bytes())
+
+
+def _built(factory, spec: ResponseSpec) -> etree._Element:
+    # Parsed again, as a message arrives: lxml's find() cannot see the nodes
+    # xmlsec creates in memory until the tree has been serialised and parsed.
+    return parse_xml(etree.tostring(factory.build(spec)))
+
+
+def _spec(**overrides) -> ResponseSpec:
+    values = dict(
+        issuer=BANKID_IDP,
+        in_response_to="_req1",
+        destination=ACS_URL,
+        recipient=ACS_URL,
+        audience=SP_ENTITY_ID,
+        loa=UNCERTIFIED_LOA3,
+        attributes={"urn:oid:2.5.4.42": ["Anna"]},
+    )
+    values.update(overrides)
+    return ResponseSpec(**values)
+
+
+@pytest.fixture
+def sp_decryption_keys(key_dir):
+    return [PrivateKey.from_file(f"{key_dir}/sp-encryption.key"), PrivateKey.from_file(f"{key_dir}/sp-encryption-old.key")]
+
+
+# ------------------------------------------------------------ the real Swedish eID response
+
+
+def test_real_swedish_response_verifies(swedish_signer):
+    root = parse_xml((SWEDISH / "signed-response.xml").read_bytes())
+    verify_enveloped(root, [swedish_signer], schema=True)
+
+
+def test_real_swedish_response_with_a_bad_digest_is_refused(swedish_signer):
+    root = parse_xml((SWEDISH / "signed-baddigest-response.xml").read_bytes())
+    assert _code(verify_enveloped, root, [swedish_signer]) == ErrorCode.SIGNATURE_INVALID
+
+
+def test_real_swedish_response_is_refused_with_another_key(swedish_signer, idp_keys):
+    root = parse_xml((SWEDISH / "signed-response.xml").read_bytes())
+    assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_INVALID
+
+
+def test_rollover_second_metadata_key_verifies(swedish_signer, idp_keys):
+    root = parse_xml((SWEDISH / "signed-response.xml").read_bytes())
+    verify_enveloped(root, [idp_keys[1], swedish_signer])
+
+
+# ------------------------------------------------------------ keys
+
+
+def test_pem_and_metadata_forms_of_a_certificate_verify_alike(response_factory, idp_keys):
+    root = _built(response_factory, _spec())
+    from_metadata = PublicKey.from_base64_der(idp_keys[1].base64)
+    assert from_metadata.sha256_fingerprint == idp_keys[1].sha256_fingerprint
+    verify_enveloped(root, [from_metadata])
+
+
+def test_no_trusted_key_is_its_own_code(response_factory):
+    root = _built(response_factory, _spec())
+    assert _code(verify_enveloped, root, []) == ErrorCode.NO_TRUSTED_KEY
+
+
+# ------------------------------------------------------------ signatures
+
+
+def test_signed_response_verifies(response_factory, idp_keys):
+    verify_enveloped(_built(response_factory, _spec()), [idp_keys[1]], schema=True)
+
+
+def test_only_the_algorithms_of_this_signature_are_enabled(response_factory, idp_keys):
+    """A signature the profile accepted is verified with exactly its own algorithms enabled in xmlsec."""
+    root = _built(response_factory, _spec())
+    signature = root.find("ds:Signature", NS)
+    xmlsecurity.IN_PROCESS.verify(root, signature, xmlsecurity.RSA_SHA256, [idp_keys[1]])
+    with pytest.raises(SamlError) as caught:  # told it is RSA-SHA512: only that one is enabled, so it fails
+        xmlsecurity.IN_PROCESS.verify(root, signature, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", [idp_keys[1]])
+    assert caught.value.code == ErrorCode.SIGNATURE_INVALID
+
+
+def test_attackers_certificate_in_keyinfo_is_never_used(response_factory, idp_keys, attacker_keys):
+    key, cert = attacker_keys
+    root = _built(response_factory, _spec(sign_response=False, post_process=lambda r: custom_sign(r, key, key_info_cert=cert)))
+    assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_INVALID
+
+
+def test_external_reference_is_refused(response_factory, idp_keys):
+    def point_away(r):
+        r.find("ds:Signature/ds:SignedInfo/ds:Reference", NS).set("URI", "http://attacker.example/doc.xml")
+
+    root = _built(response_factory, _spec(post_process=point_away))
+    assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
+
+
+def test_retrieval_method_in_keyinfo_is_refused(response_factory, idp_keys):
+    def retrieve(r):
+        key_info = etree.SubElement(r.find("ds:Signature", NS), "{%s}KeyInfo" % NS["ds"])
+        etree.SubElement(key_info, "{%s}RetrievalMethod" % NS["ds"], URI="http://attacker.example/key")
+
+    root = _built(response_factory, _spec(post_process=retrieve))
+    assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_KEYINFO_FORBIDDEN
+
+
+# ------------------------------------------------------------ schema
+
+
+def test_schema_accepts_a_valid_response(response_factory):
+    check_schema(_built(response_factory, _spec()))
+
+
+def test_schema_refuses_an_unknown_attribute(response_factory):
+    root = _built(response_factory, _spec(mutate_response=lambda r: r.set("Extra", "x")))
+    assert _code(check_schema, root) == ErrorCode.SCHEMA_INVALID
+
+
+def test_schema_checks_an_element_as_its_own_root(response_factory):
+    """A decrypted assertion is checked on its own, against the assertion schema."""
+    root = _built(response_factory, _spec(encrypt=False))
+    assertion = root.find("saml:Assertion", NS)
+    check_schema(assertion)
+    etree.SubElement(assertion, A + "Unknown")
+    assert _code(check_schema, assertion) == ErrorCode.SCHEMA_INVALID
+
+
+def test_signed_but_schema_invalid_element_is_refused_before_the_cryptography(response_factory, idp_keys):
+    root = _built(response_factory, _spec(mutate_response=lambda r: r.set("Extra", "x")))
+    verify_enveloped(root, [idp_keys[1]])  # the signature itself is good
+    assert _code(verify_enveloped, root, [idp_keys[1]], schema=True) == ErrorCode.SCHEMA_INVALID
+
+
+def test_schema_is_compiled_once():
+    assert xmlsecurity.saml_schema() is xmlsecurity.saml_schema()
+
+
+def test_schema_imports_never_reach_the_network(tmp_path):
+    resolver = xmlsecurity._LocalSchemas(xmlsecurity.schema_directory())
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(resolver)
+    xsd = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t">'
+        '<xs:import namespace="urn:x" schemaLocation="http://attacker.example/evil.xsd"/></xs:schema>'
+    )
+    document = etree.fromstring(xsd.encode(), parser, base_url=str(tmp_path / "t.xsd"))
+    with pytest.raises(etree.XMLSchemaParseError):
+        etree.XMLSchema(document.getroottree())
+
+
+def test_real_swedish_response_passes_the_schema():
+    check_schema(parse_xml((SWEDISH / "signed-response.xml").read_bytes()))
+
+
+# ------------------------------------------------------------ decryption
+
+
+def test_decrypts_with_the_second_of_several_keys(response_factory, key_dir, sp_decryption_keys):
+    old_cert = PublicKey.from_pem(pathlib.Path(f"{key_dir}/sp-encryption-old.crt").read_bytes())
+    response_factory.sp_encryption_cert = old_cert
+    root = _built(response_factory, _spec())
+    assertion = decrypt_element(root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
+    assert assertion.tag == A + "Assertion"
+
+
+@pytest.mark.parametrize("algorithm", ["aes128-gcm", "aes256-gcm", "aes128-cbc", "aes256-cbc"])
+def test_decrypted_assertion_keeps_its_signature(response_factory, sp_decryption_keys, idp_keys, algorithm):
+    root = _built(response_factory, _spec(data_encryption=algorithm))
+    assertion = decrypt_element(root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
+    verify_enveloped(assertion, [idp_keys[1]], schema=True)
+
+
+def test_tampered_ciphertext_is_refused(response_factory, sp_decryption_keys):
+    def flip(r):
+        value = r.find("saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData/xenc:CipherValue", NS)
+        text = value.text.strip()
+        value.text = text[:40] + ("A" if text[40] != "A" else "B") + text[41:]
+
+    root = _built(response_factory, _spec(sign_response=False, post_process=flip))
+    assert _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys) == ErrorCode.DECRYPTION_FAILED
+
+
+def test_in_process_work_starts_no_process_and_writes_no_file(monkeypatch, response_factory, sp_decryption_keys, idp_keys):
+    root = _built(response_factory, _spec())
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("no subprocess or temporary file on the hot path")
+
+    monkeypatch.setattr(subprocess, "Popen", forbidden)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", forbidden)
+    monkeypatch.setattr(tempfile, "mkstemp", forbidden)
+    verify_enveloped(root, [idp_keys[1]], schema=True)
+    assertion = decrypt_element(root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
+    verify_enveloped(assertion, [idp_keys[1]], schema=True)
+
+
+def test_xmlsec_is_the_one_python_xmlsec():
+    assert xmlsecurity.xmlsec is xmlsec
