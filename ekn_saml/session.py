@@ -4,11 +4,14 @@
 No personal data ever reaches the client.  Idle and absolute timeouts are
 enforced here, on the server, whatever the cookie says.  The id is rotated
 by :meth:`StoreSession.rotate` (called at login), and every session is
-indexed by its identity's subject so that all of them can be ended at once.
+indexed by its identity's subject so that all of them can be ended at once
+(:func:`end_sessions`), and by (IdP, NameID, SessionIndex) so that a SAML
+Single Logout can reach it (:meth:`StoreSessionFactory.end_saml_sessions`).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from typing import Any
@@ -16,16 +19,34 @@ from typing import Any
 from pyramid.interfaces import ISession, ISessionFactory
 from zope.interface import implementer, provider
 
+from .security import IDENTITY_KEY, SUBJECT_KEY
 from .storage import StateStore
 
 SESSIONS = "session"
 SUBJECT_INDEX = "session_by_subject"
+SAML_INDEX = "session_by_saml"  # (IdP, NameID[, SessionIndex]) -> session keys, for Single Logout
 _TOUCH_EVERY = 60  # seconds between writes of an unchanged session (idle timer refresh)
+
+
+def subject_index_key(subject: str) -> str:
+    """The index key of a subject: hashed, because a subject holds a personal
+    identity number and index keys are visible as (Redis) key names."""
+    return hashlib.sha256(subject.encode()).hexdigest()
 
 
 def _store_key(session_id: str) -> str:
     # The store holds a hash: a copy of the store does not hand out live cookies.
     return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def saml_index_key(idp: str, name_id: str, session_index: str | None = None) -> str:
+    """Key of the SAML index: all sessions of a NameID at an IdP, or only one SessionIndex.
+
+    A LogoutRequest names the NameID and optionally SessionIndexes, so both
+    keys are written; ``session_index=None`` means "every session".
+    """
+    parts = [idp, name_id] if session_index is None else [idp, name_id, session_index]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 @implementer(ISession)
@@ -34,7 +55,7 @@ class StoreSession(dict):
 
     def __init__(self, factory: "StoreSessionFactory", request, session_id: str | None, record: dict | None) -> None:
         super().__init__((record or {}).get("data", {}))
-        now = time.time()
+        now = factory.clock()
         self._factory = factory
         self._request = request
         self._id = session_id
@@ -42,7 +63,9 @@ class StoreSession(dict):
         self.created = (record or {}).get("created", now)
         self._accessed = (record or {}).get("accessed", now)
         self._changed = False
-        self._old_ids: list[str] = []
+        # ids to remove at save, each with the index entries that point at it
+        self._old_ids: list[tuple[str, list[tuple[str, str]]]] = []
+        self._indexed = self._index_entries() if record is not None else []
 
     # --- ISession ---
     def changed(self) -> None:
@@ -50,19 +73,35 @@ class StoreSession(dict):
 
     def invalidate(self) -> None:
         """Drop the data and the id; a new id is issued if anything is stored later."""
-        if self._id:
-            self._old_ids.append(self._id)
-        self._id = None
+        self._retire_id()
         super().clear()
-        self.created = time.time()
+        self.created = self._factory.clock()
         self._changed = True
 
     def rotate(self) -> None:
-        """Keep the data under a new id (session fixation defence at login)."""
-        if self._id:
-            self._old_ids.append(self._id)
-        self._id = None
+        """Keep the data under a new id and a new CSRF token (fixation defence at login)."""
+        self._retire_id()
+        self.new_csrf_token()
         self._changed = True
+
+    def _retire_id(self) -> None:
+        # the old id leaves the store, and the indexes that point at it, at save
+        if self._id:
+            self._old_ids.append((self._id, self._index_entries()))
+        self._id = None
+
+    def _index_entries(self) -> list[tuple[str, str]]:
+        """The (namespace, index key) pairs this session's data belongs under."""
+        entries = []
+        subject = self.get(SUBJECT_KEY)
+        if subject:
+            entries.append((SUBJECT_INDEX, subject_index_key(subject)))
+        identity = self.get(IDENTITY_KEY)
+        if isinstance(identity, dict) and identity.get("idp") and identity.get("name_id"):
+            idp, name_id = identity["idp"], identity["name_id"]
+            entries.append((SAML_INDEX, saml_index_key(idp, name_id)))
+            entries.append((SAML_INDEX, saml_index_key(idp, name_id, identity.get("session_index") or "")))
+        return entries
 
     def flash(self, msg, queue="", allow_duplicate=True):
         storage = self.setdefault("_f_" + queue, [])
@@ -106,9 +145,12 @@ class StoreSession(dict):
     def save(self, request, response) -> None:
         """Persist and set the cookie; called by :func:`session_tween_factory`."""
         factory = self._factory
-        for old in self._old_ids:
-            factory.store.delete(SESSIONS, _store_key(old))
-        now = time.time()
+        for old, entries in self._old_ids:
+            old_key = _store_key(old)
+            factory.store.delete(SESSIONS, old_key)
+            for namespace, index_key in entries:
+                factory.store.index_discard(namespace, index_key, old_key)
+        now = factory.clock()
         if not self._changed and (self.new or now - self._accessed < _TOUCH_EVERY):
             return
         if not dict.__len__(self):
@@ -117,17 +159,29 @@ class StoreSession(dict):
             if self._id:
                 factory.store.delete(SESSIONS, _store_key(self._id))
             return
+        entries = self._index_entries()
         if self._id is None:
             self._id = secrets.token_urlsafe(32)
+            self._indexed = []
+        elif factory.store.get(SESSIONS, _store_key(self._id)) is None:
+            # Ended while this request ran (logout elsewhere, end_sessions_of,
+            # timeout): writing it back would bring it to life again.  The
+            # window left is this get/put pair, not the whole request.
+            response.delete_cookie(factory.cookie_name, path="/")
+            return
+        key = _store_key(self._id)
+        # Indexed before it is stored, so a stored session is always reachable
+        # by end_sessions_of; an index entry without its session is harmless.
+        for namespace, index_key in entries:
+            if (namespace, index_key) not in self._indexed:
+                factory.store.index_add(namespace, index_key, key, factory.absolute_timeout)
         factory.store.put(
             SESSIONS,
-            _store_key(self._id),
+            key,
             {"data": dict(self), "created": self.created, "accessed": now},
             factory.ttl_for(self.created, now),
         )
-        subject = self.get("ekn_saml.subject")
-        if subject:
-            factory.store.index_add(SUBJECT_INDEX, subject, _store_key(self._id), factory.absolute_timeout)
+        self._indexed = entries
         factory.set_cookie(request, response, self._id)
 
 
@@ -143,12 +197,16 @@ class StoreSessionFactory:
         secure: bool = True,
         idle_timeout: int = 1800,
         absolute_timeout: int = 8 * 3600,
+        clock=time.time,
     ) -> None:
         self.store = store
         self.cookie_name = cookie_name
         self.secure = secure
         self.idle_timeout = idle_timeout
         self.absolute_timeout = absolute_timeout
+        # Epoch seconds for the idle and absolute timeouts; tests replace it.
+        # The store's own TTLs are a second, coarser line behind these checks.
+        self.clock = clock
 
     def ttl_for(self, created: float, now: float) -> int:
         return max(1, int(min(self.idle_timeout, created + self.absolute_timeout - now)))
@@ -158,7 +216,7 @@ class StoreSessionFactory:
         record = None
         if session_id and len(session_id) < 100:
             record = self.store.get(SESSIONS, _store_key(session_id))
-            now = time.time()
+            now = self.clock()
             if record is not None and (
                 now - record.get("accessed", 0) > self.idle_timeout
                 or now - record.get("created", 0) > self.absolute_timeout
@@ -182,19 +240,71 @@ class StoreSessionFactory:
         )
 
     def end_sessions_of(self, subject: str) -> int:
-        """End every session of ``subject`` (an :attr:`Identity.subject`); return how many."""
-        keys = self.store.index_members(SUBJECT_INDEX, subject)
+        """End every session of ``subject`` (an :attr:`Identity.subject`); return how many.
+
+        The count is of index entries, which may include sessions that had
+        already ended.  Their SAML index entries are left to expire.
+        """
+        return self._end_indexed(SUBJECT_INDEX, subject_index_key(subject))
+
+    def end_saml_sessions(self, idp: str, name_id: str, session_index: str | None = None) -> int:
+        """End the sessions a LogoutRequest names: NameID at ``idp``, and SessionIndex if given.
+
+        Does **not** check the LogoutRequest itself (signature, issuer): the
+        caller must have done that.  Returns the number of index entries.
+        """
+        return self._end_indexed(SAML_INDEX, saml_index_key(idp, name_id, session_index))
+
+    def _end_indexed(self, namespace: str, index_key: str) -> int:
+        keys = self.store.index_members(namespace, index_key)
         for key in keys:
             self.store.delete(SESSIONS, key)
-            self.store.index_discard(SUBJECT_INDEX, subject, key)
+            self.store.index_discard(namespace, index_key, key)
         return len(keys)
 
 
-def session_tween_factory(handler, registry):
-    """Save the session inside the exception-view tween.
+def end_sessions(request, subject: str) -> int:
+    """End every session of ``subject`` (``identity.subject``), on every node; return how many.
 
-    Saving in a response callback would run outside exception handling, so a
-    store outage there would become a bare 500; here it becomes the 503 page.
+    For host apps, e.g. when an account is blocked.  If the current request's
+    session is one of them it is ended too, so this request cannot write it
+    back.  Requests of those sessions already running elsewhere are stopped
+    by the check in :meth:`StoreSession.save`, up to a get/put window.
+    """
+    session = request.__dict__.get("session")
+    if isinstance(session, StoreSession) and session.get(SUBJECT_KEY) == subject:
+        session.invalidate()
+    return request.registry.ekn_saml_sessions.end_sessions_of(subject)
+
+
+class _DetachedSession(StoreSession):
+    """An empty session that is never saved."""
+
+    def save(self, request, response) -> None:
+        return None
+
+
+def detach_session(request) -> None:
+    """Give ``request`` an empty session that is never read from or written to the store.
+
+    For the page that reports a store outage: it must render without the
+    store (the layout asks for ``request.identity``) and must not show the
+    user as logged in when the login could not be saved.
+    """
+    factory = getattr(request.registry, "ekn_saml_sessions", None)
+    if factory is not None:
+        request.__dict__["session"] = _DetachedSession(factory, request, None, None)
+
+
+def session_tween_factory(handler, registry):
+    """Save the session inside the exception-view tween (register it ``under=EXCVIEW``).
+
+    Saving in a response callback, or in a tween over the exception view,
+    would run outside exception handling, so a store outage there would
+    become a bare 500; here it becomes the 503 page.  A consequence: a
+    request that ends in an exception view (an error page, or a raised
+    ``HTTPFound``) saves no session changes, so a failed request never
+    leaves a half-made session.
     """
 
     def session_tween(request):

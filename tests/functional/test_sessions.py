@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Sessions through whole logins: server-side timeouts, id rotation, ending sessions, SLO index.
+
+A small host app (the demo plus a few host views) is driven by WebTest.
+Time is moved with the session factory's clock
+(``registry.ekn_saml_sessions.clock``), never by sleeping; the SQLite
+store's own TTLs run on the real clock, so an expiry seen here is the
+factory's server-side check, not the store forgetting.
+"""
+from __future__ import annotations
+
+import pytest
+import webtest
+from pyramid.config import Configurator
+
+import ekn_saml
+from ekn_saml.demo import Root
+from ekn_saml.security import IDENTITY_KEY
+from ekn_saml.session import SAML_INDEX, SESSIONS, SUBJECT_INDEX, _store_key, saml_index_key, subject_index_key
+
+IDLE = 600
+ABSOLUTE = 1800
+ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+# --- host views: what a portal built on the plugin might do ---------------------
+def cart(request):
+    """Pre-login session data, e.g. a half-filled application form."""
+    if "item" in request.params:
+        request.session["cart"] = request.params["item"]
+    return {"cart": request.session.get("cart")}
+
+
+def whoami(request):
+    identity = request.identity
+    return {"subject": identity.subject if identity else None, "csrf": request.session.get_csrf_token()}
+
+
+def log_out_everywhere(request):
+    """"Log me out on every device": ends all sessions of the current identity."""
+    return {"ended": ekn_saml.end_sessions(request, request.identity.subject)}
+
+
+def host_app(settings):
+    with Configurator(settings=settings, root_factory=Root) as config:
+        config.include("ekn_saml")
+        config.add_route("demo.home", "/")
+        config.add_route("demo.mina_sidor", "/mina-sidor")
+        config.scan("ekn_saml.demo")
+        for name, view, permission in (("cart", cart, None), ("whoami", whoami, None), ("everywhere", log_out_everywhere, "view")):
+            config.add_route(f"host.{name}", f"/host/{name}")
+            config.add_view(view, route_name=f"host.{name}", renderer="json", permission=permission)
+        return config.make_wsgi_app()
+
+
+@pytest.fixture
+def app(dev_settings):
+    settings = dict(dev_settings)
+    settings["ekn_saml.session.idle_timeout"] = str(IDLE)
+    settings["ekn_saml.session.absolute_timeout"] = str(ABSOLUTE)
+    app = host_app(settings)
+    app.registry.ekn_saml_sessions.clock = Clock()
+    return app
+
+
+@pytest.fixture
+def clock(app) -> Clock:
+    return app.registry.ekn_saml_sessions.clock
+
+
+@pytest.fixture
+def store(app):
+    return app.registry.ekn_saml_sessions.store
+
+
+def browser(app) -> webtest.TestApp:
+    return webtest.TestApp(app, extra_environ=dict(ENVIRON))
+
+
+def log_in(client, method="bankid", persona="karin"):
+    to_idp = client.get(f"/login/{method}")
+    form = client.get(to_idp.location).forms[0]
+    form["persona"] = persona
+    acs = form.submit().forms[0].submit()
+    assert acs.status_int == 302 and acs.location.endswith("/mina-sidor")
+    return acs
+
+
+def session_cookie(client) -> str | None:
+    return {c.name: c.value for c in client.cookiejar}.get("ekn_session")
+
+
+def logged_in(client) -> bool:
+    page = client.get("/mina-sidor")
+    assert page.status_int in (200, 302)
+    return page.status_int == 200
+
+
+# --- timeouts ------------------------------------------------------------------
+def test_idle_timeout_ends_the_session_on_the_server(app, clock, store):
+    client = browser(app)
+    log_in(client)
+    cookie = session_cookie(client)
+    clock.advance(IDLE + 1)
+    assert not logged_in(client)
+    assert store.get(SESSIONS, _store_key(cookie)) is None
+
+
+def test_an_idle_expired_cookie_sent_again_is_still_refused(app, clock):
+    client = browser(app)
+    log_in(client)
+    cookie = session_cookie(client)
+    clock.advance(IDLE + 1)
+    logged_in(client)
+    replayed = browser(app)
+    replayed.set_cookie("ekn_session", cookie)
+    assert not logged_in(replayed)
+
+
+def test_activity_within_the_idle_timeout_keeps_the_session(app, clock):
+    client = browser(app)
+    log_in(client)
+    for _ in range(3):  # 3 x 540 s > IDLE since login, but never IDLE without a request
+        clock.advance(IDLE - 60)
+        assert logged_in(client)
+
+
+def test_absolute_timeout_ends_an_active_session(app, clock):
+    client = browser(app)
+    log_in(client)
+    while clock.now + 300 < 1_900_000_000.0 + ABSOLUTE:
+        clock.advance(300)
+        assert logged_in(client)
+    clock.advance(301)
+    assert not logged_in(client)
+
+
+# --- rotation --------------------------------------------------------------------
+def test_login_rotates_the_session_id_and_keeps_the_data(app):
+    client = browser(app)
+    assert client.get("/host/cart", params={"item": "application-42"}).json == {"cart": "application-42"}
+    before = session_cookie(client)
+    assert before
+    log_in(client)
+    after = session_cookie(client)
+    assert after and after != before
+    assert client.get("/host/cart").json == {"cart": "application-42"}
+
+
+def test_the_pre_login_session_id_is_dead_after_login(app, store):
+    client = browser(app)
+    client.get("/host/cart", params={"item": "x"})
+    before = session_cookie(client)
+    log_in(client)
+    assert store.get(SESSIONS, _store_key(before)) is None
+    fixated = browser(app)
+    fixated.set_cookie("ekn_session", before)
+    assert not logged_in(fixated)
+    assert fixated.get("/host/cart").json == {"cart": None}
+
+
+def test_a_planted_session_cookie_is_never_adopted(app):
+    client = browser(app)
+    client.set_cookie("ekn_session", "attacker-chosen-session-id")
+    log_in(client)
+    assert session_cookie(client) not in (None, "attacker-chosen-session-id")
+
+
+def test_login_issues_a_new_csrf_token(app):
+    client = browser(app)
+    before = client.get("/host/whoami").json["csrf"]
+    client.get("/host/cart", params={"item": "x"})  # make the pre-login session (and its token) stored
+    log_in(client)
+    assert client.get("/host/whoami").json["csrf"] != before
+
+
+# --- ending every session of one identity -------------------------------------------
+def test_end_sessions_of_ends_every_session_of_one_identity_only(app):
+    karin_phone, karin_laptop, anna = browser(app), browser(app), browser(app)
+    log_in(karin_phone, "bankid", "karin")
+    log_in(karin_laptop, "bankid", "karin")
+    log_in(anna, "mobilt_bankid", "anna")
+    subject = karin_phone.get("/host/whoami").json["subject"]
+    assert karin_laptop.get("/host/whoami").json["subject"] == subject
+    assert app.registry.ekn_saml_sessions.end_sessions_of(subject) == 2
+    assert not logged_in(karin_phone)
+    assert not logged_in(karin_laptop)
+    assert logged_in(anna)
+
+
+def test_end_sessions_from_a_host_view_ends_the_current_session_too(app, store):
+    phone, laptop = browser(app), browser(app)
+    log_in(phone)
+    log_in(laptop)
+    subject = phone.get("/host/whoami").json["subject"]
+    assert laptop.get("/host/everywhere").json == {"ended": 2}
+    assert not logged_in(laptop)  # not written back by the request that ended it
+    assert not logged_in(phone)
+    assert store.index_members(SUBJECT_INDEX, subject_index_key(subject)) == []
+
+
+# --- the index a future Single Logout uses ----------------------------------------
+def test_login_indexes_the_session_by_idp_name_id_and_session_index(app, store):
+    client = browser(app)
+    log_in(client)
+    key = _store_key(session_cookie(client))
+    identity = store.get(SESSIONS, key)["data"][IDENTITY_KEY]
+    assert identity["idp"] and identity["name_id"] and identity["session_index"]
+    triple = saml_index_key(identity["idp"], identity["name_id"], identity["session_index"])
+    assert store.index_members(SAML_INDEX, triple) == [key]
+    assert store.index_members(SAML_INDEX, saml_index_key(identity["idp"], identity["name_id"])) == [key]
+
+
+def test_end_saml_sessions_reaches_a_logged_in_browser(app, store):
+    client = browser(app)
+    log_in(client)
+    identity = store.get(SESSIONS, _store_key(session_cookie(client)))["data"][IDENTITY_KEY]
+    sessions = app.registry.ekn_saml_sessions
+    assert sessions.end_saml_sessions(identity["idp"], identity["name_id"], identity["session_index"]) == 1
+    assert not logged_in(client)
+
+
+def test_no_store_key_carries_a_personal_number(dev_settings):
+    """Index keys are visible as key names (Redis), so a subject is hashed before it is one."""
+    import sqlite3
+
+    from dev_app import make_testapp
+
+    testapp = make_testapp(dev_settings)
+    page = testapp.get("/login/bankid").follow()
+    form = page.forms[0]
+    form["persona"] = "karin"
+    form.submit().forms[0].submit()
+    path = dev_settings["ekn_saml.store.url"][len("sqlite:///"):]
+    with sqlite3.connect(path) as db:
+        keys = [row[0] for row in db.execute("SELECT ikey FROM idx UNION SELECT key FROM kv")]
+    assert keys and not any("196506151239" in key for key in keys)
