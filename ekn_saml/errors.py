@@ -37,6 +37,10 @@ class ErrorCode(enum.StrEnum):
     NOT_A_RESPONSE = "EKN-IN-007"
     XML_NAMESPACE_INVALID = "EKN-IN-008"
     SCHEMA_INVALID = "EKN-IN-009"
+    # HTTP-Redirect binding (ekn_saml.redirect_binding): raw DEFLATE that does not
+    # inflate cleanly, and a message that inflates past the cap (a deflate bomb)
+    DEFLATE_INVALID = "EKN-IN-010"
+    INFLATED_TOO_LARGE = "EKN-IN-011"
     # --- signature (checklist 1, 2, 11) ---
     RESPONSE_NOT_SIGNED = "EKN-SIG-001"
     SIGNATURE_INVALID = "EKN-SIG-002"
@@ -96,6 +100,7 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_METHOD = "EKN-WEB-001"
     UNSAFE_REDIRECT = "EKN-WEB-002"
     CSRF_FAILED = "EKN-WEB-003"
+    REQUEST_ENCODING_INVALID = "EKN-WEB-004"  # a URL or query string that is not UTF-8
     # --- operations ---
     STORE_UNAVAILABLE = "EKN-OPS-001"
     METADATA_INVALID = "EKN-OPS-002"
@@ -135,6 +140,11 @@ class SamlError(Exception):
     """
 
     http_status = 400
+    # What the service knew when this was raised, for the audit line
+    # (ekn_saml.audit); set by ServiceProvider.finish_login.  ``idp`` is the
+    # trusted IdP the message names (its signature may not have verified).
+    idp: str | None = None
+    method: str | None = None
 
     def __init__(self, code: ErrorCode, detail: str = "") -> None:
         super().__init__(f"{code.name} ({code.value}): {detail}" if detail else f"{code.name} ({code.value})")

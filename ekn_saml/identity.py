@@ -103,6 +103,8 @@ class Identity:
     org_name: str | None = None
     org_unique_id: str | None = None
     org_identifier: str | None = None
+    # the assertion this login came from (audit trail, support); not in older sessions
+    assertion_id: str | None = None
 
     @property
     def personal_number_masked(self) -> str | None:
@@ -173,6 +175,7 @@ def map_identity(facts: AssertionFacts, *, profile: str, accept_coordination_num
         name_id_format=facts.name_id_format,
         session_index=facts.session_index,
         transaction_id=_single(attrs, TRANSACTION_IDENTIFIER, required=False),
+        assertion_id=facts.assertion_id,
         display_name=_single(attrs, DISPLAY_NAME, required=True),
     )
     if profile == "person":

@@ -18,10 +18,14 @@ def is_safe_local_path(target: str | None) -> bool:
       right after the leading slash (decoded by some servers and proxies);
     * ``javascript:``, ``data:`` and any other scheme;
     * control characters and whitespace, which browsers strip (``/\\t/evil``);
+    * any non-ASCII character: a URL is sent percent-encoded, and a raw one
+      cannot go into a ``Location`` header (it made a 500, not a redirect);
     * over-long values (2,000 characters).
     It does **not** check that the path exists or that the user may see it.
     """
     if not target or len(target) > 2000:
+        return False
+    if not target.isascii():
         return False
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp") for ch in target):
         return False

@@ -16,6 +16,10 @@ from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
 from saml_factory import ResponseFactory
 from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, OTHER_IDP, SP_BASE, SP_ENTITY_ID, idp_entity
 
+# no log line of the whole run may hold a full personal identity number (tests/privacy_guard.py)
+# the attack corpus (tests/attacks) is shared by tests/functional and tests/fuzz
+pytest_plugins = ["privacy_guard", "attacks.fixtures"]
+
 @pytest.fixture(scope="session")
 def key_dir(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp("keys"))

@@ -8,6 +8,8 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.security import remember
 from pyramid.view import view_config
 
+from .. import audit
+from ..errors import ErrorCode, ResponseValidationError
 from ..events import LoginSucceeded
 from ..service import BROWSER_COOKIE
 
@@ -19,12 +21,19 @@ def acs(request):
     # No CSRF token can come from the IdP: the signed response, its single-use
     # InResponseTo and the browser-binding cookie protect this endpoint.
     sp = request.registry.ekn_saml
-    # Keep the (size-capped) body in memory: no temporary file on the login path.
-    request.request_body_tempfile_limit = 2 * sp.settings.max_response_bytes
+    # The size cap comes before the body is read (checklist 12): a body too big
+    # to hold a SAMLResponse under the cap (form encoding at most triples
+    # base64: '+', '/', '=' become %XX) is refused unread, so nothing big is
+    # parsed, nor spooled to a temporary file (which was also left unclosed).
+    body_cap = 3 * sp.settings.max_response_bytes + 4096
+    if (request.content_length or 0) > body_cap:
+        raise ResponseValidationError(ErrorCode.RESPONSE_TOO_LARGE, f"POST body of {request.content_length} bytes, cap {body_cap}")
+    request.request_body_tempfile_limit = body_cap  # what passes is kept in memory
     identity, next_path = sp.finish_login(
         request.POST.get("SAMLResponse"), request.POST.get("RelayState"), request.cookies.get(BROWSER_COOKIE)
     )
     remember(request, identity.subject, identity=identity)
     log.info("login ok method=%s idp=%s loa=%s subject=%s", identity.method, identity.idp, identity.loa, identity.log_subject)
+    audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
     return HTTPFound(location=next_path)

@@ -9,7 +9,9 @@ from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
-from ..errors import ErrorCode, ErrorFamily, SamlError, StoreUnavailableError, new_reference
+from .. import audit
+from ..errors import BadRequestError, ErrorCode, ErrorFamily, SamlError, StoreUnavailableError, new_reference
+from ..session import detach_session
 
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
@@ -29,8 +31,35 @@ def render_error(request, *, family: str, code: str, reference: str, status: int
 def saml_error(exc: SamlError, request):
     # Operators read the detail; users see the code and the reference only.
     level = logging.ERROR if isinstance(exc, StoreUnavailableError) else logging.WARNING
+    if isinstance(exc, StoreUnavailableError):
+        # the page must render without the store it reports as down, and
+        # must not show a login whose session could not be saved
+        detach_session(request)
     log.log(level, "%s ref=%s: %s", exc.code.value, exc.reference, exc.detail)
+    audit.login_failed(request, exc)
     return render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+
+
+def _url_is_undecodable(request) -> bool:
+    try:
+        request.path_info  # noqa: B018 - WebOb decodes on first read
+        request.GET  # noqa: B018
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+@exception_view_config(UnicodeDecodeError)
+def undecodable_url(exc, request):
+    # WebOb decodes the path and query string as UTF-8 when first read, so
+    # "/login?next=%ff" raised deep in a view: a bad request, not a 500.
+    if not _url_is_undecodable(request):
+        return unexpected(exc, request)  # a decoding bug of ours stays a 500
+    # The page links back to request.path_qs (language switch), which would
+    # fail again: it is rendered as if for the site root.
+    request.environ["PATH_INFO"] = "/"
+    request.environ["QUERY_STRING"] = ""
+    return saml_error(BadRequestError(ErrorCode.REQUEST_ENCODING_INVALID, "the URL is not UTF-8"), request)
 
 
 @exception_view_config(BadCSRFToken)

@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.security import forget
 from pyramid.view import view_config
 
+from .. import audit
 from ..events import LogoutCompleted
 
 
@@ -13,6 +14,7 @@ from ..events import LogoutCompleted
 def logout(request):
     identity = request.identity
     forget(request)
+    audit.logged_out(request, identity)
     request.registry.notify(LogoutCompleted(request, identity))
     return HTTPFound(location=request.registry.ekn_saml.settings.logged_out_path)
 

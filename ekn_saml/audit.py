@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The audit trail: one JSON line per login success, login failure, logout and metadata refresh.
+
+Lines go to the logger ``ekn_saml.audit`` at INFO, one JSON object per
+record message, so an operator can route them to their own file or SIEM::
+
+    [logger_ekn_saml_audit]
+    level = INFO
+    handlers = audit_file
+    qualname = ekn_saml.audit
+    propagate = 0
+
+The same object is attached to the record as ``record.ekn_audit`` for
+handlers that ship structured data.
+
+Fields (absent when unknown, never guessed):
+
+``time``
+    UTC, ISO 8601 with milliseconds (``2026-11-28T09:15:02.123Z``).
+``event``
+    ``login_success``, ``login_failure``, ``logout`` or ``metadata_refresh``.
+``method``, ``idp``, ``loa``, ``assertion_id``, ``transaction_id``
+    the login method, the IdP entityID, the LoA URI, the assertion's ID and
+    the ``transactionIdentifier`` attribute (the IdP's reference).
+``code``, ``reference``
+    the error code and the reference id shown to the user (failures).
+``client``
+    ``REMOTE_ADDR``.  ``X-Forwarded-For`` is not read: anyone can send it.
+    Behind a proxy, make the WSGI server set ``REMOTE_ADDR`` from the proxy
+    (waitress: ``trusted_proxy`` and ``trusted_proxy_headers``).
+``identity``
+    ``kind`` and ``name_id``; for a person the personal identity number
+    **masked** (``YYYYMMDD-XXXX``), for an organisation identity the
+    organisation number and the ``uid`` of ``uid@orgnr``.
+
+Never logged here: a full personal identity number, names, other
+attribute values, SAML XML, or an error's free-text ``detail`` (the
+ordinary ``ekn_saml`` warning line carries it, with the same reference).
+Strings that can come from a request are cut to :data:`MAX_FIELD` characters;
+JSON encoding escapes control characters, so a value cannot forge a line.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from .errors import SamlError
+from .identity import Identity, mask_personal_number
+from .timeutil import utcnow
+
+log = logging.getLogger("ekn_saml.audit")
+
+LOGIN_SUCCESS = "login_success"
+LOGIN_FAILURE = "login_failure"
+LOGOUT = "logout"
+METADATA_REFRESH = "metadata_refresh"
+
+MAX_FIELD = 256
+
+
+def _clip(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_FIELD:
+        return value[: MAX_FIELD - 3] + "..."
+    return value
+
+
+def _now() -> str:
+    moment = utcnow()
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def emit(event: str, **fields: Any) -> dict[str, Any]:
+    """Write one audit line; return the object written (for tests and callers that forward it)."""
+    record: dict[str, Any] = {"time": _now(), "event": event}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        record[name] = {k: _clip(v) for k, v in value.items() if v is not None} if isinstance(value, dict) else _clip(value)
+    log.info(json.dumps(record, ensure_ascii=True, separators=(",", ":")), extra={"ekn_audit": record})
+    return record
+
+
+def identity_fields(identity: Identity | None) -> dict[str, Any] | None:
+    """The identity as the audit trail shows it: the personal identity number masked."""
+    if identity is None:
+        return None
+    fields = {"kind": identity.kind, "name_id": identity.name_id}
+    if identity.kind == "person":
+        fields["personal_number"] = mask_personal_number(identity.personal_number)
+    else:
+        fields["org_number"] = identity.org_number
+        fields["org_unique_id"] = identity.org_unique_id
+    return fields
+
+
+def _client(request) -> str | None:
+    return request.remote_addr if request is not None else None
+
+
+def login_succeeded(request, identity: Identity) -> dict[str, Any]:
+    """The login is checked and the session made (call before redirecting)."""
+    return emit(
+        LOGIN_SUCCESS,
+        method=identity.method,
+        idp=identity.idp,
+        loa=identity.loa,
+        assertion_id=identity.assertion_id,
+        transaction_id=identity.transaction_id,
+        client=_client(request),
+        identity=identity_fields(identity),
+    )
+
+
+def _method_of(request, error: SamlError) -> str | None:
+    if error.method:
+        return error.method
+    # a failure before any response (start of a login): the method in the URL
+    route = getattr(request, "matched_route", None)
+    if route is not None and route.name == "saml.login_start":
+        return request.matchdict.get("method")
+    return None
+
+
+def login_failed(request, error: SamlError) -> dict[str, Any]:
+    """A failed login: the code and reference the user saw, and the method and IdP when known."""
+    method = _method_of(request, error)
+    idp = error.idp
+    if idp is None and method is not None:
+        sp = getattr(request.registry, "ekn_saml", None)
+        configured = sp.settings.method(method) if sp is not None else None
+        idp = configured.idp_entity_id if configured is not None else None
+    return emit(
+        LOGIN_FAILURE,
+        method=method,
+        idp=idp,
+        code=error.code.value,
+        reference=error.reference,
+        client=_client(request),
+    )
+
+
+def logged_out(request, identity: Identity | None) -> dict[str, Any]:
+    """The local session was ended (``identity`` is ``None`` if nobody was logged in)."""
+    return emit(
+        LOGOUT,
+        method=identity.method if identity else None,
+        idp=identity.idp if identity else None,
+        loa=identity.loa if identity else None,
+        client=_client(request),
+        identity=identity_fields(identity),
+    )
+
+
+def metadata_refreshed(
+    source: str,
+    *,
+    idps: int | None = None,
+    valid_until: str | None = None,
+    error: SamlError | None = None,
+) -> dict[str, Any]:
+    """A metadata (re)load finished: ``idps`` trusted entities from ``source``, or ``error``.
+
+    For the metadata refresher to call after each attempt, successful or
+    not; ``valid_until`` is the document's ``validUntil`` as an instant string.
+    """
+    return emit(
+        METADATA_REFRESH,
+        outcome="failure" if error is not None else "success",
+        source=source,
+        idps=idps,
+        valid_until=valid_until,
+        code=error.code.value if error is not None else None,
+        reference=error.reference if error is not None else None,
+    )
