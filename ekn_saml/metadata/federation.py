@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from .. import audit
 from ..errors import ConfigurationError, MetadataError, ResponseValidationError
 from ..settings import FederationSettings
 from ..timeutil import format_instant, parse_instant, utcnow
@@ -546,6 +547,7 @@ class FederationMetadata:
             doc = self.load_from_source()
         except MetadataError as exc:
             self._failed(exc.detail)
+            audit.metadata_refreshed(self.settings.metadata_url, error=exc)
             current = self._current
             log.warning(
                 "federation metadata refresh failed, keeping the last good document (valid until %s): %s",
@@ -558,6 +560,7 @@ class FederationMetadata:
             log.exception("federation metadata refresh failed unexpectedly; keeping the last good document")
             return False
         self._swap(doc)
+        audit.metadata_refreshed(self.settings.metadata_url, idps=len(doc.idps), valid_until=format_instant(doc.valid_until))
         log.info(
             "federation metadata refreshed: %d entities, %d IdPs, valid until %s",
             doc.entity_count,

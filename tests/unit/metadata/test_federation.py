@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import http.server
+import json
 import logging
 import os
 import threading
@@ -199,6 +200,18 @@ class TestLoadingAndRefreshing:
         write(fed_settings.metadata_url, signed(aggregate(federation_idp(BANKID_IDP, idp_keys[1])), fed_signer[0]))
         assert fed.refresh() is True
         assert fed.get(SVELEG_IDP) is None and fed.get(BANKID_IDP) is not None
+
+    def test_each_refresh_writes_one_audit_line(self, fed_settings, fed_signer, sveleg, attacker_keys, caplog):
+        write(fed_settings.metadata_url, signed(sveleg, fed_signer[0]))
+        fed = make(fed_settings)
+        fed.load_initial()
+        with caplog.at_level(logging.INFO, "ekn_saml.audit"):
+            fed.refresh()
+            write(fed_settings.metadata_url, signed(sveleg, *attacker_keys))
+            fed.refresh()
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ekn_saml.audit"]
+        assert [line["outcome"] for line in lines] == ["success", "failure"]
+        assert lines[1]["code"] == "EKN-OPS-002"
 
     def test_backing_file_is_used_at_startup_when_the_source_is_unreachable(self, fed_settings, fed_signer, sveleg):
         write(fed_settings.metadata_url, signed(sveleg, fed_signer[0]))
