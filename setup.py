@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="ekn_saml",
@@ -9,7 +9,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*", "bench", "bench.*"]),
+    # namespace packages: the data folders (templates, locale, schemas) are packages too
+    packages=find_namespace_packages(include=["ekn_saml", "ekn_saml.*"]),
     include_package_data=True,
     package_data={"ekn_saml": ["templates/*.jinja2", "static/*", "static/*/*", "locale/*/LC_MESSAGES/*", "locale/*.pot", "metadata/schemas/*.xsd"]},
     zip_safe=False,
