@@ -206,15 +206,28 @@ class PublicKey:
 
     @classmethod
     def from_pem(cls, pem: bytes) -> "PublicKey":
-        cert = x509.load_pem_x509_certificate(pem)
+        """Load a PEM certificate; any unreadable certificate is a ValueError."""
+        try:
+            cert = x509.load_pem_x509_certificate(pem)
+        except Exception as exc:  # noqa: BLE001 - cryptography raises several types (e.g. InvalidVersion)
+            raise ValueError(f"unreadable certificate: {exc}") from None
         der = cert.public_bytes(serialization.Encoding.DER)
         return cls(_bare_public_key(cert), der, cert)
 
     @classmethod
     def from_base64_der(cls, text: str) -> "PublicKey":
-        der = base64.b64decode("".join(text.split()))
-        cert = x509.load_der_x509_certificate(der)
-        return cls(_bare_public_key(cert), der, cert)
+        """Load a base64 DER certificate (metadata); any unreadable certificate is a ValueError.
+
+        cryptography raises ``InvalidVersion`` (not a ValueError) for a bad
+        version field, which the metadata fuzzer found escaping as a 500.
+        """
+        try:
+            der = base64.b64decode("".join(text.split()))
+            cert = x509.load_der_x509_certificate(der)
+            public_key = _bare_public_key(cert)
+        except Exception as exc:  # noqa: BLE001 - see above
+            raise ValueError(f"unreadable certificate: {exc}") from None
+        return cls(public_key, der, cert)
 
     @property
     def base64(self) -> str:

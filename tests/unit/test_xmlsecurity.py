@@ -229,3 +229,17 @@ def test_in_process_work_starts_no_process_and_writes_no_file(monkeypatch, respo
 
 def test_xmlsec_is_the_one_python_xmlsec():
     assert xmlsecurity.xmlsec is xmlsec
+
+
+def test_certificate_with_a_bad_version_field_is_a_value_error(idp_keys):
+    """Found by the metadata fuzzer: cryptography's InvalidVersion is not a ValueError."""
+    import base64
+
+    import pytest
+
+    from ekn_saml.xmlsecurity import PublicKey
+
+    der = bytearray(idp_keys[1].der)
+    der[der.index(bytes([0xA0, 0x03, 0x02, 0x01, 0x02])) + 4] = 0x0A  # version v3 -> "v11"
+    with pytest.raises(ValueError):
+        PublicKey.from_base64_der(base64.b64encode(bytes(der)).decode())
