@@ -34,6 +34,8 @@ import zlib
 from http.client import HTTPConnection
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from ekn_saml.testing import free_port
+
 from .fixtures import SP_ENTITY_ID, bench_keys, build_response, sp_settings
 
 
@@ -176,15 +178,9 @@ def load(port: int, keys_dir: str, logins: int, seconds: float, concurrency: int
 # ---------------------------------------------------------------- orchestration
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run_http(keys_dir: str, logins: int = 200, seconds: float = 60.0, concurrency: int = 4, log=print) -> dict:
     """Start the server process and the load process; return the load process's figures."""
-    port = _free_port()
+    port = free_port()
     python = sys.executable
     cwd = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory(prefix="ekn_saml-bench-") as state:

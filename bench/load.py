@@ -41,7 +41,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -50,6 +49,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import requests
+
+from ekn_saml.testing import development_settings, free_port, write_ini
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REQUEST_TIMEOUT = 30.0
@@ -61,59 +62,6 @@ PERSONAS = (
     ("mobilt_bankid", "anna", "Anna Andersson"),
     ("expisoft", "eva", "Eva Exportsson"),
 )
-
-INI = """\
-[app:main]
-use = egg:ekn_saml
-ekn_saml.sp.entity_id = {base}/sp
-ekn_saml.sp.public_base_url = {base}
-ekn_saml.sp.signing_key = {keys}/sp-signing.key
-ekn_saml.sp.signing_cert = {keys}/sp-signing.crt
-ekn_saml.sp.encryption_keys = {keys}/sp-encryption.key
-ekn_saml.sp.encryption_cert = {keys}/sp-encryption.crt
-ekn_saml.methods = mobilt_bankid bankid expisoft
-ekn_saml.method.mobilt_bankid.idp = {base}/devidp/mobilt-bankid
-ekn_saml.method.bankid.idp = {base}/devidp/bankid
-ekn_saml.method.expisoft.idp = {base}/devidp/expisoft
-ekn_saml.store.url = {store_url}
-ekn_saml.store.key_prefix = {prefix}
-ekn_saml.landing_path = /mina-sidor
-ekn_saml.logged_out_path = /logged-out
-# the load clients speak plain HTTP and would not send Secure cookies over it
-ekn_saml.session.cookie_secure = false
-ekn_saml.devidp.enabled = true
-ekn_saml.devidp.entity_id = {base}/devidp
-ekn_saml.devidp.base_url = {base}
-ekn_saml.devidp.key = {keys}/idp.key
-ekn_saml.devidp.cert = {keys}/idp.crt
-
-[server:main]
-use = egg:waitress#main
-listen = 127.0.0.1:{port}
-threads = {threads}
-connection_limit = {connection_limit}
-
-[loggers]
-keys = root, ekn_saml
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[logger_ekn_saml]
-level = INFO
-handlers =
-qualname = ekn_saml
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(asctime)s %(levelname)s [%(name)s][%(threadName)s] %(message)s
-"""
 
 _DEVIDP_ACTION = re.compile(r'<form class="devidp" method="post" action="([^"]+)"')
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
@@ -227,12 +175,6 @@ class SimulatedUser:
         self.http.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -291,14 +233,19 @@ class Server:
 
 
 def run_backend(name: str, store_url: str, prefix: str, args, workdir: str, keys: str) -> dict:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    ini = os.path.join(workdir, f"{name}.ini")
-    with open(ini, "w") as fh:
-        fh.write(INI.format(
-            base=base, keys=keys, store_url=store_url, prefix=prefix, port=port,
-            threads=args.threads, connection_limit=max(100, 2 * args.users),
-        ))
+    # the load clients speak plain HTTP and would not send Secure cookies over it
+    settings = development_settings(
+        sp_base=base, keys_dir=keys, store_url=store_url, cookie_secure=False, store__key_prefix=prefix
+    )
+    ini = write_ini(
+        os.path.join(workdir, f"{name}.ini"),
+        settings,
+        port=port,
+        threads=args.threads,
+        server={"connection_limit": str(max(100, 2 * args.users))},
+    )
     server = Server(ini, port, os.path.join(workdir, f"{name}-server.log"))
     try:
         server.wait_until_serving()
@@ -424,11 +371,12 @@ def main(argv=None) -> int:
         parser.error("--users, --seconds, --threads and --max-logins must be positive")
 
     from ekn_saml.keygen import write_key_pair
+    from ekn_saml.testing import DEV_KEY_STEMS
 
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     workdir = os.path.join(ROOT, "var", "load", run_id)
     keys = os.path.join(workdir, "keys")
-    for stem in ("sp-signing", "sp-encryption", "idp"):
+    for stem in DEV_KEY_STEMS:
         write_key_pair(keys, stem, f"ekn_saml load test {stem} (TEST ONLY)")  # 3072 bits, as in production
     print(f"load test: {args.users} users x {args.seconds:g} s per backend; work dir {workdir}", flush=True)
 

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -32,9 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_flows import DEV_IDP_SLUGS
 
-from ekn_saml.keygen import write_key_pair
+from ekn_saml.testing import development_settings, free_port, make_test_keys, write_ini
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,79 +60,17 @@ class LiveServer:
         return self.sp + path
 
 
-def _free_port() -> int:
-    # The ini must name the port before the server starts; another process
-    # taking it in between makes the start fail loudly, never pass wrongly.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _write_ini(directory: Path, port: int) -> Path:
-    keys = directory / "keys"
-    for stem in ("sp-signing", "sp-encryption", "idp"):
-        write_key_pair(str(keys), stem, f"ekn_saml browser test {stem} (TEST ONLY)", bits=2048)
-    sp, idp = f"http://localhost:{port}", f"http://127.0.0.1:{port}"
-    methods = "\n".join(
-        f"ekn_saml.method.{method}.idp = {idp}/devidp/{slug}" for method, slug in DEV_IDP_SLUGS.items()
+    keys = make_test_keys(str(directory / "keys"), "browser test")
+    # the IdP on another origin than the SP: its POST to the ACS is cross-site
+    settings = development_settings(
+        sp_base=f"http://localhost:{port}",
+        idp_base=f"http://127.0.0.1:{port}",
+        keys_dir=keys,
+        store_url=f"sqlite:///{directory}/state.sqlite",
     )
-    ini = directory / "browser-test.ini"
-    ini.write_text(
-        textwrap.dedent(
-            """\
-            [app:main]
-            use = egg:ekn_saml
-            pyramid.default_locale_name = sv
-
-            ekn_saml.sp.entity_id = {sp}/sp
-            ekn_saml.sp.public_base_url = {sp}
-            ekn_saml.sp.signing_key = {keys}/sp-signing.key
-            ekn_saml.sp.signing_cert = {keys}/sp-signing.crt
-            ekn_saml.sp.encryption_keys = {keys}/sp-encryption.key
-            ekn_saml.sp.encryption_cert = {keys}/sp-encryption.crt
-            ekn_saml.methods = mobilt_bankid bankid expisoft
-            {methods}
-            ekn_saml.store.url = sqlite:///{directory}/state.sqlite
-            ekn_saml.landing_path = /mina-sidor
-            ekn_saml.logged_out_path = /logged-out
-            ekn_saml.session.cookie_secure = true
-
-            ekn_saml.devidp.enabled = true
-            ekn_saml.devidp.entity_id = {idp}/devidp
-            ekn_saml.devidp.base_url = {idp}
-            ekn_saml.devidp.key = {keys}/idp.key
-            ekn_saml.devidp.cert = {keys}/idp.crt
-
-            [server:main]
-            use = egg:waitress#main
-            listen = 127.0.0.1:{port}
-            threads = 4
-
-            [loggers]
-            keys = root
-
-            [handlers]
-            keys = console
-
-            [formatters]
-            keys = generic
-
-            [logger_root]
-            level = INFO
-            handlers = console
-
-            [handler_console]
-            class = StreamHandler
-            args = (sys.stderr,)
-            level = NOTSET
-            formatter = generic
-
-            [formatter_generic]
-            format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-            """
-        ).format(sp=sp, idp=idp, keys=keys, methods=methods, directory=directory, port=port)
-    )
-    return ini
+    settings = {"pyramid.default_locale_name": "sv", **settings}
+    return Path(write_ini(str(directory / "browser-test.ini"), settings, port=port, log_level="INFO"))
 
 
 def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
@@ -164,7 +99,7 @@ def artifacts_dir(pytestconfig) -> Path:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, artifacts_dir) -> LiveServer:
     directory = tmp_path_factory.mktemp("browser-app")
-    port = _free_port()
+    port = free_port()
     ini = _write_ini(directory, port)
     log = artifacts_dir / "server.log"
     with open(log, "wb") as log_file:

@@ -14,7 +14,6 @@ loudly when absent, like the storage contract suite.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,68 +26,13 @@ import redis
 import requests
 
 from ekn_saml.errors import ErrorCode
-from ekn_saml.keygen import write_key_pair
+from ekn_saml.testing import development_settings, free_port, make_test_keys, write_ini
 
 pytestmark = pytest.mark.slow
 
 PUBLIC_HOST = "sp.lb.test"
 PUBLIC_BASE = f"http://{PUBLIC_HOST}"
 REDIS_URL = os.environ.get("EKN_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
-
-INI = """\
-[app:main]
-use = egg:ekn_saml
-ekn_saml.sp.entity_id = {base}/sp
-ekn_saml.sp.public_base_url = {base}
-ekn_saml.sp.signing_key = {keys}/sp-signing.key
-ekn_saml.sp.signing_cert = {keys}/sp-signing.crt
-ekn_saml.sp.encryption_keys = {keys}/sp-encryption.key
-ekn_saml.sp.encryption_cert = {keys}/sp-encryption.crt
-ekn_saml.methods = mobilt_bankid bankid expisoft
-ekn_saml.method.mobilt_bankid.idp = {base}/devidp/mobilt-bankid
-ekn_saml.method.bankid.idp = {base}/devidp/bankid
-ekn_saml.method.expisoft.idp = {base}/devidp/expisoft
-ekn_saml.store.url = {redis_url}
-ekn_saml.store.key_prefix = {prefix}
-ekn_saml.landing_path = /mina-sidor
-ekn_saml.logged_out_path = /logged-out
-# the test client speaks plain HTTP to the nodes and does not send Secure cookies over it
-ekn_saml.session.cookie_secure = false
-ekn_saml.devidp.enabled = true
-ekn_saml.devidp.entity_id = {base}/devidp
-ekn_saml.devidp.base_url = {base}
-ekn_saml.devidp.key = {keys}/idp.key
-ekn_saml.devidp.cert = {keys}/idp.crt
-
-[server:main]
-use = egg:waitress#main
-listen = 127.0.0.1:%(http_port)s
-threads = 4
-
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(asctime)s %(levelname)s [%(name)s] %(message)s
-"""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def shared_redis():
@@ -118,7 +62,7 @@ class Node:
 
 
 def _start_node(name: str, ini: str, workdir) -> Node:
-    port = _free_port()
+    port = free_port()
     log_path = workdir / f"node-{name}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -157,11 +101,13 @@ def _stop(node: Node) -> None:
 def nodes(request, shared_redis, tmp_path_factory) -> dict[str, Node]:
     _, prefix = shared_redis
     workdir = tmp_path_factory.mktemp("two-nodes")
-    keys = workdir / "keys"
-    for stem in ("sp-signing", "sp-encryption", "idp"):
-        write_key_pair(str(keys), stem, f"ekn_saml two-node test {stem} (TEST ONLY)", bits=2048)
-    ini = workdir / "nodes.ini"
-    ini.write_text(INI.format(base=PUBLIC_BASE, keys=keys, redis_url=REDIS_URL, prefix=prefix))
+    keys = make_test_keys(str(workdir / "keys"), "two-node test")
+    # both nodes sit behind one public base; the test client speaks plain
+    # HTTP to them and would not send Secure cookies over it
+    settings = development_settings(
+        sp_base=PUBLIC_BASE, keys_dir=keys, store_url=REDIS_URL, cookie_secure=False, store__key_prefix=prefix
+    )
+    ini = write_ini(str(workdir / "nodes.ini"), settings, port=None)  # pserve ... http_port=N per node
     started: dict[str, Node] = {}
     # registered before starting, so a failure half-way still stops what runs
     request.addfinalizer(lambda: [_stop(n) for n in started.values()])

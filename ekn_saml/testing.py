@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Helpers for tests, benchmarks and host apps that run the demo with the development IdP.
+
+One place for the settings of "the demo app + the embedded development IdP"
+and for the ini file that serves it with waitress, so the functional tests,
+browser tests, the two-node test and the benchmarks cannot drift apart.
+Nothing here is used by the SP itself.
+"""
+from __future__ import annotations
+
+import os
+import socket
+
+from .devidp import DEV_IDPS
+from .keygen import write_key_pair
+
+DEV_KEY_STEMS = ("sp-signing", "sp-encryption", "idp")
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago.
+
+    The ini must name the port before the server starts; another process
+    taking it in between makes the start fail loudly, never pass wrongly.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_test_keys(directory: str, purpose: str) -> str:
+    """The SP's and the development IdP's TEST ONLY keys (2048 bits, for speed) in ``directory``."""
+    for stem in DEV_KEY_STEMS:
+        write_key_pair(directory, stem, f"ekn_saml {purpose} {stem} (TEST ONLY)", bits=2048)
+    return directory
+
+
+def development_settings(
+    *,
+    sp_base: str,
+    keys_dir: str,
+    store_url: str,
+    idp_base: str | None = None,
+    cookie_secure: bool = True,
+    **extra: str,
+) -> dict[str, str]:
+    """``ekn_saml.*`` settings of the demo app served at ``sp_base`` with its development IdP.
+
+    ``idp_base`` (default ``sp_base``) may be another origin, so that the
+    IdP's POST to the ACS is cross-site as in production.  Keys are the
+    :data:`DEV_KEY_STEMS` files in ``keys_dir``.  ``extra`` keys are given
+    without the ``ekn_saml.`` prefix, with ``.`` written as ``__``.
+    """
+    idp_base = idp_base or sp_base
+    keys = os.fspath(keys_dir)
+    settings = {
+        "ekn_saml.sp.entity_id": f"{sp_base}/sp",
+        "ekn_saml.sp.public_base_url": sp_base,
+        "ekn_saml.sp.signing_key": f"{keys}/sp-signing.key",
+        "ekn_saml.sp.signing_cert": f"{keys}/sp-signing.crt",
+        "ekn_saml.sp.encryption_keys": f"{keys}/sp-encryption.key",
+        "ekn_saml.sp.encryption_cert": f"{keys}/sp-encryption.crt",
+        "ekn_saml.methods": " ".join(method for method, _categories in DEV_IDPS.values()),
+        "ekn_saml.store.url": store_url,
+        "ekn_saml.landing_path": "/mina-sidor",
+        "ekn_saml.logged_out_path": "/logged-out",
+        "ekn_saml.session.cookie_secure": "true" if cookie_secure else "false",
+        "ekn_saml.devidp.enabled": "true",
+        "ekn_saml.devidp.entity_id": f"{idp_base}/devidp",
+        "ekn_saml.devidp.base_url": idp_base,
+        "ekn_saml.devidp.key": f"{keys}/idp.key",
+        "ekn_saml.devidp.cert": f"{keys}/idp.crt",
+    }
+    for slug, (method, _categories) in DEV_IDPS.items():
+        settings[f"ekn_saml.method.{method}.idp"] = f"{idp_base}/devidp/{slug}"
+    settings.update({"ekn_saml." + key.replace("__", "."): value for key, value in extra.items()})
+    return settings
+
+
+_LOGGING = """\
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = {level}
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
+"""
+
+
+def write_ini(
+    path: str,
+    settings: dict[str, str],
+    *,
+    port: int | None,
+    threads: int = 4,
+    server: dict[str, str] | None = None,
+    log_level: str = "WARNING",
+) -> str:
+    """Write a pserve ini serving ``settings`` with waitress on 127.0.0.1.
+
+    ``port=None`` leaves it to ``pserve ini http_port=N``, so several nodes
+    can share one file.  Values are written as they are; none may contain ``%``.
+    """
+    listen = f"127.0.0.1:{port}" if port is not None else "127.0.0.1:%(http_port)s"
+    lines = ["[app:main]", "use = egg:ekn_saml", *(f"{k} = {v}" for k, v in settings.items()), ""]
+    lines += ["[server:main]", "use = egg:waitress#main", f"listen = {listen}", f"threads = {threads}"]
+    lines += [f"{k} = {v}" for k, v in (server or {}).items()]
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n\n" + _LOGGING.format(level=log_level))
+    return path
