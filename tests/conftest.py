@@ -14,11 +14,11 @@ from lxml import etree
 from ekn_saml.keygen import write_key_pair
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
 from saml_factory import ResponseFactory
-from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, OTHER_IDP, SP_BASE, SP_ENTITY_ID, idp_entity
+from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, OTHER_IDP, idp_entity, federation_sp_settings
 
 # no log line of the whole run may hold a full personal identity number (tests/privacy_guard.py)
 # the attack corpus (tests/attacks) is shared by tests/functional and tests/fuzz
-pytest_plugins = ["privacy_guard", "attacks.fixtures"]
+pytest_plugins = ["privacy_guard", "attacks.fixtures", "own_redis"]
 
 @pytest.fixture(scope="session")
 def key_dir(tmp_path_factory):
@@ -78,23 +78,7 @@ def idp_metadata_file(key_dir, idp_keys, idp_next_keys):
 
 @pytest.fixture
 def app_settings(key_dir, idp_metadata_file):
-    k = lambda name: os.path.join(key_dir, name)  # noqa: E731
-    return {
-        "ekn_saml.testing": "true",  # allows the memory store without a warning
-        "ekn_saml.sp.entity_id": SP_ENTITY_ID,
-        "ekn_saml.sp.public_base_url": SP_BASE,
-        "ekn_saml.sp.signing_key": k("sp-signing.key"),
-        "ekn_saml.sp.signing_cert": k("sp-signing.crt"),
-        "ekn_saml.sp.encryption_keys": f"{k('sp-encryption.key')}\n{k('sp-encryption-old.key')}",
-        "ekn_saml.sp.encryption_cert": k("sp-encryption.crt"),
-        "ekn_saml.idp.metadata_files": idp_metadata_file,
-        "ekn_saml.methods": "mobilt_bankid bankid expisoft",
-        "ekn_saml.method.mobilt_bankid.idp": BANKID_IDP,
-        "ekn_saml.method.bankid.idp": BANKID_IDP,
-        "ekn_saml.method.expisoft.idp": EXPISOFT_IDP,
-        "ekn_saml.store.url": "memory://",
-        "ekn_saml.landing_path": "/mina-sidor",
-    }
+    return federation_sp_settings(key_dir, idp_metadata_file, store_url="memory://")
 
 
 @pytest.fixture

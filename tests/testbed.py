@@ -35,3 +35,26 @@ def idp_entity(entity_id: str, cert: PublicKey, *, scopes=(), sso="https://idp.e
   </md:EntityDescriptor>"""
 
 
+
+
+def federation_sp_settings(key_dir: str, idp_metadata_file: str, *, store_url: str) -> dict[str, str]:
+    """Settings of the SP that trusts the test federation (the three test IdPs above)."""
+    import os
+
+    k = lambda name: os.path.join(key_dir, name)  # noqa: E731
+    return {
+        "ekn_saml.testing": "true",  # allows the memory store without a warning
+        "ekn_saml.sp.entity_id": SP_ENTITY_ID,
+        "ekn_saml.sp.public_base_url": SP_BASE,
+        "ekn_saml.sp.signing_key": k("sp-signing.key"),
+        "ekn_saml.sp.signing_cert": k("sp-signing.crt"),
+        "ekn_saml.sp.encryption_keys": f"{k('sp-encryption.key')}\n{k('sp-encryption-old.key')}",
+        "ekn_saml.sp.encryption_cert": k("sp-encryption.crt"),
+        "ekn_saml.idp.metadata_files": idp_metadata_file,
+        "ekn_saml.methods": "mobilt_bankid bankid expisoft",
+        "ekn_saml.method.mobilt_bankid.idp": BANKID_IDP,
+        "ekn_saml.method.bankid.idp": BANKID_IDP,
+        "ekn_saml.method.expisoft.idp": EXPISOFT_IDP,
+        "ekn_saml.store.url": store_url,
+        "ekn_saml.landing_path": "/mina-sidor",
+    }

@@ -8,7 +8,6 @@ from the session's test keys (no key is committed).
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 import webtest
@@ -20,7 +19,7 @@ from ekn_saml import demo
 from ekn_saml.redirect_binding import parse_redirect_message
 from ekn_saml.response import REQUESTS
 from ekn_saml.service import BROWSER_COOKIE
-from testbed import BANKID_IDP, EXPISOFT_IDP, SP_BASE, SP_ENTITY_ID
+from testbed import federation_sp_settings
 
 HOST = "sp.example.test"
 ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": HOST, "REMOTE_ADDR": "192.0.2.10"}
@@ -62,24 +61,8 @@ def attack_corpus(key_dir, tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def corpus_settings(key_dir, idp_metadata_file, tmp_path_factory) -> dict:
     """The test federation's settings with a SQLite store that two app instances ("nodes") share."""
-    k = lambda name: os.path.join(key_dir, name)  # noqa: E731
     store = tmp_path_factory.mktemp("corpus-store") / "state.sqlite"
-    return {
-        "ekn_saml.testing": "true",
-        "ekn_saml.sp.entity_id": SP_ENTITY_ID,
-        "ekn_saml.sp.public_base_url": SP_BASE,
-        "ekn_saml.sp.signing_key": k("sp-signing.key"),
-        "ekn_saml.sp.signing_cert": k("sp-signing.crt"),
-        "ekn_saml.sp.encryption_keys": f"{k('sp-encryption.key')}\n{k('sp-encryption-old.key')}",
-        "ekn_saml.sp.encryption_cert": k("sp-encryption.crt"),
-        "ekn_saml.idp.metadata_files": idp_metadata_file,
-        "ekn_saml.methods": "mobilt_bankid bankid expisoft",
-        "ekn_saml.method.mobilt_bankid.idp": BANKID_IDP,
-        "ekn_saml.method.bankid.idp": BANKID_IDP,
-        "ekn_saml.method.expisoft.idp": EXPISOFT_IDP,
-        "ekn_saml.store.url": f"sqlite:///{store}",
-        "ekn_saml.landing_path": "/mina-sidor",
-    }
+    return federation_sp_settings(key_dir, idp_metadata_file, store_url=f"sqlite:///{store}")
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,6 @@ it, and logs in again after restarting it, with the same app object.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 
@@ -276,60 +272,6 @@ def test_store_error_while_deleting_the_session_at_logout_gives_503(app, store):
 
 
 # --- a real Redis, killed and restarted ------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnRedis:
-    """A throwaway ``redis-server`` (no persistence) on a fixed free port; always killed."""
-
-    def __init__(self, binary: str, port: int, logfile) -> None:
-        self.binary, self.port, self.logfile = binary, port, logfile
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.logfile, "ab") as log:
-            self.proc = subprocess.Popen(
-                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"redis-server exited: {open(self.logfile).read()[-2000:]}"
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {self.port} did not answer within 10 s")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def own_redis(request, tmp_path):
-    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
-    if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server): the Redis restart test cannot run"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip("!!! " + message)
-    server = OwnRedis(binary, _free_port(), tmp_path / "redis.log")
-    request.addfinalizer(server.kill)
-    server.start()
-    return server
-
-
-@pytest.mark.slow
 def test_logins_work_again_when_redis_comes_back_without_a_restart(dev_settings, own_redis):
     settings = dict(dev_settings)
     settings["ekn_saml.store.url"] = f"redis://127.0.0.1:{own_redis.port}/0"

@@ -6,15 +6,11 @@ again by the *same* store object, without rebuilding it.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 
 import pytest
 
+from ekn_saml.testing import free_port
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
 from ekn_saml.storage import store_from_url
 from ekn_saml.storage.redis import RedisStateStore
@@ -47,24 +43,18 @@ def _assert_unavailable(store, call) -> StoreUnavailableError:
     return info.value
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # --------------------------------------------------------------------------
 # Redis: nothing listens
 # --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def dead_redis_store():
-    store = store_from_url(f"redis://127.0.0.1:{_free_port()}/0", key_prefix="ekn-test-dead:")
+    store = store_from_url(f"redis://127.0.0.1:{free_port()}/0", key_prefix="ekn-test-dead:")
     yield store
     store.close()
 
 
 def test_building_a_redis_store_for_a_dead_server_does_not_connect():
-    store = store_from_url(f"redis://127.0.0.1:{_free_port()}/0")
+    store = store_from_url(f"redis://127.0.0.1:{free_port()}/0")
     assert isinstance(store, RedisStateStore)
     store.close()
 
@@ -148,82 +138,6 @@ def test_sqlite_creates_a_missing_parent_directory_on_first_use(tmp_path):
 # --------------------------------------------------------------------------
 # Redis: our own server, stopped and restarted under a live store
 # --------------------------------------------------------------------------
-class OwnRedisServer:
-    """A throwaway ``redis-server`` on a free port; always killed by the fixture."""
-
-    def __init__(self, binary: str, port: int, logdir) -> None:
-        self.binary = binary
-        self.port = port
-        self.logfile = logdir / "redis.log"
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        assert self.proc is None or self.proc.poll() is not None, "already running"
-        log = open(self.logfile, "ab")
-        self.proc = subprocess.Popen(
-            [
-                self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--daemonize", "no",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited ({self.proc.returncode}): {self.logfile.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {self.port} did not answer within 10 s")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait(timeout=10)
-
-    def pause(self) -> None:
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        os.kill(self.proc.pid, signal.SIGCONT)
-
-
-@pytest.fixture
-def own_redis(request, tmp_path):
-    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
-    if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server), so the stop/restart test cannot run"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip("!!! " + message)
-    server = OwnRedisServer(binary, _free_port(), tmp_path)
-
-    def finalize():
-        if server.proc is not None and server.proc.poll() is None:
-            try:
-                server.resume()  # a stopped process would ignore SIGTERM; SIGKILL works anyway
-            except ProcessLookupError:
-                pass
-            server.kill()
-
-    request.addfinalizer(finalize)
-    server.start()
-    return server
-
-
 @pytest.fixture
 def live_store(own_redis):
     store = RedisStateStore.from_url(own_redis.url, key_prefix="ekn-test-restart:")
