@@ -54,6 +54,9 @@ class ErrorCode(enum.StrEnum):
     ENCRYPTION_ALGORITHM_FORBIDDEN = "EKN-ENC-003"
     ENCRYPTED_ATTRIBUTE_FORBIDDEN = "EKN-ENC-004"
     ENCRYPTED_ID_FORBIDDEN = "EKN-ENC-005"
+    # CipherData must carry its CipherValue: a CipherReference would make the
+    # decrypting library read a file or URL the message names
+    ENCRYPTION_PROFILE_VIOLATION = "EKN-ENC-006"
     # --- request binding (checklist 4, 13) ---
     UNSOLICITED_RESPONSE = "EKN-REQ-001"
     REQUEST_UNKNOWN = "EKN-REQ-002"

@@ -135,6 +135,8 @@ def _raise_for_status(root: etree._Element) -> None:
         raise _reject(ErrorCode.SCHEMA_INVALID, "Response has no StatusCode")
     if codes[0] == STATUS_SUCCESS and len(codes) == 1:
         return
+    # A failure response has no assertion to wait for: its schema check is here.
+    check_schema(root)
     message = " ".join(root.xpath("samlp:Status/samlp:StatusMessage/text()", namespaces=NS))[:200]
     code = ErrorCode.IDP_OTHER_ERROR
     for value in codes[1:]:  # the second level says what happened
@@ -187,6 +189,21 @@ def _the_assertion(
     if assertion.tag != _A + "Assertion":
         raise _reject(ErrorCode.ASSERTION_COUNT, f"EncryptedAssertion holds {assertion.tag}, not an Assertion")
     return assertion, True
+
+
+def _unwrap(root: etree._Element, assertion: etree._Element) -> None:
+    """Put the decrypted assertion where the Response's EncryptedAssertion is.
+
+    The Response then reads as if the assertion had been sent in clear, so
+    one schema validation covers both signed elements.  Called after the
+    assertion's signature is verified; exclusive canonicalisation of the
+    moved element is unchanged (lxml keeps the namespaces it uses).  The
+    assertion may be in the tree (in-process decryption) or a new element
+    (another engine's output).
+    """
+    if assertion.getparent() is root:
+        return  # sent in clear
+    root.replace(root.find(_A + "EncryptedAssertion"), assertion)
 
 
 def _check_subject(assertion, request: OutstandingRequest, policy: ValidationPolicy, now) -> tuple[str, str, dt.datetime]:
@@ -306,9 +323,11 @@ def validate_response(
         trail["idp"] = issuer
     if signature_of(root) is None:
         raise _reject(ErrorCode.RESPONSE_NOT_SIGNED, "the Response must be signed")
-    # schema=True: the schema check of the signed element, after the profile
-    # check and before the cryptography, as in pysaml2 (CVE-2021-21238).
-    verify_enveloped(root, idp.signing_keys, crypto, schema=True)
+    # The schema check of the signed elements (pysaml2's CVE-2021-21238
+    # defence) is made once, in step 5, of the Response holding its decrypted
+    # assertion.  Until then only direct children found by name are read, and
+    # the profile check has pinned the signature to this element's own ID.
+    verify_enveloped(root, idp.signing_keys, crypto)
 
     # 2. Which request does it answer?  Consumed here, whatever follows.
     request = _take_outstanding(root, issuer, relay_state, browser_token, store, trail)
@@ -321,7 +340,8 @@ def validate_response(
         raise _reject(ErrorCode.DESTINATION_MISMATCH, f"Destination {destination!r} is not {policy.acs_url}")
     _check_issue_instant(root, policy, now)
 
-    # 4. A non-success status ends here with its own page (cancel, fraud …).
+    # 4. A non-success status ends here with its own page (cancel, fraud …),
+    # once the signed Response has passed the schema check.
     _raise_for_status(root)
 
     # 5. The one assertion, decrypted with any of our keys.
@@ -330,6 +350,7 @@ def validate_response(
         raise RequestStateError(ErrorCode.ISSUER_MISMATCH, "assertion Issuer differs from the Response Issuer")
     if signature_of(assertion) is not None:
         verify_enveloped(assertion, idp.signing_keys, crypto)
+    _unwrap(root, assertion)
     assertion_id = assertion.get("ID") or ""
     if not assertion_id:
         raise _reject(ErrorCode.SCHEMA_INVALID, "assertion has no ID")
@@ -338,9 +359,11 @@ def validate_response(
     conditions_end = _check_conditions(assertion, policy, now)
     loa, authn_instant, session_index = _check_authn(assertion, request, policy)
     attributes = _attributes(assertion)
-    # The assertion's schema check comes after the specific checks above, so
-    # they report their own codes; nothing has been stored or trusted yet.
-    check_schema(assertion)
+    # The schema check of both signed elements, once: the Response with its
+    # decrypted assertion in place (the EncryptedAssertion wrapper was checked
+    # by decrypt_element).  After the specific checks above, so they report
+    # their own codes; nothing has been stored or trusted yet.
+    check_schema(root)
 
     # 6. Replay: once per assertion ID (and response ID) across every node.
     valid_until = max(confirmation_end, conditions_end) + dt.timedelta(seconds=policy.clock_skew)

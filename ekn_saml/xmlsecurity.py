@@ -419,6 +419,18 @@ def _check_encryption_method(el: etree._Element, allowed, what: str) -> str:
     return algorithm
 
 
+_CONTAINER_CHILDREN = (XENC + "EncryptedData", XENC + "EncryptedKey")
+
+
+def _check_cipher_data(el: etree._Element, what: str) -> None:
+    # xmlsec follows an xenc:CipherReference (it opened a local file the
+    # message named, in a test), so the cipher text must be carried inline:
+    # one CipherData holding exactly one CipherValue and nothing else.
+    cipher_data = el.findall(XENC + "CipherData")
+    if len(cipher_data) != 1 or len(cipher_data[0]) != 1 or cipher_data[0][0].tag != XENC + "CipherValue":
+        raise _fail(ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"{what} must carry exactly one CipherValue, no CipherReference")
+
+
 def decrypt_element(
     container: etree._Element, keys: Sequence[PrivateKey], crypto: XmlCrypto | None = None
 ) -> etree._Element:
@@ -426,9 +438,13 @@ def decrypt_element(
 
     ``container`` is an EncryptedAssertion (or similar).  The EncryptedKey may
     sit inside EncryptedData's KeyInfo or beside it.  Every private key (our
-    rollover set) is tried on every EncryptedKey.  rsa-1_5 key transport and
-    3DES/unknown data encryption are refused *before* any decryption.  One
-    error code for every decryption failure, so no padding oracle is exposed.
+    rollover set) is tried on every EncryptedKey.  rsa-1_5 key transport,
+    3DES/unknown data encryption, a child of ``container`` other than
+    EncryptedData/EncryptedKey, and cipher text that is not an inline
+    CipherValue (ENCRYPTION_PROFILE_VIOLATION) are refused *before* any
+    decryption: this is the structural check of the wrapper, whose cipher
+    text no schema check sees.  One error code for every decryption
+    failure, so no padding oracle is exposed.
     ``crypto`` does the decryption after these checks (default: in process).
     The decrypted subtree, and every ID of the document, are then checked as
     :func:`check_tree` would; the rest of the document is **not** walked
@@ -436,14 +452,19 @@ def decrypt_element(
     """
     data_nodes = container.findall(XENC + "EncryptedData")
     if len(data_nodes) != 1:
-        raise _fail(ErrorCode.DECRYPTION_FAILED, f"expected one EncryptedData, found {len(data_nodes)}")
+        raise _fail(ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"expected one EncryptedData, found {len(data_nodes)}")
+    for child in container:
+        if child.tag not in _CONTAINER_CHILDREN:
+            raise _fail(ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"{etree.QName(container).localname} holds {child.tag!r}")
     enc_data = data_nodes[0]
     data_alg = _check_encryption_method(enc_data, DATA_ENCRYPTION_ALGORITHMS, "data encryption")
+    _check_cipher_data(enc_data, "EncryptedData")
     key_nodes = enc_data.findall(f"{DS}KeyInfo/{XENC}EncryptedKey") + container.findall(XENC + "EncryptedKey")
     if not key_nodes:
         raise _fail(ErrorCode.DECRYPTION_FAILED, "no EncryptedKey")
     for key_node in key_nodes:
         _check_encryption_method(key_node, KEY_TRANSPORT_ALGORITHMS, "key transport")
+        _check_cipher_data(key_node, "EncryptedKey")
     result = (crypto or IN_PROCESS).decrypt(container, enc_data, key_nodes, DATA_ENCRYPTION_ALGORITHMS[data_alg][1], keys)
     # As check_tree of the whole document, without walking again what
     # parse_xml checked: the new subtree's nodes, and every ID in the document.

@@ -72,6 +72,7 @@ from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, LOA3, LOA3_NONRESIDENT, O
 
 T = xmlsec.Transform
 DS = "{%s}" % NS["ds"]
+XENC = "{%s}" % NS["xenc"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = os.path.join(os.path.dirname(HERE), "data", "attacks", "MANIFEST.json")
 
@@ -427,14 +428,15 @@ _XSW = {
     7: ("signed-assertion-moved-to-extensions", "the signed assertion moved into samlp:Extensions, an evil one in its place"),
     8: ("original-in-ds-object", "as XSW5, with the original assertion inside a ds:Object of the moved Signature"),
 }
-# What stops each: with the Response signature kept, the schema check of the
-# signed Response (before its signature is trusted) or the digest of the
-# Response; with it stripped, the rule that the Response must be signed.
+# What stops each: with the Response signature kept, the digest of the
+# Response (its signature covers the whole message, and it is checked before
+# anything inside is read); with it stripped, the rule that the Response must
+# be signed.
 _XSW_KEPT = {
     3: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
-    4: (ErrorCode.SCHEMA_INVALID, "an Assertion inside an Assertion breaks the SAML schema, checked before the signature is trusted"),
+    4: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
     5: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
-    6: (ErrorCode.SCHEMA_INVALID, "an Assertion inside ds:Signature breaks the schema, checked before the signature is trusted"),
+    6: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
     7: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
     8: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
 }
@@ -534,9 +536,9 @@ def _ns_xmlns_declared(ctx, d):
     return _signed_bytes_with(ctx, d, b'xmlns:xmlns="urn:evil"')
 
 
-@case("ns-xml-xmlns-attribute-after-signing", "namespace", ErrorCode.SCHEMA_INVALID)
+@case("ns-xml-xmlns-attribute-after-signing", "namespace", ErrorCode.SIGNATURE_INVALID)
 def _ns_xml_xmlns(ctx, d):
-    """An xml:xmlns attribute added to the signed Response (a parser-differential trick): not allowed by the schema, checked before the signature."""
+    """An xml:xmlns attribute added to the signed Response (a parser-differential trick): the Response digest no longer matches."""
     return _signed_bytes_with(ctx, d, b'xml:xmlns="urn:oasis:names:tc:SAML:2.0:assertion"')
 
 
@@ -1101,15 +1103,50 @@ def _enc_wrong_key(ctx, d):
     return acs_case(ctx, d, tostring(stranger.build(ctx.spec(seed))), seed)
 
 
-@case("enc-two-encrypted-data", "encryption", ErrorCode.SCHEMA_INVALID)
+@case("enc-two-encrypted-data", "encryption", ErrorCode.ENCRYPTION_PROFILE_VIOLATION)
 def _enc_two_data(ctx, d):
-    """Two EncryptedData in one EncryptedAssertion (which one is the assertion?): the schema allows one, checked before the signature."""
+    """Two EncryptedData in one EncryptedAssertion (which one is the assertion?): refused before any decryption."""
 
     def two(r):
         container = r.find("saml:EncryptedAssertion", NS)
         container.append(copy.deepcopy(container.find("xenc:EncryptedData", NS)))
 
     return signed(ctx, d, mutate_response=two)
+
+
+def _cipher_reference(path: str):
+    """mutate_response: the CipherValue at ``path`` replaced by a CipherReference to a local file."""
+
+    def refer(r):
+        cipher_data = r.find(path, NS)
+        for child in list(cipher_data):
+            cipher_data.remove(child)
+        etree.SubElement(cipher_data, XENC + "CipherReference", URI="file:///etc/passwd")
+
+    return refer
+
+
+@case("enc-cipher-reference-in-encrypted-data", "encryption", ErrorCode.ENCRYPTION_PROFILE_VIOLATION)
+def _enc_cipher_reference_data(ctx, d):
+    """The assertion's cipher text 'at' file:///etc/passwd (xmlsec would open the file): cipher text must be inline."""
+    return signed(ctx, d, mutate_response=_cipher_reference("saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData"))
+
+
+@case("enc-cipher-reference-in-encrypted-key", "encryption", ErrorCode.ENCRYPTION_PROFILE_VIOLATION)
+def _enc_cipher_reference_key(ctx, d):
+    """The transported key 'at' file:///etc/passwd: the EncryptedKey's cipher text must be inline too."""
+    return signed(ctx, d, mutate_response=_cipher_reference("saml:EncryptedAssertion//xenc:EncryptedKey/xenc:CipherData"))
+
+
+@case("enc-foreign-element-in-encrypted-assertion", "encryption", ErrorCode.ENCRYPTION_PROFILE_VIOLATION)
+def _enc_foreign_child(ctx, d):
+    """A plain Assertion smuggled into the EncryptedAssertion beside its EncryptedData: only EncryptedData and EncryptedKey may be there."""
+
+    def smuggle(r):
+        container = r.find("saml:EncryptedAssertion", NS)
+        etree.SubElement(container, A + "Assertion", ID="_smuggled", Version="2.0")
+
+    return signed(ctx, d, mutate_response=smuggle)
 
 
 @case("enc-ciphertext-altered-before-signing", "encryption", ErrorCode.DECRYPTION_FAILED)
@@ -1427,6 +1464,15 @@ def _attr_twice(ctx, d):
 # ---------------------------------------------------------------- IdP status (checklist 10)
 
 _simple("status-unsigned-cancel", "status", ErrorCode.RESPONSE_NOT_SIGNED, "An unsigned 'cancel' status: even a failure page needs a signed Response.", sign_response=False, status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"))
+
+
+@case("status-cancel-breaking-the-schema", "status", ErrorCode.SCHEMA_INVALID)
+def _status_schema(ctx, d):
+    """A validly signed 'cancel' whose Response breaks the SAML schema: a failure answer is schema-checked too."""
+    return signed(
+        ctx, d, status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"),
+        mutate_response=lambda r: etree.SubElement(r, P + "Unexpected"),
+    )
 
 
 @case("status-fraud-signed-by-attacker", "status", ErrorCode.SIGNATURE_INVALID)

@@ -213,6 +213,50 @@ def test_tampered_ciphertext_is_refused(response_factory, sp_decryption_keys):
     assert _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys) == ErrorCode.DECRYPTION_FAILED
 
 
+def _cipher_data_referring_to(path: str, target: str):
+    def refer(r):
+        cipher_data = r.find(path, NS)
+        for child in list(cipher_data):
+            cipher_data.remove(child)
+        etree.SubElement(cipher_data, "{%s}CipherReference" % NS["xenc"], URI=target)
+
+    return refer
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData", "saml:EncryptedAssertion//xenc:EncryptedKey/xenc:CipherData"],
+    ids=["EncryptedData", "EncryptedKey"],
+)
+def test_cipher_reference_is_refused_before_any_decryption(tmp_path, response_factory, sp_decryption_keys, path):
+    # Without the rule xmlsec opens the named file (seen with strace) and the
+    # answer would be DECRYPTION_FAILED: the code shows it was refused first.
+    target = tmp_path / "cipher.bin"
+    target.write_bytes(b"\0" * 64)
+    root = _built(response_factory, _spec(sign_response=False, post_process=_cipher_data_referring_to(path, target.as_uri())))
+    code = _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
+    assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
+
+
+def test_foreign_element_beside_encrypted_data_is_refused(response_factory, sp_decryption_keys):
+    def smuggle(r):
+        etree.SubElement(r.find("saml:EncryptedAssertion", NS), A + "Assertion", ID="_smuggled")
+
+    root = _built(response_factory, _spec(sign_response=False, post_process=smuggle))
+    code = _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
+    assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
+
+
+def test_two_encrypted_data_are_refused(response_factory, sp_decryption_keys):
+    def two(r):
+        container = r.find("saml:EncryptedAssertion", NS)
+        container.append(etree.fromstring(etree.tostring(container.find("xenc:EncryptedData", NS))))
+
+    root = _built(response_factory, _spec(sign_response=False, post_process=two))
+    code = _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
+    assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
+
+
 def test_in_process_work_starts_no_process_and_writes_no_file(monkeypatch, response_factory, sp_decryption_keys, idp_keys):
     root = _built(response_factory, _spec())
 
