@@ -28,7 +28,7 @@ def _load_trusted_idps(settings, now):
     return idps, problems
 
 
-def _setup_devidp(config, settings, credentials, registry) -> list[str]:
+def _setup_devidp(config, settings, profile_credentials, registry) -> list[str]:
     from .devidp import dev_idp_metadata, dev_idps
     from .metadata.idp import parse_idp_metadata
     from .metadata.sp import sp_metadata_bytes
@@ -43,7 +43,10 @@ def _setup_devidp(config, settings, credentials, registry) -> list[str]:
     metadata = dev_idp_metadata(idps, cert)
     # trusted through metadata, parsed by the same code as any federation's
     registry.merge(parse_idp_metadata(metadata, source="development IdP", now=utcnow()))
-    sp_metadata = sp_metadata_bytes(settings, credentials).decode()
+    # every SP profile's metadata: the IdPs know each profile's entityID, keys and ACS
+    sp_metadata = [
+        sp_metadata_bytes(settings, profile_credentials[p.name], profile=p).decode() for p in settings.sp_profiles
+    ]
     config.registry.ekn_devidp = {
         idp.slug: DevIdpEngine(
             entity_id=idp.entity_id,
@@ -76,16 +79,18 @@ def includeme(config):
     :class:`~ekn_saml.errors.ConfigurationError` listing every problem.
     Registers ``request.identity`` (through a security policy), a
     server-side session factory, default CSRF checks on unsafe methods, the
-    i18n and security-header setup, and the routes in :mod:`ekn_saml.routes`.
+    i18n and security-header setup, and the routes in :mod:`ekn_saml.routes`
+    (an ACS and a metadata document per SP profile; the session, chooser and
+    logout are shared by all profiles).  Every profile's keys are loaded once here.
     The development IdP is included only when ``ekn_saml.devidp.enabled``.
     """
-    from .credentials import load_credentials
+    from .credentials import load_profile_credentials
     from .metadata.idp import IdpRegistry
     from .metadata.sp import sp_metadata_bytes
     from .security import SamlSecurityPolicy
     from .service import ServiceProvider
     from .session import StoreSessionFactory
-    from .settings import parse_settings
+    from .settings import DEFAULT_SP_PROFILE, parse_settings
     from .storage import store_from_url
     from .timeutil import utcnow
     from .xmlsec_check import check_xmlsec
@@ -93,9 +98,8 @@ def includeme(config):
     # one libxml2 for lxml and xmlsec, the profile's algorithms, the SAML schemas (once per process)
     check_xmlsec()
     settings = parse_settings(config.get_settings())
-    credentials, problems = load_credentials(
-        settings.signing_key, settings.signing_cert, settings.encryption_keys, settings.encryption_cert
-    )
+    # every SP profile's keys, loaded once and checked against their certificates
+    profile_credentials, problems = load_profile_credentials(settings)
     idps, metadata_problems = _load_trusted_idps(settings, utcnow())
     problems += metadata_problems
     registry = IdpRegistry(idps)
@@ -103,8 +107,8 @@ def includeme(config):
         from .metadata.federation import attach_federation
 
         problems += attach_federation(config, settings, registry)
-    if credentials is not None and settings.devidp.enabled and not problems:
-        problems += _setup_devidp(config, settings, credentials, registry)
+    if settings.devidp.enabled and not problems:
+        problems += _setup_devidp(config, settings, profile_credentials, registry)
     for method in settings.methods:
         if method.idp_entity_id not in registry:
             problems.append(f"ekn_saml.method.{method.name}.idp: {method.idp_entity_id} is not in any trusted metadata")
@@ -119,11 +123,18 @@ def includeme(config):
         )
     except ValueError as exc:
         raise ConfigurationError([f"ekn_saml.store.url: {exc}"]) from None
-    sp = ServiceProvider(settings, credentials, registry, store)
+    sp = ServiceProvider(
+        settings, profile_credentials[DEFAULT_SP_PROFILE], registry, store, profile_credentials=profile_credentials
+    )
     config.registry.ekn_saml = sp
-    config.registry.ekn_saml_metadata = sp_metadata_bytes(settings, credentials)
+    # each SP profile's metadata document, built (and schema-checked) once
+    config.registry.ekn_saml_profile_metadata = {
+        p.name: sp_metadata_bytes(settings, profile_credentials[p.name], profile=p) for p in settings.sp_profiles
+    }
+    config.registry.ekn_saml_metadata = config.registry.ekn_saml_profile_metadata[DEFAULT_SP_PROFILE]
     # Forms may post to the IdPs (HTTP-POST binding) and to our own public
-    # origin (the development IdP may sit on another origin and posts to our ACS).
+    # origin (the development IdP may sit on another origin and posts to our ACS,
+    # whichever SP profile's: every profile's ACS is on the public origin).
     config.registry.ekn_saml_form_action_origins = sorted(
         {*sp.idp_form_origins(), settings.public_base_url, *([settings.devidp.base_url] if settings.devidp.enabled else [])}
     )

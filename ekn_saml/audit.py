@@ -22,6 +22,9 @@ Fields (absent when unknown, never guessed):
 ``method``, ``idp``, ``loa``, ``assertion_id``, ``transaction_id``
     the login method, the IdP entityID, the LoA URI, the assertion's ID and
     the ``transactionIdentifier`` attribute (the IdP's reference).
+``sp``
+    the entityID of the SP profile the user logged in through (successes
+    and logouts; absent for sessions older than SP profiles).
 ``code``, ``reference``
     the error code and the reference id shown to the user (failures).
 ``client``
@@ -104,6 +107,7 @@ def login_succeeded(request, identity: Identity) -> dict[str, Any]:
         LOGIN_SUCCESS,
         method=identity.method,
         idp=identity.idp,
+        sp=identity.sp_entity_id,
         loa=identity.loa,
         assertion_id=identity.assertion_id,
         transaction_id=identity.transaction_id,
@@ -146,6 +150,7 @@ def logged_out(request, identity: Identity | None) -> dict[str, Any]:
         LOGOUT,
         method=identity.method if identity else None,
         idp=identity.idp if identity else None,
+        sp=identity.sp_entity_id if identity else None,
         loa=identity.loa if identity else None,
         client=_client(request),
         identity=identity_fields(identity),

@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from lxml import etree
 
+from .settings import DEFAULT_SP_PROFILE
 from .timeutil import format_instant, utcnow
 from .xmlsecurity import NS, RSA_SHA256, PrivateKey, sign_bytes, sign_enveloped
 
@@ -46,14 +47,21 @@ class OutstandingRequest:
     browser: str  # browser_hash() of the binding cookie
     relay_state: str
     next_path: str
+    # the SP profile that sent it: only that profile's ACS may consume it
+    sp_profile: str = DEFAULT_SP_PROFILE
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["loa"] = list(self.loa)
+        if self.sp_profile == DEFAULT_SP_PROFILE:
+            # the record of a single-SP app stays as it was, so nodes of the
+            # previous version read it during a rolling upgrade
+            del data["sp_profile"]
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "OutstandingRequest":
+        """The record :meth:`to_dict` wrote; one without ``sp_profile`` was sent by the default profile."""
         return cls(**{**data, "loa": tuple(data["loa"])})
 
 

@@ -82,13 +82,25 @@ def _settings(config_uri: str):
         raise _Fail(USAGE, "invalid configuration:\n  - " + "\n  - ".join(exc.problems)) from None
 
 
-def _credentials(settings):
-    from .credentials import load_credentials
+def _profile_credentials(settings) -> dict:
+    """Every SP profile's keys by profile name, each checked against its certificate."""
+    from .credentials import load_profile_credentials
 
-    creds, problems = load_credentials(settings.signing_key, settings.signing_cert, settings.encryption_keys, settings.encryption_cert)
+    creds, problems = load_profile_credentials(settings)
     if problems:
         raise _Fail(USAGE, "the SP keys cannot be used:\n  - " + "\n  - ".join(problems))
     return creds
+
+
+def _chosen_profile(settings, name: str | None):
+    """The SP profile ``--profile`` names (default: the default profile); a usage error for another name."""
+    from .settings import DEFAULT_SP_PROFILE
+
+    profile = settings.sp_profile(name or DEFAULT_SP_PROFILE)
+    if profile is None:
+        known = ", ".join(p.name for p in settings.sp_profiles)
+        raise _Fail(USAGE, f"no SP profile {name!r}; the profiles are: {known}")
+    return profile
 
 
 def _mb(size: int) -> str:
@@ -97,7 +109,27 @@ def _mb(size: int) -> str:
 
 # ---------------------------------------------------------------- keygen
 
-_KEY_STEMS = ("sp-signing", "sp-encryption")
+_KEY_USES = ("signing", "encryption")
+
+
+def _keygen_profile(raw: dict, name: str | None) -> tuple[str, str, str]:
+    """``(setting prefix, file stem prefix, entityID)`` of the profile ``keygen --profile`` names.
+
+    Read from the raw ini, not the parsed settings: the keys being made may
+    be the very files the settings name.  The profile must be listed in
+    ``ekn_saml.sp_profiles`` (a typo would make keys nobody uses).
+    """
+    from pyramid.settings import aslist
+
+    from .settings import DEFAULT_SP_PROFILE
+
+    if not name or name == DEFAULT_SP_PROFILE:
+        return "ekn_saml.sp.", "sp", raw.get("ekn_saml.sp.entity_id", "").strip() or "ekn_saml SP"
+    listed = aslist(raw.get("ekn_saml.sp_profiles", ""), flatten=True)
+    if name not in listed:
+        raise _Fail(USAGE, f"no SP profile {name!r} in ekn_saml.sp_profiles ({' '.join(listed) or 'empty'}); add it there first")
+    prefix = f"ekn_saml.sp_profile.{name}."
+    return prefix, f"sp-{name}", raw.get(prefix + "entity_id", "").strip() or f"ekn_saml SP {name}"
 
 
 def cmd_keygen(args, out: _Out) -> int:
@@ -105,16 +137,16 @@ def cmd_keygen(args, out: _Out) -> int:
     from .xmlsecurity import PublicKey
 
     raw = _read_ini(args.config)
-    entity_id = raw.get("ekn_saml.sp.entity_id", "").strip() or "ekn_saml SP"
+    prefix, stem_prefix, entity_id = _keygen_profile(raw, args.profile)
     directory = args.dir or os.path.join(os.path.dirname(os.path.abspath(args.config.split("#")[0])), "certs")
     suffix = "-next" if args.next else ""
-    targets = [(stem + suffix, os.path.join(directory, stem + suffix)) for stem in _KEY_STEMS]
+    stems = [f"{stem_prefix}-{use}" for use in _KEY_USES]
+    targets = [(stem + suffix, os.path.join(directory, stem + suffix)) for stem in stems]
     existing = [path + ext for _stem, path in targets for ext in (".key", ".crt") if os.path.exists(path + ext)]
     if existing and not args.force:
         raise _Fail(PROBLEMS, "refusing to overwrite " + ", ".join(existing) + " (use --force to replace them)")
     written = {}
-    for stem, _path in targets:
-        use = stem.split("-")[1]
+    for use, (stem, _path) in zip(_KEY_USES, targets):
         out.say(f"generating a {args.bits}-bit RSA key for {use} ...")
         key_path, cert_path = write_key_pair(directory, stem, f"{entity_id} {use}{suffix}", bits=args.bits, overwrite=True)
         with open(cert_path, "rb") as fh:
@@ -124,20 +156,20 @@ def cmd_keygen(args, out: _Out) -> int:
     if args.next:
         out.say(
             "Rollover, step by step:\n"
-            f"  1. publish the next signing certificate: ekn_saml.sp.next_signing_cert = {written['signing'][1]}\n"
+            f"  1. publish the next signing certificate: {prefix}next_signing_cert = {written['signing'][1]}\n"
             "     and send the new SP metadata to the federation; wait until it is in the aggregate.\n"
-            f"  2. switch: ekn_saml.sp.signing_key/_cert = {written['signing'][0]} / {written['signing'][1]};\n"
-            f"     ekn_saml.sp.encryption_keys = {written['encryption'][0]} <the current key> (new first, old kept)\n"
-            f"     ekn_saml.sp.encryption_cert = {written['encryption'][1]}; remove next_signing_cert.\n"
+            f"  2. switch: {prefix}signing_key/_cert = {written['signing'][0]} / {written['signing'][1]};\n"
+            f"     {prefix}encryption_keys = {written['encryption'][0]} <the current key> (new first, old kept)\n"
+            f"     {prefix}encryption_cert = {written['encryption'][1]}; remove next_signing_cert.\n"
             "  3. publish the metadata again; drop the old decryption key once the federation has it."
         )
     else:
         out.say(
             "Put these in the [app:main] section:\n"
-            f"  ekn_saml.sp.signing_key = {written['signing'][0]}\n"
-            f"  ekn_saml.sp.signing_cert = {written['signing'][1]}\n"
-            f"  ekn_saml.sp.encryption_keys = {written['encryption'][0]}\n"
-            f"  ekn_saml.sp.encryption_cert = {written['encryption'][1]}"
+            f"  {prefix}signing_key = {written['signing'][0]}\n"
+            f"  {prefix}signing_cert = {written['signing'][1]}\n"
+            f"  {prefix}encryption_keys = {written['encryption'][0]}\n"
+            f"  {prefix}encryption_cert = {written['encryption'][1]}"
         )
     return OK
 
@@ -150,15 +182,16 @@ def cmd_metadata(args, out: _Out) -> int:
     from .metadata.sp import sp_metadata_bytes
 
     settings = _settings(args.config)
-    creds = _credentials(settings)
+    profile = _chosen_profile(settings, args.profile)
+    creds = _profile_credentials(settings)[profile.name]
     try:
-        data = sp_metadata_bytes(settings, creds, sign=args.sign)
+        data = sp_metadata_bytes(settings, creds, sign=args.sign, profile=profile)
     except ConfigurationError as exc:
         raise _Fail(USAGE, "the SP metadata is not valid:\n  - " + "\n  - ".join(exc.problems)) from None
-    what = f"signed, valid for {settings.sp_metadata.valid_days} days" if args.sign else "unsigned"
+    what = f"signed, valid for {profile.metadata.valid_days} days" if args.sign else "unsigned"
     if args.out:
         write_atomically(args.out, data)
-        out.say(f"wrote the SP metadata of {settings.entity_id} to {args.out} ({what}, schema-valid)")
+        out.say(f"wrote the SP metadata of {profile.entity_id} (profile {profile.name}) to {args.out} ({what}, schema-valid)")
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -283,30 +316,37 @@ def _static_idps(settings, report: _Report | None = None) -> dict:
     return idps
 
 
-def _readiness(report: _Report, settings) -> None:
-    """What the federation asks of SP metadata before it registers it (DP §2.1.1.1, TAR §3)."""
+def _profile_label(profile) -> str:
+    """How a report line names an SP profile: nothing for the default one (as before there were several)."""
+    return "" if profile.is_default else f"SP profile {profile.name}: "
+
+
+def _readiness(report: _Report, profile) -> None:
+    """What the federation asks of an SP profile's metadata before it registers it (DP §2.1.1.1, TAR §3)."""
     from .metadata.categories import SERVICE_TYPES
 
-    info = settings.sp_metadata
+    info = profile.metadata
+    own = profile.setting_prefix  # the name and categories may be the profile's own; the rest is shared (ekn_saml.sp.*)
     missing = []
     if not dict(info.display_name).get("sv"):
-        missing.append("sp.display_name.sv")
+        missing.append(f"{own}display_name.sv")
     if not info.logo_url:
-        missing.append("sp.logo_url")
+        missing.append("ekn_saml.sp.logo_url")
     for key in ("name", "url", "number"):
         if not getattr(info, f"organization_{key}"):
-            missing.append(f"sp.organization.{key}")
+            missing.append(f"ekn_saml.sp.organization.{key}")
     for role in ("technical", "support"):
         if not getattr(info, f"{role}_email"):
-            missing.append(f"sp.contact.{role}.email")
+            missing.append(f"ekn_saml.sp.contact.{role}.email")
+    label = _profile_label(profile)
     if missing:
-        report.warn("not ready for federation registration; set " + ", ".join(f"ekn_saml.{k}" for k in missing))
+        report.warn(f"{label}not ready for federation registration; set " + ", ".join(missing))
     else:
-        report.ok("SP metadata has UIInfo, Organization (with number) and contacts")
+        report.ok(f"{label}SP metadata has UIInfo, Organization (with number) and contacts")
     if info.logo_url and not info.logo_url.startswith("https://"):
         report.warn("ekn_saml.sp.logo_url should be https")
     if not any(c in SERVICE_TYPES for c in info.entity_categories):
-        report.warn("ekn_saml.sp.entity_categories has neither public-sector-sp nor private-sector-sp (TAR §3.5.2)")
+        report.warn(f"{own}entity_categories has neither public-sector-sp nor private-sector-sp (TAR §3.5.2)")
 
 
 def _check_methods(report: _Report, settings, idps: dict, federation_doc) -> None:
@@ -323,8 +363,8 @@ def _check_methods(report: _Report, settings, idps: dict, federation_doc) -> Non
         if idp.assurance_certifications and not set(method.loa) & idp.assurance_certifications:
             loas = ", ".join(short_name(u) for u in method.loa)
             warnings.append(f"{method.idp_entity_id} certifies none of the requested LoAs ({loas})")
-        # service entity categories (".../ec/..."): the IdP must declare one of ours (EC §1.3)
-        service = {c for c in settings.sp_metadata.entity_categories if "/ec/" in c}
+        # service entity categories (".../ec/..."): the IdP must declare one of the method's SP profile's (EC §1.3)
+        service = {c for c in settings.sp_profile(method.sp_profile).metadata.entity_categories if "/ec/" in c}
         if service and idp.entity_categories and not service & idp.entity_categories:
             warnings.append(f"{method.idp_entity_id} declares none of our service entity categories")
         for warning in warnings:
@@ -342,19 +382,24 @@ def cmd_check(args, out: _Out) -> int:
     settings = _settings(args.config)
     report.ok(f"configuration of {settings.entity_id}")
     now = utcnow()
-    creds = _credentials(settings)
-    report.ok(f"SP keys match their certificates ({len(creds.decryption_keys)} decryption key(s))")
-    _check_cert(report, "SP signing", creds.signing_cert, now, args.days)
-    _check_cert(report, "SP encryption", creds.encryption_cert, now, args.days)
-    try:
-        following = load_next_signing_cert(settings)
-        if following is not None:
-            _check_cert(report, "next SP signing", following, now, args.days)
-        sp_metadata_bytes(settings, creds)
-        report.ok("SP metadata is valid against the SAML metadata schema")
-    except ConfigurationError as exc:
-        report.fail("; ".join(exc.problems))
-    _readiness(report, settings)
+    all_creds = _profile_credentials(settings)
+    for profile in settings.sp_profiles:  # the default one first, its lines worded as before there were several
+        creds = all_creds[profile.name]
+        label = _profile_label(profile)
+        if not profile.is_default:
+            report.ok(f"SP profile {profile.name}: {profile.entity_id}, ACS {profile.acs_url}")
+        report.ok(f"{label}SP keys match their certificates ({len(creds.decryption_keys)} decryption key(s))")
+        _check_cert(report, f"{label}SP signing", creds.signing_cert, now, args.days)
+        _check_cert(report, f"{label}SP encryption", creds.encryption_cert, now, args.days)
+        try:
+            following = load_next_signing_cert(settings, profile)
+            if following is not None:
+                _check_cert(report, f"{label}next SP signing", following, now, args.days)
+            sp_metadata_bytes(settings, creds, profile=profile)
+            report.ok(f"{label}SP metadata is valid against the SAML metadata schema")
+        except ConfigurationError as exc:
+            report.fail("; ".join(exc.problems))
+        _readiness(report, profile)
 
     idps = _static_idps(settings, report)
     doc = None
@@ -483,13 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("keygen", cmd_keygen, "make SP signing and encryption keys with self-signed certificates")
+    p.add_argument(
+        "--profile", metavar="NAME", help="make the keys of this SP profile of ekn_saml.sp_profiles (sp-NAME-*; default: the sp.* keys)"
+    )
     p.add_argument("--dir", help="directory for the files (default: certs/ beside the ini file)")
     p.add_argument("--bits", type=int, default=3072, choices=(2048, 3072, 4096), help="RSA key size (default 3072)")
     p.add_argument("--next", action="store_true", help="make the next keys for a rollover (sp-*-next.*)")
     p.add_argument("--force", action="store_true", help="replace existing files")
 
     p = command("metadata", cmd_metadata, "print or write the SP metadata (schema-validated)")
-    p.add_argument("--sign", action="store_true", help="sign it with the SP signing key and set validUntil")
+    p.add_argument("--profile", metavar="NAME", help="the metadata of this SP profile (default: the default profile, the sp.* keys)")
+    p.add_argument("--sign", action="store_true", help="sign it with the (profile's) SP signing key and set validUntil")
     p.add_argument("--out", help="write to this file instead of stdout")
 
     p = command("fetch-metadata", cmd_fetch_metadata, "download and verify the federation metadata, store the backing file")

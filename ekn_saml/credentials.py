@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .settings import SamlSettings
 from .xmlsecurity import PrivateKey, PublicKey
 
 
@@ -21,14 +22,18 @@ def _matches(key: PrivateKey, cert: PublicKey) -> bool:
     return key.public_numbers() == cert.cert.public_key().public_numbers()
 
 
-def load_credentials(signing_key: str, signing_cert: str, encryption_keys, encryption_cert: str) -> tuple[SpCredentials | None, list[str]]:
+def load_credentials(
+    signing_key: str, signing_cert: str, encryption_keys, encryption_cert: str, *, setting_prefix: str = "ekn_saml.sp."
+) -> tuple[SpCredentials | None, list[str]]:
     """Load every key; return ``(credentials, problems)``.
 
     Checks that each certificate belongs to its key and that RSA keys have at
     least 2048 bits (DP §8).  Does **not** check certificate expiry: in SAML
-    metadata a certificate is only a key container.
+    metadata a certificate is only a key container.  ``setting_prefix`` names
+    the keys in messages (an SP profile's are ``ekn_saml.sp_profile.<name>.``).
     """
     problems: list[str] = []
+    p = setting_prefix
 
     def load(loader, path, what):
         try:
@@ -41,19 +46,39 @@ def load_credentials(signing_key: str, signing_cert: str, encryption_keys, encry
         with open(path, "rb") as fh:
             return PublicKey.from_pem(fh.read())
 
-    sk = load(PrivateKey.from_file, signing_key, "ekn_saml.sp.signing_key")
-    sc = load(load_cert, signing_cert, "ekn_saml.sp.signing_cert")
-    dks = [load(PrivateKey.from_file, p, "ekn_saml.sp.encryption_keys") for p in encryption_keys]
-    ec = load(load_cert, encryption_cert, "ekn_saml.sp.encryption_cert")
+    sk = load(PrivateKey.from_file, signing_key, f"{p}signing_key")
+    sc = load(load_cert, signing_cert, f"{p}signing_cert")
+    dks = [load(PrivateKey.from_file, path, f"{p}encryption_keys") for path in encryption_keys]
+    ec = load(load_cert, encryption_cert, f"{p}encryption_cert")
     if sk and sc and not _matches(sk, sc):
-        problems.append("ekn_saml.sp.signing_cert does not belong to ekn_saml.sp.signing_key")
+        problems.append(f"{p}signing_cert does not belong to {p}signing_key")
     if dks and dks[0] and ec and not _matches(dks[0], ec):
-        problems.append("ekn_saml.sp.encryption_cert does not belong to the first of ekn_saml.sp.encryption_keys")
+        problems.append(f"{p}encryption_cert does not belong to the first of {p}encryption_keys")
     for cert, what in ((sc, "signing"), (ec, "encryption")):
         if cert is not None:
             public = cert.cert.public_key()
             if isinstance(public, rsa.RSAPublicKey) and public.key_size < 2048:
-                problems.append(f"the SP {what} key has {public.key_size} bits; at least 2048 are required")
+                problems.append(f"the SP {what} key ({p}{what}_cert) has {public.key_size} bits; at least 2048 are required")
     if problems:
         return None, problems
     return SpCredentials(sk, sc, tuple(dks), ec), []
+
+
+def load_profile_credentials(settings: SamlSettings) -> tuple[dict[str, SpCredentials], list[str]]:
+    """Every SP profile's keys, by profile name, loaded once at startup; ``(credentials, problems)``.
+
+    Each profile is checked as :func:`load_credentials` checks the default
+    one.  Profiles with the very same four files share one object.  When
+    there are problems the mapping holds only the profiles that loaded.
+    """
+    loaded: dict[tuple, SpCredentials | None] = {}
+    result: dict[str, SpCredentials] = {}
+    problems: list[str] = []
+    for profile in settings.sp_profiles:
+        files = (profile.signing_key, profile.signing_cert, profile.encryption_keys, profile.encryption_cert)
+        if files not in loaded:  # the same files are read (and their problems reported) once
+            loaded[files], found = load_credentials(*files, setting_prefix=profile.setting_prefix)
+            problems += found
+        if loaded[files] is not None:
+            result[profile.name] = loaded[files]
+    return result, problems

@@ -64,6 +64,8 @@ class ErrorCode(enum.StrEnum):
     ISSUER_UNKNOWN = "EKN-REQ-004"
     ISSUER_MISMATCH = "EKN-REQ-005"
     RELAY_STATE_MISMATCH = "EKN-REQ-006"
+    # a response posted to the ACS of one SP profile answers a request another profile sent
+    SP_PROFILE_MISMATCH = "EKN-REQ-007"
     # --- addressing (checklist 5, 6) ---
     DESTINATION_MISSING = "EKN-ADR-001"
     DESTINATION_MISMATCH = "EKN-ADR-002"

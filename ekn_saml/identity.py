@@ -105,6 +105,8 @@ class Identity:
     org_identifier: str | None = None
     # the assertion this login came from (audit trail, support); not in older sessions
     assertion_id: str | None = None
+    # the entityID of the SP profile the user logged in through (the assertion's Audience); not in older sessions
+    sp_entity_id: str | None = None
 
     @property
     def personal_number_masked(self) -> str | None:
@@ -158,8 +160,12 @@ def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: bool
     return value or None
 
 
-def map_identity(facts: AssertionFacts, *, profile: str, accept_coordination_number: bool) -> Identity:
+def map_identity(
+    facts: AssertionFacts, *, profile: str, accept_coordination_number: bool, sp_entity_id: str | None = None
+) -> Identity:
     """Map checked assertion facts to an :class:`Identity` for the method's profile.
+
+    ``sp_entity_id`` (the SP profile that received the assertion) is recorded as given, not checked here.
 
     person: pnr-01 (sn, givenName, displayName, personalIdentityNumber; dateOfBirth optional).
     organisation: org-person-01 (displayName, orgAffiliation, o; organizationIdentifier optional);
@@ -176,6 +182,7 @@ def map_identity(facts: AssertionFacts, *, profile: str, accept_coordination_num
         session_index=facts.session_index,
         transaction_id=_single(attrs, TRANSACTION_IDENTIFIER, required=False),
         assertion_id=facts.assertion_id,
+        sp_entity_id=sp_entity_id,
         display_name=_single(attrs, DISPLAY_NAME, required=True),
     )
     if profile == "person":

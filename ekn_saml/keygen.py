@@ -54,12 +54,15 @@ def write_key_pair(directory: str, stem: str, common_name: str, *, bits: int = 3
 DEV_KEYS = (
     ("dev-sp-signing", "ekn_saml development SP signing (TEST ONLY)"),
     ("dev-sp-encryption", "ekn_saml development SP encryption (TEST ONLY)"),
+    # development.ini's second SP profile, "orgid" (Expisoft logins), has keys of its own
+    ("dev-sp-orgid-signing", "ekn_saml development SP orgid signing (TEST ONLY)"),
+    ("dev-sp-orgid-encryption", "ekn_saml development SP orgid encryption (TEST ONLY)"),
     ("dev-idp", "ekn_saml development IdP (TEST ONLY)"),
 )
 
 
 def make_dev_keys(directory: str = "certs") -> None:
-    """The keys development.ini names; existing ones are kept."""
+    """The keys development.ini names (both SP profiles' and the development IdP's); existing ones are kept."""
     for stem, cn in DEV_KEYS:
         write_key_pair(directory, stem, cn)
 

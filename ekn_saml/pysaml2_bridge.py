@@ -393,7 +393,12 @@ def _nameid_for(sp_entity_id: str, persona_id: str, idp_entity_id: str) -> str:
 
 
 class DevIdpEngine:
-    """pysaml2's IdP, configured for development: signs, and encrypts with AES."""
+    """pysaml2's IdP, configured for development: signs, and encrypts with AES.
+
+    ``sp_metadata_xml`` is one SP metadata document or several (one per SP
+    profile): pysaml2 accepts AuthnRequests only from the SPs it describes,
+    each checked against its own signing keys and ACS URLs.
+    """
 
     def __init__(
         self,
@@ -402,11 +407,12 @@ class DevIdpEngine:
         sso_url: str,
         key_file: str,
         cert_file: str,
-        sp_metadata_xml: str,
+        sp_metadata_xml: str | list[str] | tuple[str, ...],
         data_encryption: str = "aes256-gcm",
         scopes: tuple[str, ...] = (),
     ) -> None:
         self.entity_id = entity_id
+        sp_documents = [sp_metadata_xml] if isinstance(sp_metadata_xml, str) else list(sp_metadata_xml)
         config = IdPConfig()
         config.load(
             {
@@ -414,7 +420,7 @@ class DevIdpEngine:
                 "crypto_backend": "XMLSecurity",  # replaced below: pysaml2 has no hook for a custom backend
                 "key_file": key_file,
                 "cert_file": cert_file,
-                "metadata": {"inline": [sp_metadata_xml]},
+                "metadata": {"inline": sp_documents},
                 "service": {
                     "idp": {
                         "endpoints": {

@@ -25,6 +25,7 @@ from .authn_request import OutstandingRequest, browser_hash
 from .credentials import SpCredentials
 from .errors import ErrorCode, IdPStatusError, RequestStateError, ResponseValidationError
 from .metadata.idp import IdpInfo, IdpRegistry
+from .settings import DEFAULT_SP_PROFILE
 from .storage import StateStore
 from .timeutil import parse_instant
 from .xmlsecurity import NS, XmlCrypto, check_schema, decrypt_element, parse_xml, signature_of, strict_text, verify_enveloped
@@ -52,6 +53,7 @@ class ValidationPolicy:
 
     entity_id: str
     acs_url: str
+    sp_profile: str = DEFAULT_SP_PROFILE  # the SP profile whose ACS this is
     clock_skew: int = 30
     max_response_age: int = 180
     require_encrypted_assertion: bool = True
@@ -148,7 +150,7 @@ def _raise_for_status(root: etree._Element) -> None:
 
 def _take_outstanding(
     root: etree._Element, issuer: str, relay_state: str | None, browser_token: str | None, store: StateStore,
-    trail: dict[str, str] | None = None,
+    sp_profile: str, trail: dict[str, str] | None = None,
 ) -> OutstandingRequest:
     in_response_to = root.get("InResponseTo")
     if not in_response_to:
@@ -159,6 +161,12 @@ def _take_outstanding(
     request = OutstandingRequest.from_dict(stored)
     if trail is not None:
         trail["method"] = request.method
+    # Answered at the ACS of the SP profile that asked; refused before the
+    # request is consumed, so the same response can still finish at the right one.
+    if request.sp_profile != sp_profile:
+        raise RequestStateError(
+            ErrorCode.SP_PROFILE_MISMATCH, f"request sent by SP profile {request.sp_profile!r}, answer at the ACS of {sp_profile!r}"
+        )
     # Bound to this browser: checked before the request is consumed, so a
     # stranger posting someone else's response cannot burn their login.
     if not browser_token or not hmac.compare_digest(browser_hash(browser_token), request.browser):
@@ -330,7 +338,7 @@ def validate_response(
     verify_enveloped(root, idp.signing_keys, crypto)
 
     # 2. Which request does it answer?  Consumed here, whatever follows.
-    request = _take_outstanding(root, issuer, relay_state, browser_token, store, trail)
+    request = _take_outstanding(root, issuer, relay_state, browser_token, store, policy.sp_profile, trail)
 
     # 3. Addressed to us, now.
     destination = root.get("Destination")

@@ -9,8 +9,12 @@ def includeme(config):
     config.add_route("saml.help", "/help")
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.logged_out", "/logged-out")
-    # SAML endpoints; their paths are part of the published metadata
+    # SAML endpoints; their paths are part of the published metadata.  The
+    # default SP profile answers at the plain paths, every further profile
+    # (ekn_saml.sp_profiles) at /<name> below them (other names are a 404).
     config.add_route("saml.acs", "/saml/acs")
+    config.add_route("saml.acs_profile", "/saml/acs/{sp_profile}")
     config.add_route("saml.metadata", "/saml/metadata")
+    config.add_route("saml.metadata_profile", "/saml/metadata/{sp_profile}")
     # operators only: answers configured client addresses, 404 for everyone else
     config.add_route("saml.status", "/saml/status")

@@ -15,7 +15,7 @@ from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import is_safe_local_path
-from .settings import SamlSettings
+from .settings import DEFAULT_SP_PROFILE, SamlSettings, SpProfile
 from .storage import StateStore
 from .timeutil import utcnow
 
@@ -40,6 +40,27 @@ def _xml_crypto(name: str):
 
 
 @dataclass(frozen=True)
+class LoadedSpProfile:
+    """An SP profile ready for use: its settings, its keys (loaded once) and the policy of its ACS."""
+
+    settings: SpProfile
+    credentials: SpCredentials
+    policy: ValidationPolicy
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def entity_id(self) -> str:
+        return self.settings.entity_id
+
+    @property
+    def acs_url(self) -> str:
+        return self.settings.acs_url
+
+
+@dataclass(frozen=True)
 class LoginStart:
     """Where to send the browser: a redirect URL, or a form to POST."""
 
@@ -50,7 +71,14 @@ class LoginStart:
 
 
 class ServiceProvider:
-    """One per process; holds the parsed settings, keys, trusted IdPs and the store."""
+    """One per process; holds the parsed settings, every SP profile's keys, trusted IdPs and the store.
+
+    ``credentials`` are the default SP profile's; ``profile_credentials``
+    maps the name of every further profile (``ekn_saml.sp_profiles``) to its
+    own (see :func:`~ekn_saml.credentials.load_profile_credentials`).
+    ``credentials`` and ``policy`` stay the default profile's, as before
+    there were profiles.
+    """
 
     def __init__(
         self,
@@ -60,6 +88,7 @@ class ServiceProvider:
         store: StateStore,
         *,
         clock=utcnow,
+        profile_credentials: dict[str, SpCredentials] | None = None,
     ) -> None:
         self.settings = settings
         self.credentials = credentials
@@ -68,14 +97,34 @@ class ServiceProvider:
         self.clock = clock
         # ekn_saml.crypto_backend: the engine that verifies and decrypts after our checks
         self.crypto = _xml_crypto(settings.crypto_backend)
-        self.policy = ValidationPolicy(
-            entity_id=settings.entity_id,
-            acs_url=settings.acs_url,
+        keys = {**(profile_credentials or {}), DEFAULT_SP_PROFILE: credentials}
+        missing = [p.name for p in settings.sp_profiles if p.name not in keys]
+        if missing:
+            raise ValueError(f"no credentials for SP profile(s) {', '.join(missing)}")
+        self.profiles: dict[str, LoadedSpProfile] = {
+            profile.name: LoadedSpProfile(profile, keys[profile.name], self._policy_of(profile))
+            for profile in settings.sp_profiles
+        }
+        self.policy = self.profiles[DEFAULT_SP_PROFILE].policy
+
+    def _policy_of(self, profile: SpProfile) -> ValidationPolicy:
+        settings = self.settings
+        return ValidationPolicy(
+            entity_id=profile.entity_id,
+            acs_url=profile.acs_url,
+            sp_profile=profile.name,
             clock_skew=settings.clock_skew,
             max_response_age=settings.max_response_age,
             require_encrypted_assertion=settings.require_encrypted_assertion,
             max_response_bytes=settings.max_response_bytes,
         )
+
+    def profile_of_entity(self, entity_id: str) -> LoadedSpProfile | None:
+        """The SP profile whose entityID is ``entity_id`` (entityIDs are distinct), or ``None``."""
+        for profile in self.profiles.values():
+            if profile.entity_id == entity_id:
+                return profile
+        return None
 
     def idp_form_origins(self) -> list[str]:
         """Origins of IdP SSO endpoints we may POST to (for the CSP form-action)."""
@@ -91,6 +140,9 @@ class ServiceProvider:
     def start_login(self, method_name: str, next_path: str | None, browser_token: str) -> LoginStart:
         """Build, store and sign the AuthnRequest for ``method_name``.
 
+        The request goes out as the method's SP profile: its entityID as
+        Issuer, its ACS URL, signed with its signing key; the stored
+        outstanding request names the profile.
         ``next_path`` must pass :func:`is_safe_local_path` (else UNSAFE_REDIRECT);
         it is stored server-side, never sent to the IdP (RelayState is opaque).
         """
@@ -107,13 +159,14 @@ class ServiceProvider:
         destination = idp.sso_url(binding) or ""
         if not destination:
             raise MetadataError(f"IdP {idp.entity_id} has no SingleSignOnService for {binding}")
+        profile = self.profiles[method.sp_profile]
         request_id = new_id()
         relay_state = secrets.token_urlsafe(16)
         request = build_authn_request(
             request_id=request_id,
-            issuer=self.settings.entity_id,
+            issuer=profile.entity_id,
             destination=destination,
-            acs_url=self.settings.acs_url,
+            acs_url=profile.acs_url,
             loa=method.loa,
             force_authn=self.settings.force_authn,
         )
@@ -121,44 +174,61 @@ class ServiceProvider:
             request_id=request_id,
             method=method.name,
             idp_entity_id=idp.entity_id,
-            acs_url=self.settings.acs_url,
+            acs_url=profile.acs_url,
             loa=method.loa,
             force_authn=self.settings.force_authn,
             issued_at=time.time(),
             browser=browser_hash(browser_token),
             relay_state=relay_state,
             next_path=next_path or self.settings.landing_path,
+            sp_profile=profile.name,
         )
         # Stored before the browser leaves, so the answer can land on any node.
         self.store.put(REQUESTS, request_id, outstanding.to_dict(), self.settings.request_ttl)
+        signing_key = profile.credentials.signing_key
         if post:
-            return LoginStart("post", destination, post_fields(request, relay_state, self.credentials.signing_key), request_id)
-        url = redirect_url(destination, request, relay_state, self.credentials.signing_key)
+            return LoginStart("post", destination, post_fields(request, relay_state, signing_key), request_id)
+        url = redirect_url(destination, request, relay_state, signing_key)
         return LoginStart("redirect", url, {}, request_id)
 
-    def finish_login(self, saml_response: str | None, relay_state: str | None, browser_token: str | None) -> tuple[Identity, str]:
-        """Check the response and map its identity; return it with the stored next path.
+    def finish_login(
+        self,
+        saml_response: str | None,
+        relay_state: str | None,
+        browser_token: str | None,
+        *,
+        sp_profile: str = DEFAULT_SP_PROFILE,
+    ) -> tuple[Identity, str]:
+        """Check the response posted to the ACS of ``sp_profile`` and map its identity; return it with the stored next path.
 
+        Every check of :func:`validate_response` runs with the profile's
+        entityID (Audience), ACS URL (Destination, Recipient) and decryption
+        keys; a response to a request another profile sent is refused with
+        SP_PROFILE_MISMATCH.  ``sp_profile`` must be a configured profile
+        (KeyError otherwise: the ACS view answers 404 for unknown ones).
         The next path was checked when stored and is checked again here, so a
         store written by anything else still cannot make us redirect off-site.
         A failure carries the IdP and method known when it failed
         (:attr:`SamlError.idp`, :attr:`SamlError.method`) for the audit trail.
         """
+        profile = self.profiles[sp_profile]
         trail: dict[str, str] = {}
         try:
-            return self._finish_login(saml_response, relay_state, browser_token, trail)
+            return self._finish_login(profile, saml_response, relay_state, browser_token, trail)
         except SamlError as exc:
             exc.idp = exc.idp or trail.get("idp")
             exc.method = exc.method or trail.get("method")
             raise
 
-    def _finish_login(self, saml_response, relay_state, browser_token, trail: dict[str, str]) -> tuple[Identity, str]:
+    def _finish_login(
+        self, profile: LoadedSpProfile, saml_response, relay_state, browser_token, trail: dict[str, str]
+    ) -> tuple[Identity, str]:
         facts = validate_response(
             saml_response,
             relay_state,
             browser_token,
-            policy=self.policy,
-            credentials=self.credentials,
+            policy=profile.policy,
+            credentials=profile.credentials,
             registry=self.registry,
             store=self.store,
             now=self.clock(),
@@ -169,7 +239,10 @@ class ServiceProvider:
         if method is None:  # the method was removed from the settings while the user was away
             raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"no login method {facts.request.method!r}")
         identity = map_identity(
-            facts, profile=method.profile, accept_coordination_number=self.settings.accept_coordination_number
+            facts,
+            profile=method.profile,
+            accept_coordination_number=self.settings.accept_coordination_number,
+            sp_entity_id=profile.entity_id,
         )
         next_path = facts.request.next_path
         if not is_safe_local_path(next_path):

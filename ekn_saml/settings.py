@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -36,18 +36,29 @@ KNOWN_METHODS: dict[str, dict[str, Any]] = {
     "expisoft": {"profile": "organisation", "loa": (LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3)},
 }
 
-_METHOD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_METHOD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # also the syntax of SP profile names
+
+# The SP profile the ekn_saml.sp.* keys define; it answers at /saml/acs and /saml/metadata.
+DEFAULT_SP_PROFILE = "default"
+ACS_PATH = "/saml/acs"
+METADATA_PATH = "/saml/metadata"
+
+
+def acs_path(sp_profile: str) -> str:
+    """The ACS path of an SP profile: /saml/acs for the default one, /saml/acs/<name> for the others."""
+    return ACS_PATH if sp_profile == DEFAULT_SP_PROFILE else f"{ACS_PATH}/{sp_profile}"
 
 
 @dataclass(frozen=True, slots=True)
 class LoginMethod:
-    """One choice on the chooser page: which IdP, which LoAs, which attribute profile."""
+    """One choice on the chooser page: which IdP, which LoAs, which attribute profile, which SP."""
 
     name: str
     idp_entity_id: str
     loa: tuple[str, ...]
     profile: str  # "person" | "organisation"
     label: str | None = None  # overrides the translated built-in label
+    sp_profile: str = DEFAULT_SP_PROFILE  # the SP entity whose AuthnRequests this method sends
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,37 @@ class SpMetadataSettings:
     requested_attributes: tuple[str, ...] = ()  # attribute Names (urn:oid:...)
     valid_days: int = 7
     next_signing_cert: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpProfile:
+    """One SP entity of the app, as registered in the federation: entityID, keys, ACS, metadata.
+
+    The default profile is made of the ``ekn_saml.sp.*`` keys; each name in
+    ``ekn_saml.sp_profiles`` adds one from ``ekn_saml.sp_profile.<name>.*``
+    (TAR §3.4: personal identity numbers for some logins and organisation
+    identities for others need two SPs).  Holds file paths only: the keys are
+    loaded and checked against their certificates by
+    :func:`ekn_saml.credentials.load_profile_credentials`.
+    """
+
+    name: str
+    entity_id: str
+    acs_url: str  # Destination and Recipient of responses to this profile must equal it
+    signing_key: str
+    signing_cert: str
+    encryption_keys: tuple[str, ...]
+    encryption_cert: str
+    metadata: SpMetadataSettings
+
+    @property
+    def is_default(self) -> bool:
+        return self.name == DEFAULT_SP_PROFILE
+
+    @property
+    def setting_prefix(self) -> str:
+        """How the ini file names this profile's keys, for messages: ``ekn_saml.sp.`` or ``ekn_saml.sp_profile.<name>.``."""
+        return f"{PREFIX}sp." if self.is_default else f"{PREFIX}sp_profile.{self.name}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +175,31 @@ class SamlSettings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     status_allowed_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
     crypto_backend: str = "xmlsec"  # "xmlsec" (in process) | "xmlsec1" (pysaml2's program, for comparison)
+    # Every SP profile, the default one (the fields entity_id ... sp_metadata above) first.
+    sp_profiles: tuple[SpProfile, ...] = ()
 
-    ACS_PATH = "/saml/acs"
-    METADATA_PATH = "/saml/metadata"
+    ACS_PATH = ACS_PATH
+    METADATA_PATH = METADATA_PATH
 
     @property
     def acs_url(self) -> str:
-        """The exact ACS URL; Destination and Recipient must equal it."""
+        """The exact ACS URL of the default SP profile; Destination and Recipient must equal it."""
         return self.public_base_url + self.ACS_PATH
+
+    @property
+    def default_sp_profile(self) -> SpProfile:
+        """The profile of the ``ekn_saml.sp.*`` keys (always the first)."""
+        return self.sp_profiles[0]
+
+    def sp_profile(self, name: str) -> SpProfile | None:
+        for profile in self.sp_profiles:
+            if profile.name == name:
+                return profile
+        return None
+
+    def methods_of(self, sp_profile: str) -> tuple[LoginMethod, ...]:
+        """The login methods whose AuthnRequests go out as ``sp_profile``."""
+        return tuple(m for m in self.methods if m.sp_profile == sp_profile)
 
     @property
     def public_scheme_is_https(self) -> bool:
@@ -181,6 +240,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     ),
     "method.<name>.profile": ("built-in per method", "person (personal identity number) or organisation."),
     "method.<name>.label": ("", "Chooser label for a method that is not built in."),
+    "method.<name>.sp_profile": (
+        "default",
+        "The SP profile (entityID, keys, ACS) this method's AuthnRequests go out as: default (the sp.* keys) "
+        "or a name from sp_profiles.",
+    ),
     "authn_request.binding": ("redirect", "redirect or post."),
     "authn_request.force_authn": ("true", "ForceAuthn sent explicitly in every AuthnRequest."),
     "security.clock_skew": ("30", "Allowed clock skew in seconds (0-60)."),
@@ -237,6 +301,36 @@ KEYS: dict[str, tuple[Any, str]] = {
     "sp.requested_attributes": ("", "Extra attributes as RequestedAttribute (friendly names or urn:oid:...)."),
     "sp.metadata_valid_days": ("7", "validUntil of signed SP metadata, in days from signing (1-365)."),
     "sp.next_signing_cert": ("", "PEM certificate of the next signing key, published before it is used (rollover)."),
+    # --- further SP profiles (TAR §3.4: one SP for loa3-pnr logins, another for loa3-orgid); see docs/admin.md ---
+    "sp_profiles": (
+        "",
+        "Names of further SP profiles, each its own SP entity with ACS /saml/acs/<name> and metadata "
+        "/saml/metadata/<name>; the sp.* keys are the default profile. Each must be used by a method.",
+    ),
+    "sp_profile.<name>.entity_id": (REQUIRED, "The profile's entityID (an absolute URI, distinct from every other profile's)."),
+    "sp_profile.<name>.signing_key": ("<sp.signing_key>", "PEM private key that signs this profile's AuthnRequests; set with signing_cert."),
+    "sp_profile.<name>.signing_cert": ("<sp.signing_cert>", "PEM certificate of the profile's signing key; set with signing_key."),
+    "sp_profile.<name>.encryption_keys": (
+        "<sp.encryption_keys>",
+        "PEM private keys that decrypt assertions sent to this profile, newest first; set with encryption_cert.",
+    ),
+    "sp_profile.<name>.encryption_cert": (
+        "<sp.encryption_cert>",
+        "PEM certificate of the profile's newest encryption key; set with encryption_keys.",
+    ),
+    "sp_profile.<name>.next_signing_cert": (
+        "<sp.next_signing_cert> if the signing key is inherited",
+        "PEM certificate of the profile's next signing key (rollover).",
+    ),
+    "sp_profile.<name>.entity_categories": (
+        "loa3-pnr and/or loa3-orgid from the profile's methods",
+        "The profile's entity categories (short names or URIs); loa*-pnr is refused on a profile of organisation methods only.",
+    ),
+    "sp_profile.<name>.display_name.sv": ("<sp.display_name.sv>", "The profile's mdui:DisplayName in Swedish."),
+    "sp_profile.<name>.display_name.en": ("<display_name.sv>", "The profile's mdui:DisplayName in English."),
+    "sp_profile.<name>.description.sv": ("<sp.description.sv>", "The profile's mdui:Description in Swedish."),
+    "sp_profile.<name>.description.en": ("<description.sv>", "The profile's mdui:Description in English."),
+    "sp_profile.<name>.requested_attributes": ("<sp.requested_attributes>", "The profile's extra RequestedAttributes."),
     # --- federation metadata ---
     "federation.metadata_url": ("", "Signed federation metadata: an https URL or a file path; empty = none."),
     "federation.signing_cert": ("", "PEM certificate(s) pinned to verify the federation metadata signature."),
@@ -253,7 +347,13 @@ KEYS: dict[str, tuple[Any, str]] = {
 }
 DATA_ENCRYPTIONS = ("aes128-gcm", "aes192-gcm", "aes256-gcm", "aes128-cbc", "aes192-cbc", "aes256-cbc")
 CRYPTO_BACKENDS = ("xmlsec", "xmlsec1")
-_METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label)$")
+_METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label|sp_profile)$")
+_PROFILE_KEY_STEM = "sp_profile.<name>."
+# the keys a further SP profile may set: exactly the documented ones
+_PROFILE_KEY = re.compile(
+    r"^sp_profile\.([^.]+)\.(%s)$"
+    % "|".join(re.escape(key[len(_PROFILE_KEY_STEM):]) for key in KEYS if key.startswith(_PROFILE_KEY_STEM))
+)
 
 
 class _Reader:
@@ -350,14 +450,58 @@ def _http_url_problem(key: str, value: str) -> str | None:
     return None
 
 
-def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Callable[[str], bool]) -> SpMetadataSettings:
-    from .identity import luhn_ok
-    from .metadata.categories import ACCEPTS_COORDINATION_NUMBER, ATTRIBUTES, ENTITY_CATEGORIES, PROFILE_CATEGORY
+def _per_language(r: _Reader, stem: str, inherited: tuple[tuple[str, str], ...] = ()) -> tuple[tuple[str, str], ...]:
+    """``<stem>.sv`` and ``<stem>.en``; English falls back to Swedish, both to ``inherited`` when neither is set."""
+    given = dict(inherited)
+    sv = r.str(f"{stem}.sv", given.get("sv", ""))
+    en = r.str(f"{stem}.en", sv if r.raw.get(f"{stem}.sv") else given.get("en", ""))
+    return tuple((lang, text) for lang, text in (("sv", sv), ("en", en)) if text)
 
-    def per_language(stem: str) -> tuple[tuple[str, str], ...]:
-        sv = r.str(f"{stem}.sv", "")
-        en = r.str(f"{stem}.en", sv)
-        return tuple((lang, text) for lang, text in (("sv", sv), ("en", en)) if text)
+
+def _parse_categories(r: _Reader, key: str, methods: list[LoginMethod]) -> tuple[str, ...]:
+    """Entity category URIs from ``key``, or by default what ``methods`` need (EC §1.3), nothing more."""
+    from .metadata.categories import ACCEPTS_COORDINATION_NUMBER, ENTITY_CATEGORIES, PROFILE_CATEGORY
+
+    accept_coordination = _quiet_bool(r.raw, "security.accept_coordination_number")
+    if r.raw.get(key) is None:
+        categories = list(dict.fromkeys(PROFILE_CATEGORY[m.profile] for m in methods if m.profile in PROFILE_CATEGORY))
+        # only an SP that receives personal identity numbers can receive a samordningsnummer
+        if accept_coordination and any(m.profile == "person" for m in methods):
+            categories.append(ACCEPTS_COORDINATION_NUMBER)
+    else:
+        categories = []
+        for name in r.list(key):
+            uri = ENTITY_CATEGORIES.get(name, name)
+            if not _is_absolute_uri(uri):
+                r.problems.append(f"{PREFIX}{key}: {name!r} is neither a known category nor an absolute URI")
+            elif uri not in categories:
+                categories.append(uri)
+    # Declaring it makes IdPs send samordningsnummer, which the ACS would then refuse (TAR §3.8).
+    r.check(
+        ACCEPTS_COORDINATION_NUMBER not in categories or accept_coordination,
+        f"{PREFIX}{key}: accepts-coordination-number needs security.accept_coordination_number = true",
+    )
+    return tuple(categories)
+
+
+def _parse_requested_attributes(r: _Reader, key: str, inherited: tuple[str, ...] = ()) -> tuple[str, ...]:
+    from .metadata.categories import ATTRIBUTES
+
+    if r.raw.get(key) is None:
+        return inherited
+    requested: list[str] = []
+    for name in r.list(key):
+        uri = ATTRIBUTES.get(name, name)
+        if not uri.startswith("urn:oid:"):
+            r.problems.append(f"{PREFIX}{key}: {name!r} is neither a known attribute nor urn:oid:...")
+        elif uri not in requested:
+            requested.append(uri)
+    return tuple(requested)
+
+
+def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Callable[[str], bool]) -> SpMetadataSettings:
+    """The default SP profile's metadata contents, from the ``ekn_saml.sp.*`` keys; ``methods`` are the ones bound to it."""
+    from .identity import luhn_ok
 
     logo_url = r.str("sp.logo_url", "")
     org_url = r.str("sp.organization.url", "")
@@ -375,40 +519,13 @@ def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Call
         email = r.str(f"sp.contact.{role}.email", "").removeprefix("mailto:")
         r.check(not email or bool(_EMAIL.match(email)), f"{PREFIX}sp.contact.{role}.email is not an e-mail address: {email!r}")
         emails[role] = email
-
-    accept_coordination = _quiet_bool(r.raw, "security.accept_coordination_number")
-    if r.raw.get("sp.entity_categories") is None:
-        # derived default: what the login methods need, nothing more (EC §1.3)
-        categories = list(dict.fromkeys(PROFILE_CATEGORY[m.profile] for m in methods if m.profile in PROFILE_CATEGORY))
-        if accept_coordination:
-            categories.append(ACCEPTS_COORDINATION_NUMBER)
-    else:
-        categories = []
-        for name in r.list("sp.entity_categories"):
-            uri = ENTITY_CATEGORIES.get(name, name)
-            if not _is_absolute_uri(uri):
-                r.problems.append(f"{PREFIX}sp.entity_categories: {name!r} is neither a known category nor an absolute URI")
-            elif uri not in categories:
-                categories.append(uri)
-    # Declaring it makes IdPs send samordningsnummer, which the ACS would then refuse (TAR §3.8).
-    r.check(
-        ACCEPTS_COORDINATION_NUMBER not in categories or accept_coordination,
-        f"{PREFIX}sp.entity_categories: accepts-coordination-number needs security.accept_coordination_number = true",
-    )
-    requested = []
-    for name in r.list("sp.requested_attributes"):
-        uri = ATTRIBUTES.get(name, name)
-        if not uri.startswith("urn:oid:"):
-            r.problems.append(f"{PREFIX}sp.requested_attributes: {name!r} is neither a known attribute nor urn:oid:...")
-        elif uri not in requested:
-            requested.append(uri)
     next_cert = r.str("sp.next_signing_cert", "")
     if next_cert and not file_exists(next_cert):
         r.problems.append(f"{PREFIX}sp.next_signing_cert: file not found: {next_cert}")
     org_name = r.str("sp.organization.name", "")
     return SpMetadataSettings(
-        display_name=per_language("sp.display_name"),
-        description=per_language("sp.description"),
+        display_name=_per_language(r, "sp.display_name"),
+        description=_per_language(r, "sp.description"),
         logo_url=logo_url,
         logo_width=r.int("sp.logo_width", 200, 16, 2000),
         logo_height=r.int("sp.logo_height", 60, 16, 2000),
@@ -418,11 +535,120 @@ def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Call
         organization_number=org_number,
         technical_email=emails["technical"],
         support_email=emails["support"],
-        entity_categories=tuple(categories),
-        requested_attributes=tuple(requested),
+        entity_categories=_parse_categories(r, "sp.entity_categories", methods),
+        requested_attributes=_parse_requested_attributes(r, "sp.requested_attributes"),
         valid_days=r.int("sp.metadata_valid_days", 7, 1, 365),
         next_signing_cert=next_cert,
     )
+
+
+def _sp_profile_names(r: _Reader) -> tuple[str, ...]:
+    """The valid names of ``ekn_saml.sp_profiles``; each bad one is reported once."""
+    names: list[str] = []
+    for name in r.list("sp_profiles"):
+        if not _METHOD_NAME.match(name):
+            r.problems.append(f"{PREFIX}sp_profiles: {name!r} is not a valid profile name (a-z, 0-9, _)")
+        elif name == DEFAULT_SP_PROFILE:
+            r.problems.append(f"{PREFIX}sp_profiles: {name!r} is the profile of the {PREFIX}sp.* keys; choose another name")
+        elif name in names:
+            r.problems.append(f"{PREFIX}sp_profiles: {name!r} is listed twice")
+        else:
+            names.append(name)
+    return tuple(names)
+
+
+def _parse_extra_profile(
+    r: _Reader, name: str, base: str, default: SpProfile, methods: list[LoginMethod], file_exists: Callable[[str], bool]
+) -> SpProfile:
+    """``ekn_saml.sp_profile.<name>.*``: what is not set is the default profile's, except as noted.
+
+    Organisation, contacts, logo and validity are always shared.  Entity
+    categories are not inherited: by default they are what the profile's own
+    methods need.  A key and its certificate are set together or not at all,
+    so a profile never pairs its own key with the default's certificate.
+    The next signing certificate is inherited only with the signing key.
+    """
+    stem = f"sp_profile.{name}."
+    entity_id = r.str(stem + "entity_id")
+    r.check(not entity_id or _is_absolute_uri(entity_id), f"{PREFIX}{stem}entity_id must be an absolute URI, not {entity_id!r}")
+
+    def own(key: str) -> bool:
+        return bool(str(r.raw.get(stem + key) or "").strip())
+
+    for key, partner in (("signing_key", "signing_cert"), ("encryption_keys", "encryption_cert")):
+        r.check(
+            own(key) == own(partner),
+            f"{PREFIX}{stem}{key} and {PREFIX}{stem}{partner} must be set together (a key and its certificate) or both left out",
+        )
+
+    def path(key: str, inherited: str) -> str:
+        value = r.str(stem + key, inherited)
+        if own(key) and not file_exists(value):
+            r.problems.append(f"{PREFIX}{stem}{key}: file not found: {value}")
+        return value
+
+    signing_key = path("signing_key", default.signing_key)
+    signing_cert = path("signing_cert", default.signing_cert)
+    encryption_cert = path("encryption_cert", default.encryption_cert)
+    encryption_keys = default.encryption_keys
+    if own("encryption_keys"):
+        encryption_keys = r.list(stem + "encryption_keys")
+        for key_path in encryption_keys:
+            if not file_exists(key_path):
+                r.problems.append(f"{PREFIX}{stem}encryption_keys: file not found: {key_path}")
+    # the default's next key belongs to the default's signing key, not to one of this profile's own
+    next_cert = path("next_signing_cert", "" if own("signing_key") else default.metadata.next_signing_cert)
+    inherited = default.metadata
+    metadata = replace(
+        inherited,
+        display_name=_per_language(r, stem + "display_name", inherited.display_name),
+        description=_per_language(r, stem + "description", inherited.description),
+        entity_categories=_parse_categories(r, stem + "entity_categories", methods),
+        requested_attributes=_parse_requested_attributes(r, stem + "requested_attributes", inherited.requested_attributes),
+        next_signing_cert=next_cert,
+    )
+    return SpProfile(
+        name=name,
+        entity_id=entity_id,
+        acs_url=base + acs_path(name),
+        signing_key=signing_key,
+        signing_cert=signing_cert,
+        encryption_keys=encryption_keys,
+        encryption_cert=encryption_cert,
+        metadata=metadata,
+    )
+
+
+def _check_sp_profiles(r: _Reader, profiles: list[SpProfile], methods: list[LoginMethod]) -> None:
+    """Rules across profiles and methods: distinct entityIDs, every profile used, no pnr for organisation-only SPs."""
+    from .metadata.categories import PERSONAL_NUMBER_CATEGORIES
+
+    owners: dict[str, str] = {}
+    for profile in profiles:
+        if profile.entity_id in owners:
+            r.problems.append(
+                f"{profile.setting_prefix}entity_id {profile.entity_id} is also the entityID of SP profile "
+                f"{owners[profile.entity_id]!r}: each profile is its own SP and needs its own entityID"
+            )
+        if profile.entity_id:  # a missing one is reported as required
+            owners.setdefault(profile.entity_id, profile.name)
+        if not methods:
+            continue  # "methods must name at least one login method" says it all
+        bound = [m for m in methods if m.sp_profile == profile.name]
+        if not bound:
+            # almost always a forgotten method.<name>.sp_profile; its metadata would ask for no attributes
+            r.problems.append(
+                f"SP profile {profile.name!r} is used by no login method: set {PREFIX}method.<name>.sp_profile = {profile.name}"
+                + (f" or remove it from {PREFIX}sp_profiles" if not profile.is_default else "")
+            )
+        elif all(m.profile == "organisation" for m in bound):
+            # TAR §3.4: a pnr category makes IdPs release personal identity numbers to organisation logins
+            declared = [c for c in profile.metadata.entity_categories if c in PERSONAL_NUMBER_CATEGORIES]
+            r.check(
+                not declared,
+                f"{profile.setting_prefix}entity_categories: SP profile {profile.name!r} serves organisation logins only "
+                f"({', '.join(m.name for m in bound)}) and must not declare {', '.join(declared)}",
+            )
 
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
@@ -488,9 +714,10 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
 
     # unknown keys first: a typo is the most common mistake
     for key in sorted(raw):
-        if key in KEYS or _METHOD_KEY.match(key):
+        if key in KEYS or _METHOD_KEY.match(key) or _PROFILE_KEY.match(key):
             continue
         r.problems.append(f"unknown setting {PREFIX}{key}")
+    profile_names = _sp_profile_names(r)
 
     entity_id = r.str("sp.entity_id")
     r.check(not entity_id or _is_absolute_uri(entity_id), f"{PREFIX}sp.entity_id must be an absolute URI, not {entity_id!r}")
@@ -564,11 +791,21 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         r.check(profile in PROFILES, f"{PREFIX}method.{name}.profile must be person or organisation, not {profile!r}")
         label = raw.get(f"method.{name}.label")
         r.check(bool(builtin) or bool(label), f"{PREFIX}method.{name}.label is required for a method that is not built in")
-        methods.append(LoginMethod(name=name, idp_entity_id=idp, loa=tuple(loa), profile=profile, label=label))
+        sp_profile = r.str(f"method.{name}.sp_profile", DEFAULT_SP_PROFILE)
+        r.check(
+            sp_profile == DEFAULT_SP_PROFILE or sp_profile in profile_names,
+            f"{PREFIX}method.{name}.sp_profile: {sp_profile!r} is neither {DEFAULT_SP_PROFILE} nor in {PREFIX}sp_profiles",
+        )
+        methods.append(
+            LoginMethod(name=name, idp_entity_id=idp, loa=tuple(loa), profile=profile, label=label, sp_profile=sp_profile)
+        )
     for key in raw:
         match = _METHOD_KEY.match(key)
         if match and match.group(1) not in seen:
             r.problems.append(f"{PREFIX}{key} configures a method that is not in {PREFIX}methods")
+        match = _PROFILE_KEY.match(key)
+        if match and match.group(1) not in profile_names:
+            r.problems.append(f"{PREFIX}{key} configures an SP profile that is not in {PREFIX}sp_profiles")
 
     landing = r.str("landing_path", "/")
     logged_out = r.str("logged_out_path", "/login")
@@ -580,6 +817,24 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
     idle = r.int("session.idle_timeout", 1800, 60, 7 * 86400)
     absolute = r.int("session.absolute_timeout", 8 * 3600, 60, 30 * 86400)
     r.check(idle <= absolute, f"{PREFIX}session.idle_timeout must not exceed session.absolute_timeout")
+
+    default_metadata = _parse_sp_metadata(r, [m for m in methods if m.sp_profile == DEFAULT_SP_PROFILE], file_exists)
+    default_profile = SpProfile(
+        name=DEFAULT_SP_PROFILE,
+        entity_id=entity_id,
+        acs_url=base + acs_path(DEFAULT_SP_PROFILE),
+        signing_key=signing_key,
+        signing_cert=signing_cert,
+        encryption_keys=encryption_keys,
+        encryption_cert=encryption_cert,
+        metadata=default_metadata,
+    )
+    profiles = [default_profile]
+    for name in profile_names:
+        profiles.append(
+            _parse_extra_profile(r, name, base, default_profile, [m for m in methods if m.sp_profile == name], file_exists)
+        )
+    _check_sp_profiles(r, profiles, methods)
 
     result = SamlSettings(
         entity_id=entity_id,
@@ -609,7 +864,8 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         logged_out_path=logged_out,
         devidp=devidp,
         testing=r.bool("testing", False),
-        sp_metadata=_parse_sp_metadata(r, methods, file_exists),
+        sp_metadata=default_metadata,
+        sp_profiles=tuple(profiles),
         federation=_parse_federation(r, file_exists),
         status_allowed_addresses=_parse_addresses(r),
         crypto_backend=r.choice("crypto_backend", "xmlsec", CRYPTO_BACKENDS),

@@ -38,29 +38,45 @@ def store_health(store) -> dict:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-def health_report(sp, federation, now: dt.datetime) -> tuple[dict, bool]:
-    """``(report, healthy)``: healthy unless the store is down or trusted federation metadata is missing or expired.
-
-    A failing refresh alone is reported (``degraded``) but keeps ``healthy``:
-    the last good document still serves until its ``validUntil``.
-    """
+def _profile_certificates(sp, profile, now: dt.datetime) -> dict:
+    """Expiry of one SP profile's certificates (signing, encryption, next signing) and its count of decryption keys."""
     from .metadata.sp import load_next_signing_cert
 
-    creds = sp.credentials
+    creds = profile.credentials
     certs = {
         "signing": cert_info(creds.signing_cert, now),
         "encryption": cert_info(creds.encryption_cert, now),
         "decryption_keys": len(creds.decryption_keys),
     }
     try:
-        following = load_next_signing_cert(sp.settings)
+        following = load_next_signing_cert(sp.settings, profile.settings)
     except ConfigurationError:
         certs["next_signing"] = {"error": "unreadable"}
     else:
         if following is not None:
             certs["next_signing"] = cert_info(following, now)
+    return certs
+
+
+def health_report(sp, federation, now: dt.datetime) -> tuple[dict, bool]:
+    """``(report, healthy)``: healthy unless the store is down or trusted federation metadata is missing or expired.
+
+    A failing refresh alone is reported (``degraded``) but keeps ``healthy``:
+    the last good document still serves until its ``validUntil``.
+    """
+    profiles = [
+        {"name": p.name, "entity_id": p.entity_id, "acs": p.acs_url, "certificates": _profile_certificates(sp, p, now)}
+        for p in sp.profiles.values()
+    ]
     store = store_health(sp.store)
-    report = {"time": format_instant(now), "entity_id": sp.settings.entity_id, "certificates": certs, "store": store}
+    report = {
+        "time": format_instant(now),
+        # the default SP profile's, as before there were several
+        "entity_id": sp.settings.entity_id,
+        "certificates": profiles[0]["certificates"],
+        "sp_profiles": profiles,
+        "store": store,
+    }
     healthy, degraded = store["ok"], False
     if federation is not None:
         metadata = federation.status()

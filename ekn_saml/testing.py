@@ -14,7 +14,12 @@ import socket
 from .devidp import DEV_IDPS
 from .keygen import write_key_pair
 
-DEV_KEY_STEMS = ("sp-signing", "sp-encryption", "idp")
+# the default SP profile's keys, the "orgid" profile's and the development IdP's
+DEV_KEY_STEMS = ("sp-signing", "sp-encryption", "sp-orgid-signing", "sp-orgid-encryption", "idp")
+# The demo has two SP profiles, as the federation wants of a portal with both kinds of login
+# (TAR §3.4): the default one for the person methods, "orgid" for Expisoft.
+ORGID_PROFILE = "orgid"
+ORGID_METHODS = ("expisoft",)
 
 
 def free_port() -> int:
@@ -46,6 +51,9 @@ def development_settings(
 ) -> dict[str, str]:
     """``ekn_saml.*`` settings of the demo app served at ``sp_base`` with its development IdP.
 
+    Two SP profiles: the default one (``<sp_base>/sp``; Mobilt BankID and
+    BankID, so loa3-pnr) and ``orgid`` (``<sp_base>/sp/orgid``, ACS
+    ``/saml/acs/orgid``; Expisoft, so loa3-orgid), each with its own keys.
     ``idp_base`` (default ``sp_base``) may be another origin, so that the
     IdP's POST to the ACS is cross-site as in production.  Keys are the
     :data:`DEV_KEY_STEMS` files in ``keys_dir``.  ``extra`` keys are given
@@ -60,6 +68,12 @@ def development_settings(
         "ekn_saml.sp.signing_cert": f"{keys}/sp-signing.crt",
         "ekn_saml.sp.encryption_keys": f"{keys}/sp-encryption.key",
         "ekn_saml.sp.encryption_cert": f"{keys}/sp-encryption.crt",
+        "ekn_saml.sp_profiles": ORGID_PROFILE,
+        f"ekn_saml.sp_profile.{ORGID_PROFILE}.entity_id": f"{sp_base}/sp/{ORGID_PROFILE}",
+        f"ekn_saml.sp_profile.{ORGID_PROFILE}.signing_key": f"{keys}/sp-{ORGID_PROFILE}-signing.key",
+        f"ekn_saml.sp_profile.{ORGID_PROFILE}.signing_cert": f"{keys}/sp-{ORGID_PROFILE}-signing.crt",
+        f"ekn_saml.sp_profile.{ORGID_PROFILE}.encryption_keys": f"{keys}/sp-{ORGID_PROFILE}-encryption.key",
+        f"ekn_saml.sp_profile.{ORGID_PROFILE}.encryption_cert": f"{keys}/sp-{ORGID_PROFILE}-encryption.crt",
         "ekn_saml.methods": " ".join(method for method, _categories in DEV_IDPS.values()),
         "ekn_saml.store.url": store_url,
         "ekn_saml.landing_path": "/mina-sidor",
@@ -73,6 +87,8 @@ def development_settings(
     }
     for slug, (method, _categories) in DEV_IDPS.items():
         settings[f"ekn_saml.method.{method}.idp"] = f"{idp_base}/devidp/{slug}"
+    for method in ORGID_METHODS:
+        settings[f"ekn_saml.method.{method}.sp_profile"] = ORGID_PROFILE
     settings.update({"ekn_saml." + key.replace("__", "."): value for key, value in extra.items()})
     return settings
 

@@ -23,7 +23,13 @@ pytest_plugins = ["privacy_guard", "attacks.fixtures", "own_redis"]
 @pytest.fixture(scope="session")
 def key_dir(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp("keys"))
-    for stem in ("sp-signing", "sp-encryption", "sp-encryption-old", "idp", "idp-next", "attacker"):
+    stems = (
+        "sp-signing", "sp-encryption", "sp-encryption-old",
+        # the second SP profile ("orgid") of the demo's settings (ekn_saml.testing.development_settings)
+        "sp-orgid-signing", "sp-orgid-encryption",
+        "idp", "idp-next", "attacker",
+    )
+    for stem in stems:
         write_key_pair(directory, stem, f"ekn_saml test {stem} (TEST ONLY)", bits=2048)
     return directory
 

@@ -26,22 +26,37 @@ _STATUS = {
 PENDING = "devidp"  # store namespace of verified requests waiting for a persona
 
 
-def _redirect_request(request, sp) -> bytes:
-    """Inflate a Redirect-binding request after checking its query signature.
+def _requesting_profile(sp, xml: bytes):
+    """The SP profile whose entityID is the AuthnRequest's Issuer.
+
+    Read before the signature is checked, only to choose the one key that
+    must have signed it (as any IdP picks an SP's metadata by Issuer).
+    """
+    issuer = (parse_xml(xml).findtext("saml:Issuer", namespaces=NS) or "").strip()
+    profile = sp.profile_of_entity(issuer)
+    if profile is None:
+        raise HTTPBadRequest("the AuthnRequest's Issuer is none of the SP's profiles")
+    return profile
+
+
+def _redirect_request(request, sp):
+    """Inflate a Redirect-binding request and check its query signature with its SP profile's key.
 
     The signature is checked over the query string exactly as received
-    (pysaml2 #957: re-encoding breaks it).
+    (pysaml2 #957: re-encoding breaks it).  Returns the XML and the profile.
     """
     raw = request.query_string
     parts = {k: v for k, v in (p.split("=", 1) for p in raw.split("&") if "=" in p)}
     if "Signature" not in parts or "SigAlg" not in parts:
         raise HTTPBadRequest("unsigned AuthnRequest")
+    deflated = base64.b64decode(unquote_plus(parts["SAMLRequest"]))
+    xml = zlib.decompressobj(-15).decompress(deflated, 100_000)
+    profile = _requesting_profile(sp, xml)
     signed = "&".join(f"{k}={parts[k]}" for k in ("SAMLRequest", "RelayState", "SigAlg") if k in parts)
     signature = base64.b64decode(unquote_plus(parts["Signature"]))
-    if not verify_bytes(signed.encode(), signature, [sp.credentials.signing_cert], unquote_plus(parts["SigAlg"])):
+    if not verify_bytes(signed.encode(), signature, [profile.credentials.signing_cert], unquote_plus(parts["SigAlg"])):
         raise HTTPBadRequest("bad AuthnRequest signature")
-    deflated = base64.b64decode(unquote_plus(parts["SAMLRequest"]))
-    return zlib.decompressobj(-15).decompress(deflated, 100_000)
+    return xml, profile
 
 
 @view_config(route_name="devidp.sso", renderer="ekn_saml:templates/devidp_login.jinja2", require_csrf=False)
@@ -52,7 +67,7 @@ def sso(request):
     # Our own signature check first, then pysaml2's parse (with its own
     # signature check): a second implementation judges our AuthnRequests.
     if request.method == "GET":
-        xml = _redirect_request(request, sp)
+        xml, profile = _redirect_request(request, sp)
         query = dict(parse_qsl(request.query_string))
         relay_state = query.get("RelayState", "")
         authn_request = engines[slug].parse_authn_request(
@@ -61,12 +76,14 @@ def sso(request):
     else:
         xml = base64.b64decode(request.POST.get("SAMLRequest", ""))
         relay_state = request.POST.get("RelayState", "")
-        verify_enveloped(parse_xml(xml), [sp.credentials.signing_cert])
+        profile = _requesting_profile(sp, xml)
+        verify_enveloped(parse_xml(xml), [profile.credentials.signing_cert])
         authn_request = engines[slug].parse_authn_request(request.POST["SAMLRequest"], BINDING_POST)
     root = etree.fromstring(xml)
     requested = root.xpath("samlp:RequestedAuthnContext/saml:AuthnContextClassRef/text()", namespaces=NS)
-    if authn_request.assertion_consumer_service_url != sp.settings.acs_url:
-        raise HTTPBadRequest("AssertionConsumerServiceURL is not in the SP's metadata")
+    # the answer goes to the ACS of the profile that asked, and to no other
+    if authn_request.issuer.text != profile.entity_id or authn_request.assertion_consumer_service_url != profile.acs_url:
+        raise HTTPBadRequest("AssertionConsumerServiceURL is not in the requesting SP profile's metadata")
     token = secrets.token_urlsafe(24)
     sp.store.put(
         PENDING,
@@ -107,6 +124,10 @@ def respond(request):
         chosen = persona(DEV_IDPS[slug][0], request.POST.get("persona", ""))
         if chosen is None:
             raise HTTPBadRequest("choose a test person")
+        # encrypted to the requesting profile's key: only its ACS can read it
+        profile = sp.profile_of_entity(pending["sp"])
+        if profile is None:
+            raise HTTPBadRequest("the requesting SP profile is no longer configured")
         loa = chosen.loa if chosen.loa in pending["loa"] or not pending["loa"] else pending["loa"][0]
         xml = engine.success_response(
             request_id=pending["request_id"],
@@ -115,7 +136,7 @@ def respond(request):
             persona_id=chosen.id,
             attributes=chosen.attributes,
             loa=loa,
-            sp_encryption_cert_b64=sp.credentials.encryption_cert.base64,
+            sp_encryption_cert_b64=profile.credentials.encryption_cert.base64,
         )
     fields = {"SAMLResponse": base64.b64encode(xml.encode()).decode(), "RelayState": pending["relay_state"]}
     return request.render_autopost(pending["acs"], fields)

@@ -40,6 +40,10 @@ ACCEPTS_COORDINATION_NUMBER = ENTITY_CATEGORIES["accepts-coordination-number"]
 SERVICE_TYPES = (ENTITY_CATEGORIES["public-sector-sp"], ENTITY_CATEGORIES["private-sector-sp"])
 # An SP that wants personal identity numbers declares loa3-pnr; organisation identities need loa3-orgid (EC §2).
 PROFILE_CATEGORY = {"person": ENTITY_CATEGORIES["loa3-pnr"], "organisation": ENTITY_CATEGORIES["loa3-orgid"]}
+# Categories that make IdPs release personalIdentityNumber (pnr-01): never for an SP of organisation logins only (TAR §3.4).
+PERSONAL_NUMBER_CATEGORIES = frozenset(
+    ENTITY_CATEGORIES[name] for name in ("loa2-pnr", "loa3-pnr", "loa4-pnr", "uncertified-loa3-pnr")
+)
 
 # FriendlyName -> Name of attributes an SP may add as RequestedAttribute (ATTR §3)
 ATTRIBUTES: dict[str, str] = {

@@ -4,6 +4,9 @@
 Built from :class:`~ekn_saml.settings.SamlSettings` and the loaded keys,
 validated against the SAML metadata schema every time it is built, and
 optionally signed with the SP signing key (then with ``validUntil``).
+Each SP profile (:class:`~ekn_saml.settings.SpProfile`) is its own SP entity
+with its own document; the functions take the profile (default: the
+default profile, the ``ekn_saml.sp.*`` keys) and that profile's credentials.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from lxml import etree
 
 from ..credentials import SpCredentials
 from ..errors import ConfigurationError, MetadataError
-from ..settings import SamlSettings
+from ..settings import SamlSettings, SpProfile
 from ..timeutil import format_instant, utcnow
 from ..xmlsecurity import DIGEST_ALGORITHMS, NS, SHA256, SIGNATURE_ALGORITHMS, PublicKey, sign_enveloped
 from .categories import ATTRIBUTE_FRIENDLY_NAMES, ENTITY_CATEGORY_ATTRIBUTE, URI_NAME_FORMAT
@@ -68,16 +71,21 @@ def _key_descriptor(parent: etree._Element, use: str, cert: PublicKey) -> etree.
     return kd
 
 
-def load_next_signing_cert(settings: SamlSettings) -> PublicKey | None:
-    """The configured next signing certificate, or ``None``; ConfigurationError if unreadable."""
-    path = settings.sp_metadata.next_signing_cert
+def _profile(settings: SamlSettings, profile: SpProfile | None) -> SpProfile:
+    return profile if profile is not None else settings.default_sp_profile
+
+
+def load_next_signing_cert(settings: SamlSettings, profile: SpProfile | None = None) -> PublicKey | None:
+    """The profile's configured next signing certificate, or ``None``; ConfigurationError if unreadable."""
+    profile = _profile(settings, profile)
+    path = profile.metadata.next_signing_cert
     if not path:
         return None
     try:
         with open(path, "rb") as fh:
             return PublicKey.from_pem(fh.read())
     except (OSError, ValueError) as exc:
-        raise ConfigurationError([f"ekn_saml.sp.next_signing_cert {path}: cannot be read ({exc})"]) from None
+        raise ConfigurationError([f"{profile.setting_prefix}next_signing_cert {path}: cannot be read ({exc})"]) from None
 
 
 def build_sp_metadata(
@@ -85,18 +93,21 @@ def build_sp_metadata(
     credentials: SpCredentials,
     *,
     next_signing_cert: PublicKey | None = None,
+    profile: SpProfile | None = None,
 ) -> etree._Element:
-    """An unsigned EntityDescriptor for this SP.
+    """An unsigned EntityDescriptor for the SP ``profile`` (default: the default profile).
 
     Carries, where configured: entity categories, the algorithms we accept
     (MetaAlgSupport), mdui:UIInfo, separate signing and encryption
     KeyDescriptors (plus the next signing key during a rollover), the
     encryption methods we decrypt, the HTTP-POST ACS, RequestedAttributes,
     Organization with the organisation number, and contacts.  Only the newest
-    encryption key is published (DP §2.1.1.2).  Does **not** sign or validate.
+    encryption key is published (DP §2.1.1.2).  ``credentials`` must be the
+    profile's (not checked here).  Does **not** sign or validate.
     """
-    info = settings.sp_metadata
-    entity = etree.Element(_E["md"] + "EntityDescriptor", nsmap=_NSMAP, entityID=settings.entity_id)
+    profile = _profile(settings, profile)
+    info = profile.metadata
+    entity = etree.Element(_E["md"] + "EntityDescriptor", nsmap=_NSMAP, entityID=profile.entity_id)
 
     extensions = _sub(entity, "md:Extensions")
     if info.entity_categories:
@@ -136,10 +147,10 @@ def build_sp_metadata(
     _sub(oaep, "ds:DigestMethod", Algorithm=SHA256)
     for name_format in NAMEID_FORMATS:
         _sub(sp, "md:NameIDFormat", name_format)
-    _sub(sp, "md:AssertionConsumerService", Binding=BINDING_POST, Location=settings.acs_url, index="0", isDefault="true")
+    _sub(sp, "md:AssertionConsumerService", Binding=BINDING_POST, Location=profile.acs_url, index="0", isDefault="true")
     if info.requested_attributes:
         acs = _sub(sp, "md:AttributeConsumingService", index="0", isDefault="true")
-        _localized(acs, "md:ServiceName", info.display_name or (("en", settings.entity_id),))
+        _localized(acs, "md:ServiceName", info.display_name or (("en", profile.entity_id),))
         for name in info.requested_attributes:
             attrs = {"NameFormat": URI_NAME_FORMAT}
             if name in ATTRIBUTE_FRIENDLY_NAMES:
@@ -175,22 +186,32 @@ def sign_sp_metadata(
 
 
 def sp_metadata_bytes(
-    settings: SamlSettings, credentials: SpCredentials, *, sign: bool = False, now: dt.datetime | None = None
+    settings: SamlSettings,
+    credentials: SpCredentials,
+    *,
+    sign: bool = False,
+    now: dt.datetime | None = None,
+    profile: SpProfile | None = None,
 ) -> bytes:
-    """The SP metadata document, schema-validated; signed with ``validUntil`` if ``sign``.
+    """The metadata document of the SP ``profile`` (default: the default profile), schema-validated.
 
-    The document served at ``/saml/metadata`` is unsigned: the federation
-    operator signs the aggregate (DP §2), and a signed document with a
-    ``validUntil`` fixed at startup would expire in a long-running process.
+    Signed, with ``validUntil``, if ``sign`` (with the profile's signing key:
+    ``credentials`` must be the profile's).  The document served at
+    ``/saml/metadata`` (``/saml/metadata/<profile>``) is unsigned: the
+    federation operator signs the aggregate (DP §2), and a signed document
+    with a ``validUntil`` fixed at startup would expire in a long-running process.
     Raises ConfigurationError if the settings yield schema-invalid metadata.
     """
-    entity = build_sp_metadata(settings, credentials, next_signing_cert=load_next_signing_cert(settings))
+    profile = _profile(settings, profile)
+    entity = build_sp_metadata(
+        settings, credentials, next_signing_cert=load_next_signing_cert(settings, profile), profile=profile
+    )
     if sign:
         # indent first: whitespace added after signing would break the signature
         entity = etree.fromstring(etree.tostring(entity, pretty_print=True))
-        sign_sp_metadata(entity, credentials, valid_days=settings.sp_metadata.valid_days, now=now)
+        sign_sp_metadata(entity, credentials, valid_days=profile.metadata.valid_days, now=now)
     try:
-        validate_metadata(entity, source="SP metadata")
+        validate_metadata(entity, source="SP metadata" if profile.is_default else f"SP metadata of profile {profile.name!r}")
     except MetadataError as exc:
         raise ConfigurationError([exc.detail]) from None
     return etree.tostring(entity, xml_declaration=True, encoding="UTF-8", pretty_print=not sign)

@@ -12,15 +12,18 @@ from .. import audit
 from ..errors import ErrorCode, ResponseValidationError
 from ..events import LoginSucceeded
 from ..service import BROWSER_COOKIE
+from . import sp_profile_of_route
 
 log = logging.getLogger("ekn_saml")
 
 
 @view_config(route_name="saml.acs", request_method="POST", require_csrf=False)
+@view_config(route_name="saml.acs_profile", request_method="POST", require_csrf=False)
 def acs(request):
     # No CSRF token can come from the IdP: the signed response, its single-use
     # InResponseTo and the browser-binding cookie protect this endpoint.
     sp = request.registry.ekn_saml
+    sp_profile = sp_profile_of_route(request)
     # The size cap comes before the body is read (checklist 12): a body too big
     # to hold a SAMLResponse under the cap (form encoding at most triples
     # base64: '+', '/', '=' become %XX) is refused unread, so nothing big is
@@ -30,10 +33,16 @@ def acs(request):
         raise ResponseValidationError(ErrorCode.RESPONSE_TOO_LARGE, f"POST body of {request.content_length} bytes, cap {body_cap}")
     request.request_body_tempfile_limit = body_cap  # what passes is kept in memory
     identity, next_path = sp.finish_login(
-        request.POST.get("SAMLResponse"), request.POST.get("RelayState"), request.cookies.get(BROWSER_COOKIE)
+        request.POST.get("SAMLResponse"),
+        request.POST.get("RelayState"),
+        request.cookies.get(BROWSER_COOKIE),
+        sp_profile=sp_profile,
     )
     remember(request, identity.subject, identity=identity)
-    log.info("login ok method=%s idp=%s loa=%s subject=%s", identity.method, identity.idp, identity.loa, identity.log_subject)
+    log.info(
+        "login ok method=%s idp=%s sp=%s loa=%s subject=%s",
+        identity.method, identity.idp, identity.sp_entity_id, identity.loa, identity.log_subject,
+    )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
     return HTTPFound(location=next_path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from . import sp_profile_of_route
+
 
 @view_config(route_name="saml.help", request_method="GET", renderer="ekn_saml:templates/help.jinja2")
 def help_page(request):
@@ -12,7 +14,8 @@ def help_page(request):
 
 
 @view_config(route_name="saml.metadata", request_method="GET")
+@view_config(route_name="saml.metadata_profile", request_method="GET")
 def sp_metadata(request):
-    return Response(
-        body=request.registry.ekn_saml_metadata, content_type="application/samlmetadata+xml", charset="utf-8"
-    )
+    # each SP profile is its own SP entity with its own document
+    body = request.registry.ekn_saml_profile_metadata[sp_profile_of_route(request)]
+    return Response(body=body, content_type="application/samlmetadata+xml", charset="utf-8")

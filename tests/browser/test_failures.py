@@ -52,15 +52,17 @@ def test_back_button_to_the_idp_after_login_gives_a_clear_page(page, live_server
 
 
 def test_replayed_idp_post_gives_a_clear_page(page, live_server):
+    # Expisoft logins go through the demo's second SP profile, "orgid", and its own ACS
+    orgid_acs = live_server.url("/saml/acs/orgid")
     acs_posts = []
-    page.on("request", lambda r: acs_posts.append(r) if r.url == live_server.url("/saml/acs") else None)
+    page.on("request", lambda r: acs_posts.append(r) if r.url == orgid_acs else None)
     login(page, live_server, "expisoft", "eva")
     fields = acs_posts[0].post_data_json
     # The same form the IdP's page held, posted again from a page of another
     # site (the browser's cookies go with it, as they did the first time).
     inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items())
-    page.set_content(f'<form method="post" action="{live_server.url("/saml/acs")}">{inputs}<button>again</button></form>')
-    with page.expect_response(lambda r: r.url == live_server.url("/saml/acs")) as acs:
+    page.set_content(f'<form method="post" action="{orgid_acs}">{inputs}<button>again</button></form>')
+    with page.expect_response(lambda r: r.url == orgid_acs) as acs:
         page.get_by_role("button", name="again").click()
     page.locator(".error-page").wait_for()
     assert acs.value.status == 400

@@ -77,3 +77,39 @@ def test_post_binding_request_has_an_enveloped_signature(request_xml, key_dir):
     key, cert = _sp_signing_pair(key_dir)
     fields = post_fields(request_xml, "relay123", key)
     verify_enveloped(parse_xml(base64.b64decode(fields["SAMLRequest"])), [cert])
+
+
+# ------------------------------------------------------------ the outstanding request and SP profiles
+
+
+def _outstanding(**overrides):
+    from ekn_saml.authn_request import OutstandingRequest
+
+    values = dict(
+        request_id="_r1", method="expisoft", idp_entity_id="https://idp.example.test/expisoft",
+        acs_url="https://sp.example.test/saml/acs/orgid", loa=LOAS, force_authn=True, issued_at=1.0,
+        browser="b", relay_state="rs", next_path="/", sp_profile="orgid",
+    )
+    values.update(overrides)
+    return OutstandingRequest(**values)
+
+
+def test_outstanding_request_records_its_sp_profile():
+    from ekn_saml.authn_request import OutstandingRequest
+
+    request = _outstanding()
+    assert OutstandingRequest.from_dict(request.to_dict()) == request
+
+
+def test_record_without_sp_profile_is_the_default_profiles():
+    """Requests stored before there were SP profiles (or by such a node) still finish at /saml/acs."""
+    from ekn_saml.authn_request import OutstandingRequest
+
+    record = _outstanding().to_dict()
+    del record["sp_profile"]
+    assert OutstandingRequest.from_dict(record).sp_profile == "default"
+
+
+def test_default_profiles_record_is_written_as_before_profiles():
+    """So that nodes still on the previous version read it during a rolling upgrade."""
+    assert "sp_profile" not in _outstanding(sp_profile="default").to_dict()

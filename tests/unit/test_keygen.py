@@ -16,3 +16,23 @@ def test_existing_keys_are_kept(tmp_path):
     before = pathlib.Path(key).read_bytes()
     write_key_pair(str(tmp_path), "k", "test", bits=2048)
     assert pathlib.Path(key).read_bytes() == before
+
+
+def test_development_keys_cover_both_sp_profiles_of_development_ini(tmp_path):
+    """`make run` (python -m ekn_saml.keygen certs) must make every key file development.ini names."""
+    import configparser
+
+    from ekn_saml.keygen import DEV_KEYS
+
+    root = pathlib.Path(__file__).parents[2]
+    ini = configparser.ConfigParser(defaults={"here": str(root)})
+    ini.read(root / "development.ini", encoding="utf-8")
+    named = {
+        pathlib.Path(path).name
+        for key, value in ini["app:main"].items()
+        if key.startswith("ekn_saml.") and value.startswith(str(root / "certs"))
+        for path in value.split()
+    }
+    made = {stem + ext for stem, _ in DEV_KEYS for ext in (".key", ".crt")}
+    assert named and named <= made
+    assert {"dev-sp-orgid-signing.key", "dev-sp-orgid-encryption.key"} <= named
