@@ -195,7 +195,9 @@ def verify_and_index(
     check certificate expiry (metadata certificates are key containers).
     """
     try:
-        root = parse_xml(data)
+        # whole_document_signed: the signature below must cover the root, and its
+        # canonicalisation refuses relative namespace declarations anywhere
+        root = parse_xml(data, whole_document_signed=True)
     except ResponseValidationError as exc:
         raise MetadataError(f"{source}: {exc.code.name}: {exc.detail}") from None
     if root.tag not in (ENTITIES, ENTITY):

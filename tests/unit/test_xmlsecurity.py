@@ -185,6 +185,39 @@ def test_real_swedish_response_passes_the_schema():
     check_schema(parse_xml((SWEDISH / "signed-response.xml").read_bytes()))
 
 
+# ------------------------------------------------------------ the safe parse
+
+
+@pytest.mark.parametrize("attribute", ['p:ID="_b"', 'p:Id="_b"', 'p:ID = "_b"', "p:ID\n='_b'"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_namespaced_id_attribute_is_refused(attribute, encoding):
+    # utf-16: the bytes cannot be searched for it, so the full check must run
+    xml = f'<?xml version="1.0" encoding="{encoding}"?><a ID="_a"><b xmlns:p="urn:x" {attribute}/></a>'
+    assert _code(parse_xml, xml.encode(encoding)) == ErrorCode.XML_DUPLICATE_ID
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+@pytest.mark.parametrize("names", [("ID", "ID"), ("ID", "Id"), ("Id", "Id")])
+def test_an_id_value_twice_is_refused(encoding, names):
+    xml = f'<?xml version="1.0" encoding="{encoding}"?><a {names[0]}="_a"><b {names[1]}="_a"/></a>'
+    assert _code(parse_xml, xml.encode(encoding)) == ErrorCode.XML_DUPLICATE_ID
+
+
+def test_text_that_looks_like_a_namespaced_id_is_not_refused():
+    root = parse_xml(b'<a ID="_a"><b>see p:ID="x" in the text</b><c ID="_c"/></a>')
+    assert root.get("ID") == "_a"
+
+
+def test_an_undeclared_entity_reference_cannot_be_parsed():
+    # parse_xml looks for no entity node: without a DTD libxml2 refuses any reference
+    assert _code(parse_xml, b"<a>&ext;</a>") == ErrorCode.XML_MALFORMED
+
+
+@pytest.mark.parametrize("declaration", ['xmlns:p="relative"', 'xmlns="relative"', 'xmlns=""'])
+def test_relative_namespace_declaration_is_refused(declaration):
+    assert _code(parse_xml, f"<a><b {declaration}/></a>".encode()) == ErrorCode.XML_NAMESPACE_INVALID
+
+
 # ------------------------------------------------------------ decryption
 
 

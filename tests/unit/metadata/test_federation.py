@@ -98,6 +98,23 @@ class TestVerifyAndIndex:
         data = signed(fixture_bytes("sveleg-fedtest-badschema.xml"), fed_signer[0])
         assert "not valid SAML metadata" in rejected(data, fed_signer).detail
 
+    # verify_and_index leaves the relative-namespace check to the signature
+    # (parse_xml whole_document_signed): these two pin the libxml2 behaviour
+    # that rests on.  An unused declaration is not canonicalised by exc-c14n,
+    # so added after signing it changes no digest ...
+    def test_unused_namespace_declaration_added_after_signing_still_verifies(self, sveleg, fed_signer):
+        data = signed(sveleg, fed_signer[0]).replace(b"<md:Extensions>", b'<md:Extensions xmlns:p="urn:unused">', 1)
+        assert check(data, fed_signer).entity_count == 45
+
+    # ... yet a relative one anywhere fails the canonicalisation, and the document with it.
+    def test_relative_namespace_declaration_anywhere_is_rejected(self, sveleg, fed_signer):
+        data = signed(sveleg, fed_signer[0]).replace(b"<md:Extensions>", b'<md:Extensions xmlns:p="relative">', 1)
+        assert "SIGNATURE_INVALID" in rejected(data, fed_signer).detail
+
+    def test_namespaced_id_attribute_is_rejected(self, sveleg, fed_signer):
+        data = signed(sveleg, fed_signer[0]).replace(b"<md:Extensions>", b'<md:Extensions xmlns:p="urn:x" p:ID="_x">', 1)
+        assert "XML_DUPLICATE_ID" in rejected(data, fed_signer).detail
+
     def test_doctype_is_rejected_before_anything_else(self, fed_signer):
         rejected(b'<!DOCTYPE x [<!ENTITY a "b">]><x/>', fed_signer)
 
