@@ -288,7 +288,7 @@ def peak_memory(which: str, path: str, cert_path: str, url: str, eager: str) -> 
         proc.join(10)
 
 
-def main(entities: int = 5000, repeat: int = 3, memory: bool = True, log=print) -> dict:
+def main(entities: int = 5000, repeat: int = 5, memory: bool = True, log=print) -> dict:
     """Run the benchmark; return the figures (also printed as the last line, as JSON)."""
     with tempfile.TemporaryDirectory(prefix="ekn-bench-metadata-") as directory:
         log(f"metadata bench: generating and signing a {entities}-entity aggregate ...")
@@ -361,7 +361,7 @@ def main(entities: int = 5000, repeat: int = 3, memory: bool = True, log=print) 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entities", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     options = parser.parse_args()
     figures = main(options.entities, options.repeat, memory=not options.no_memory, log=lambda m: print(m, file=sys.stderr))

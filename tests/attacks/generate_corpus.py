@@ -949,13 +949,13 @@ _register_raw("parser-doctype-external-public-dtd", "parser", ErrorCode.XML_DTD_
 _register_raw("parser-billion-laughs", "parser", ErrorCode.XML_DTD_FORBIDDEN, "Billion laughs: nested entities expanding to 10^9 bytes.", BILLION_LAUGHS)
 _register_raw("parser-quadratic-blowup", "parser", ErrorCode.XML_DTD_FORBIDDEN, "Quadratic blowup: one 20 kB entity referenced 5,000 times (no nesting to detect).", QUADRATIC)
 _register_raw(
-    "parser-billion-laughs-in-utf16", "parser", ErrorCode.XML_MALFORMED,
-    "Billion laughs in UTF-16, which a byte search for '<!DOCTYPE' misses: libxml2's entity amplification limit stops the parse (malformed).",
+    "parser-billion-laughs-in-utf16", "parser", ErrorCode.XML_DTD_FORBIDDEN,
+    "Billion laughs in UTF-16: the prolog is decoded before the DOCTYPE search, so libxml2 never reads the DTD.",
     BILLION_LAUGHS.replace(b'<?xml version="1.0"?>', b"").decode().encode("utf-16"),
 )
 _register_raw(
     "parser-doctype-in-utf16", "parser", ErrorCode.XML_DTD_FORBIDDEN,
-    "A DOCTYPE in a UTF-16 document: missed by the byte search, refused on the parsed tree.",
+    "A DOCTYPE in a UTF-16 document with an XML declaration: found in the decoded prolog, before parsing.",
     '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x "y">]><r/>'.encode("utf-16"),
 )
 _register_raw("parser-deeply-nested-elements", "parser", ErrorCode.XML_MALFORMED, "10,000 nested elements (stack exhaustion in recursive code); libxml2 stops at depth 256.", b"<a>" * 10000 + b"</a>" * 10000)

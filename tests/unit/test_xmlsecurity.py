@@ -208,6 +208,33 @@ def test_text_that_looks_like_a_namespaced_id_is_not_refused():
     assert root.get("ID") == "_a"
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'<!DOCTYPE r [<!ENTITY a "b">]><r/>',
+        b'\xef\xbb\xbf<?xml version="1.0"?>\n<?pi x?><!-- a comment -->\n<!DOCTYPE r><r/>',
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "b">]><r/>'.encode("utf-16"),
+        "<!DOCTYPE r><r/>".encode("utf-16-le"),
+        "<!DOCTYPE r><r/>".encode("utf-16-be"),
+    ],
+    ids=["plain", "after-prolog", "utf-16-bom", "utf-16-le", "utf-16-be"],
+)
+def test_a_dtd_is_refused_before_the_parser_reads_it(monkeypatch, document):
+    def parser_reached(*args, **kwargs):
+        raise AssertionError("a DTD reached libxml2")
+
+    monkeypatch.setattr(xmlsecurity.etree, "fromstring", parser_reached)
+    assert _code(parse_xml, document) == ErrorCode.XML_DTD_FORBIDDEN
+
+
+def test_doctype_text_inside_a_comment_is_not_a_dtd():
+    assert parse_xml(b"<!-- <!DOCTYPE r> --><r/>").tag == "r"
+
+
+def test_doctype_after_the_root_element_is_malformed():
+    assert _code(parse_xml, b"<r/><!DOCTYPE r>") == ErrorCode.XML_MALFORMED
+
+
 def test_an_undeclared_entity_reference_cannot_be_parsed():
     # parse_xml looks for no entity node: without a DTD libxml2 refuses any reference
     assert _code(parse_xml, b"<a>&ext;</a>") == ErrorCode.XML_MALFORMED
