@@ -122,12 +122,21 @@ def parse_xml(data: bytes, *, whole_document_signed: bool = False) -> etree._Ele
     duplicate ``ID`` values and namespaced ``ID`` attributes (ID pollution).
     It does **not** check signatures or SAML semantics.
 
-    ``whole_document_signed=True`` leaves the namespace declarations to the
-    signature check, for a caller that refuses the document unless an
-    enveloped exc-c14n signature over its *root* verifies: libxml2's
-    canonicalisation fails on a relative namespace declaration on any
-    element it processes, used or not (tested in test_federation), so the
-    walk over a 20 MB aggregate's 46,000 declarations would be done twice.
+    ``whole_document_signed=True`` is for a caller that refuses the
+    document unless an enveloped exc-c14n signature over its *root*, whose
+    Reference is the root's own ID, verifies (federation metadata).  The
+    namespace and ID checks are then left to that signature, which makes
+    them on every element anyway, and a 20 MB aggregate is not walked twice:
+
+    * libxml2's canonicalisation fails on a relative namespace declaration
+      on any element, used or not;
+    * the root is first in document order, so first-wins ID resolution
+      (libxml2, libxmlsec1) cannot be sent to a wrapped copy of it.
+
+    :mod:`ekn_saml.xmlsec_check` probes both on the installed libraries at
+    startup; tests/unit/metadata/test_federation.py pins them too.  The
+    caller must parse again, with every check, any part it goes on to use
+    (FederationIdps parses each IdP entity it builds).
     """
     if _declares_a_dtd(data):
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE or entity declaration is not allowed")
@@ -138,8 +147,9 @@ def parse_xml(data: bytes, *, whole_document_signed: bool = False) -> etree._Ele
     docinfo = root.getroottree().docinfo
     if docinfo.doctype:
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE is not allowed")
-    if not whole_document_signed:
-        _check_namespaces(root)
+    if whole_document_signed:
+        return root
+    _check_namespaces(root)
     if _ascii_compatible(data, docinfo) and not _namespaced_id_written_in(data):
         _check_plain_ids(root)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
+import types
 
 import pytest
 import xmlsec
@@ -125,3 +126,20 @@ def test_includeme_refuses_to_start_on_a_mismatch(monkeypatch, app_settings):
     with pytest.raises(ConfigurationError) as caught:
         main({}, **app_settings)
     assert any("version mismatch" in problem for problem in caught.value.problems)
+
+
+def test_installed_libraries_refuse_what_metadata_loading_leaves_to_the_signature():
+    assert xmlsec_check.signature_behaviour_problems(xmlsec) == []
+
+
+def test_a_verifier_that_accepts_relative_namespaces_or_wrapped_ids_is_reported():
+    # a stand-in libxmlsec1 whose verification passes whatever it is given
+    class Lenient(xmlsec.SignatureContext):
+        def verify(self, node):
+            return None
+
+    fake = types.SimpleNamespace(**{name: getattr(xmlsec, name) for name in dir(xmlsec) if not name.startswith("__")})
+    fake.SignatureContext = Lenient
+    problems = xmlsec_check.signature_behaviour_problems(fake)
+    assert len(problems) == 2
+    assert "relative namespace" in problems[0] and "duplicated ID" in problems[1]

@@ -111,9 +111,37 @@ class TestVerifyAndIndex:
         data = signed(sveleg, fed_signer[0]).replace(b"<md:Extensions>", b'<md:Extensions xmlns:p="relative">', 1)
         assert "SIGNATURE_INVALID" in rejected(data, fed_signer).detail
 
-    def test_namespaced_id_attribute_is_rejected(self, sveleg, fed_signer):
-        data = signed(sveleg, fed_signer[0]).replace(b"<md:Extensions>", b'<md:Extensions xmlns:p="urn:x" p:ID="_x">', 1)
-        assert "XML_DUPLICATE_ID" in rejected(data, fed_signer).detail
+    # The aggregate's ID checks are left to the root signature too (parse_xml
+    # whole_document_signed): a copy of the signed root's ID elsewhere cannot
+    # take the signature, and each IdP entity is checked in full when built.
+    def test_wrapped_aggregate_with_the_signed_roots_id_is_rejected(self, sveleg, fed_signer):
+        from lxml import etree
+
+        from ekn_saml.xmlsecurity import NS, parse_xml
+
+        original = parse_xml(signed(sveleg, fed_signer[0]))
+        evil = etree.Element(original.tag, ID=original.get("ID"), validUntil=original.get("validUntil"), nsmap=original.nsmap)
+        evil.append(original.find("ds:Signature", NS))  # the signature moves to the evil root
+        extensions = etree.SubElement(evil, "{%s}Extensions" % NS["md"])
+        extensions.append(original)  # the signed original hides inside it
+        assert "SIGNATURE_INVALID" in rejected(etree.tostring(evil), fed_signer).detail
+
+    def test_entity_repeating_the_roots_id_is_refused_by_the_schema(self, fed_signer, idp_keys):
+        # libxml2's schema validation refuses a second xs:ID with one value
+        bad = federation_idp(BANKID_IDP, idp_keys[1], extra_attrs=' ID="_fed"')
+        assert "not valid SAML metadata" in rejected(signed(aggregate(bad), fed_signer[0]), fed_signer).detail
+
+    def test_idp_entity_with_a_namespaced_id_is_not_used(self, fed_signer, idp_keys, caplog):
+        bad = federation_idp(BANKID_IDP, idp_keys[1], extra_attrs=' xmlns:p="urn:x" p:ID="_x"')
+        doc = check(signed(aggregate(bad, federation_idp(EXPISOFT_IDP, idp_keys[1])), fed_signer[0]), fed_signer)
+        assert doc.idps.get(BANKID_IDP) is None
+        assert doc.idps.get(EXPISOFT_IDP) is not None
+
+    def test_configured_idp_with_an_id_problem_fails_the_load(self, fed_signer, idp_keys):
+        bad = federation_idp(BANKID_IDP, idp_keys[1], extra_attrs=' xmlns:p="urn:x" p:ID="_x"')
+        with pytest.raises(MetadataError) as info:
+            check(signed(aggregate(bad), fed_signer[0]), fed_signer, eager=[BANKID_IDP])
+        assert "XML_DUPLICATE_ID" in info.value.detail
 
     def test_doctype_is_rejected_before_anything_else(self, fed_signer):
         rejected(b'<!DOCTYPE x [<!ENTITY a "b">]><x/>', fed_signer)
