@@ -136,8 +136,10 @@ def includeme(config):
     # origin (the development IdP may sit on another origin and posts to our ACS,
     # whichever SP profile's: every profile's ACS is on the public origin).
     config.registry.ekn_saml_form_action_origins = sorted(
-        {*sp.idp_form_origins(), settings.public_base_url, *([settings.devidp.base_url] if settings.devidp.enabled else [])}
+        {settings.public_base_url, *([settings.devidp.base_url] if settings.devidp.enabled else [])}
     )
+    # the IdPs' origins come from the metadata in force when each response is made
+    config.registry.ekn_saml_dynamic_form_action_origins = sp.idp_form_origins
 
     sessions = StoreSessionFactory(
         store,

@@ -5,7 +5,9 @@ A tween adds, unless the view already set them:
 
 * a strict ``Content-Security-Policy`` (no inline script or style anywhere);
   ``form-action`` also lists the origins in
-  ``registry.ekn_saml_form_action_origins``, because the HTTP-POST binding
+  ``registry.ekn_saml_form_action_origins`` and those the callable
+  ``registry.ekn_saml_dynamic_form_action_origins`` gives at the time of the
+  response (IdPs of refreshed metadata), because the HTTP-POST binding
   posts a form to the IdP and browsers apply ``form-action`` to that post and
   to redirects that follow a form post (logout to an IdP, for instance);
 * ``Referrer-Policy``, ``X-Content-Type-Options``, ``X-Frame-Options``;
@@ -23,6 +25,9 @@ from pyramid.tweens import EXCVIEW
 from .errors import ConfigurationError
 
 REGISTRY_ATTR = "ekn_saml_form_action_origins"
+# a callable giving origins that may change while the app runs (IdP SSO
+# endpoints from refreshed federation metadata); read on every response
+DYNAMIC_REGISTRY_ATTR = "ekn_saml_dynamic_form_action_origins"
 
 _CSP_TEMPLATE = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -58,8 +63,16 @@ def content_security_policy(origins: tuple[str, ...] = ()) -> str:
     return _CSP_TEMPLATE.format(form_action=form_action)
 
 
+def is_origin(value: str) -> bool:
+    """Whether ``value`` is a bare ``scheme://host[:port]`` (http or https), safe to put in the policy."""
+    return bool(_ORIGIN.match(value))
+
+
 def _origins(registry) -> tuple[str, ...]:
-    return tuple(getattr(registry, REGISTRY_ATTR, None) or ())
+    static = tuple(getattr(registry, REGISTRY_ATTR, None) or ())
+    dynamic = getattr(registry, DYNAMIC_REGISTRY_ATTR, None)
+    # the dynamic ones are origins already (is_origin), so they cannot make the policy raise
+    return static + tuple(dynamic()) if dynamic is not None else static
 
 
 def security_headers_tween_factory(handler, registry):

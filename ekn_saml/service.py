@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
 from .errors import BadRequestError, ErrorCode, MetadataError, SamlError
+from .headers import is_origin
 from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
@@ -106,6 +107,8 @@ class ServiceProvider:
             for profile in settings.sp_profiles
         }
         self.policy = self.profiles[DEFAULT_SP_PROFILE].policy
+        # (the methods' IdP records, their SSO origins): see idp_form_origins
+        self._form_origins: tuple[tuple, tuple[str, ...]] | None = None
 
     def _policy_of(self, profile: SpProfile) -> ValidationPolicy:
         settings = self.settings
@@ -126,16 +129,32 @@ class ServiceProvider:
                 return profile
         return None
 
-    def idp_form_origins(self) -> list[str]:
-        """Origins of IdP SSO endpoints we may POST to (for the CSP form-action)."""
+    def idp_form_origins(self) -> tuple[str, ...]:
+        """Origins of the login methods' IdP SSO endpoints, as the metadata says *now* (CSP form-action).
+
+        Read for every response, so a refresh that moves an IdP to another
+        origin needs no restart; worked out again only when one of the
+        methods' IdP records has changed (a refresh builds new ones).  An
+        endpoint that is not a bare http(s) origin (user info, odd host) is
+        left out with a warning: a POST to it is then blocked by the browser,
+        never allowed by a policy it could widen.
+        """
+        idps = tuple(self.registry.get(m.idp_entity_id) for m in self.settings.methods)
+        cached = self._form_origins
+        if cached is not None and len(cached[0]) == len(idps) and all(a is b for a, b in zip(cached[0], idps)):
+            return cached[1]
         origins = set()
-        for method in self.settings.methods:
-            idp = self.registry.get(method.idp_entity_id)
-            if idp:
-                for url in idp.sso_urls.values():
-                    parts = urlsplit(url)
-                    origins.add(f"{parts.scheme}://{parts.netloc}")
-        return sorted(origins)
+        for idp in idps:
+            for url in idp.sso_urls.values() if idp else ():
+                parts = urlsplit(url)
+                origin = f"{parts.scheme}://{parts.netloc}"
+                if is_origin(origin):
+                    origins.add(origin)
+                else:
+                    log.warning("IdP %s: SSO endpoint %r is not a plain origin; left out of form-action", idp.entity_id, url)
+        result = tuple(sorted(origins))
+        self._form_origins = (idps, result)
+        return result
 
     def start_login(self, method_name: str, next_path: str | None, browser_token: str) -> LoginStart:
         """Build, store and sign the AuthnRequest for ``method_name``.

@@ -133,3 +133,39 @@ def test_sp_metadata_is_served(federation_app):
     assert response.content_type == "application/samlmetadata+xml"
     root = etree.fromstring(response.body)
     assert root.get("entityID") == f"{SP_BASE}/sp" and schema_errors(root) == []
+
+
+def _republish(settings, idp_keys, federation_signer, sso: str) -> None:
+    # both IdPs move to ``sso``
+    write(
+        settings["ekn_saml.federation.metadata_url"],
+        signed(
+            aggregate(
+                federation_idp(BANKID_IDP, idp_keys[1], name="BankID", sso=sso),
+                federation_idp(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE,), name="Expisoft", sso=sso,
+                               categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
+            ),
+            federation_signer[0],
+        ),
+    )
+
+
+def _form_action(response) -> list[str]:
+    policy = response.headers["Content-Security-Policy"]
+    return next(part for part in policy.split(";") if part.strip().startswith("form-action")).split()[1:]
+
+
+def test_form_action_follows_a_refresh_that_moves_an_idp(federation_app, federation_settings, idp_keys, federation_signer):
+    assert "https://idp.example.test" in _form_action(federation_app.get("/login"))
+    _republish(federation_settings, idp_keys, federation_signer, "https://moved-idp.example.test/sso")
+    assert federation_app.app.registry.ekn_saml_federation.refresh() is True
+    origins = _form_action(federation_app.get("/login"))
+    assert "https://moved-idp.example.test" in origins and "https://idp.example.test" not in origins
+
+
+def test_an_sso_endpoint_that_is_not_a_plain_origin_is_left_out(federation_app, federation_settings, idp_keys, federation_signer):
+    _republish(federation_settings, idp_keys, federation_signer, "https://someone@odd-idp.example.test/sso")
+    assert federation_app.app.registry.ekn_saml_federation.refresh() is True
+    response = federation_app.get("/login")
+    assert response.status_int == 200
+    assert not any("odd-idp" in origin for origin in _form_action(response))
