@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The audit trail: one JSON line per login success, login failure, logout and metadata refresh.
+"""The audit trail: one JSON line per login success, login failure, logout, refused CSRF check and metadata refresh.
 
 Lines go to the logger ``ekn_saml.audit`` at INFO, one JSON object per
 record message, so an operator can route them to their own file or SIEM::
@@ -18,7 +18,8 @@ Fields (absent when unknown, never guessed):
 ``time``
     UTC, ISO 8601 with milliseconds (``2026-11-28T09:15:02.123Z``).
 ``event``
-    ``login_success``, ``login_failure``, ``logout`` or ``metadata_refresh``.
+    ``login_success``, ``login_failure``, ``logout``, ``csrf_failure`` or
+    ``metadata_refresh``.
 ``method``, ``idp``, ``loa``, ``assertion_id``, ``transaction_id``
     the login method, the IdP entityID, the LoA URI, the assertion's ID and
     the ``transactionIdentifier`` attribute (the IdP's reference).
@@ -27,6 +28,11 @@ Fields (absent when unknown, never guessed):
     and logouts; absent for sessions older than SP profiles).
 ``code``, ``reference``
     the error code and the reference id shown to the user (failures).
+``route``, ``reason``
+    for ``csrf_failure``: the name of the route whose view refused the
+    request (``saml.logout``; never the path, which a host app's routes may
+    fill with user data) and what failed: ``token`` (missing or wrong CSRF
+    token) or ``origin`` (the ``Origin``/``Referer`` check).
 ``client``
     ``REMOTE_ADDR``.  ``X-Forwarded-For`` is not read: anyone can send it.
     Behind a proxy, make the WSGI server set ``REMOTE_ADDR`` from the proxy
@@ -57,6 +63,7 @@ log = logging.getLogger("ekn_saml.audit")
 LOGIN_SUCCESS = "login_success"
 LOGIN_FAILURE = "login_failure"
 LOGOUT = "logout"
+CSRF_FAILURE = "csrf_failure"
 METADATA_REFRESH = "metadata_refresh"
 
 MAX_FIELD = 256
@@ -154,6 +161,25 @@ def logged_out(request, identity: Identity | None) -> dict[str, Any]:
         loa=identity.loa if identity else None,
         client=_client(request),
         identity=identity_fields(identity),
+    )
+
+
+def csrf_failed(request, *, code: str, reference: str, reason: str) -> dict[str, Any]:
+    """An unsafe request was refused by the CSRF check; the user saw ``code`` and ``reference``.
+
+    A forged cross-site request and a stale form (a token from before the
+    session was rotated) look alike here; the identity, when the browser is
+    logged in, says whose session the request came with.
+    """
+    route = getattr(request, "matched_route", None)
+    return emit(
+        CSRF_FAILURE,
+        route=route.name if route is not None else None,
+        reason=reason,
+        code=code,
+        reference=reference,
+        client=_client(request),
+        identity=identity_fields(request.identity),
     )
 
 

@@ -106,6 +106,7 @@ class ErrorCode(enum.StrEnum):
     UNSAFE_REDIRECT = "EKN-WEB-002"
     CSRF_FAILED = "EKN-WEB-003"
     REQUEST_ENCODING_INVALID = "EKN-WEB-004"  # a URL or query string that is not UTF-8
+    UNKNOWN_LANGUAGE = "EKN-WEB-005"  # the language switch (/lang/{code}) for a language we do not offer
     # --- operations ---
     STORE_UNAVAILABLE = "EKN-OPS-001"
     METADATA_INVALID = "EKN-OPS-002"

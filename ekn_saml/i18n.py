@@ -12,11 +12,11 @@ domain: Python code marks strings with :data:`_` and translates them with
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 
-from .errors import ConfigurationError
+from .errors import BadRequestError, ConfigurationError, ErrorCode
 from .safe_url import is_safe_local_path
 
 DOMAIN = "ekn_saml"
@@ -70,12 +70,16 @@ def method_description(request: Request, name: str) -> str:
 def set_language(request: Request) -> HTTPSeeOther:
     """Remember the chosen language in a cookie and go back to ``next``.
 
-    Only ``sv`` and ``en`` are accepted; ``next`` is followed only when it is
-    a plain local path, so the switch cannot be used as an open redirect.
+    Only ``sv`` and ``en`` are accepted: another code raises
+    :class:`~ekn_saml.errors.BadRequestError` (``UNKNOWN_LANGUAGE``), which the
+    plugin's exception view shows as its bad-request page, in the language the
+    user already has, and no cookie is set.  ``next`` is followed only when it
+    is a plain local path, so the switch cannot be used as an open redirect.
     """
     code = request.matchdict["code"]
     if code not in LANGUAGES:
-        raise HTTPBadRequest()
+        # the code comes from the URL: cut and repr'd, it cannot flood or forge the log line
+        raise BadRequestError(ErrorCode.UNKNOWN_LANGUAGE, f"no language {code[:32]!r}")
     target = request.params.get("next", "")
     if not is_safe_local_path(target):
         target = (request.script_name or "") + "/"

@@ -1,30 +1,64 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Exception views: every failure becomes a friendly page with a code and a reference id."""
+"""Exception views: every failure becomes a friendly page with a code and a reference id.
+
+Also the one ordinary view those pages need: ``/login-expired``, where the ACS
+sends a request-state failure that came cross-site (see :func:`saml_error`).
+"""
 from __future__ import annotations
 
 import logging
+import re
 
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPException, HTTPFound
+from pyramid.httpexceptions import HTTPException, HTTPFound, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
-from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
 from .. import audit
-from ..errors import BadRequestError, ErrorCode, ErrorFamily, SamlError, StoreUnavailableError, new_reference
+from ..errors import (
+    BadRequestError,
+    ErrorCode,
+    ErrorFamily,
+    RequestStateError,
+    SamlError,
+    StoreUnavailableError,
+    family_of,
+    new_reference,
+)
 from ..session import detach_session
 
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
+_REFERENCE = re.compile(r"[0-9A-F]{10}")  # what new_reference() makes
 
 
 def render_error(request, *, family: str, code: str, reference: str, status: int):
+    continue_url = None
+    # A login that cannot finish (a form sent again with the back button, a
+    # second window) leaves an earlier login untouched: a user who is still
+    # logged in is sent back into the service, not only into a new login.
+    # The family is tested first so that other pages (the store-outage one)
+    # do not read the session.
+    if family == ErrorFamily.REQUEST_STATE and request.identity is not None:
+        continue_url = request.registry.ekn_saml.settings.landing_path
     response = render_to_response(
         TEMPLATE,
-        {"family": family, "code": code, "reference": reference, "retry_url": request.route_path("saml.login")},
+        {
+            "family": family,
+            "code": code,
+            "reference": reference,
+            "retry_url": request.route_path("saml.login"),
+            "continue_url": continue_url,
+        },
         request=request,
     )
     response.status_int = status
     return response
+
+
+def _session_cookie_withheld(request) -> bool:
+    """Whether the browser says this is a cross-site request, which carries no SameSite=Lax session cookie."""
+    return request.headers.get("Sec-Fetch-Site") == "cross-site"
 
 
 @exception_view_config(SamlError)
@@ -37,7 +71,36 @@ def saml_error(exc: SamlError, request):
         detach_session(request)
     log.log(level, "%s ref=%s: %s", exc.code.value, exc.reference, exc.detail)
     audit.login_failed(request, exc)
+    if exc.family is ErrorFamily.REQUEST_STATE and _session_cookie_withheld(request):
+        # The IdP's page posts to the ACS cross-site (also when the back button
+        # sends an old answer again), so the session cookie, SameSite=Lax, is
+        # not sent and this request cannot see a login that is still valid.
+        # The page comes after a redirect: that GET is a top-level navigation,
+        # which carries the cookie.
+        return HTTPSeeOther(
+            location=request.route_path("saml.login_expired", _query={"code": exc.code.value, "ref": exc.reference})
+        )
     return render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+
+
+@view_config(route_name="saml.login_expired", request_method="GET")
+def login_expired(request):
+    """The page of a request-state failure the ACS redirected to (see :func:`saml_error`).
+
+    It only shows what the ACS logged and audited: anything but a request-state
+    code and a reference of the right form is a 404, so the page cannot be
+    made to show other pages' words.
+    """
+    try:
+        code = ErrorCode(request.GET.get("code", ""))
+    except ValueError:
+        raise HTTPNotFound() from None
+    reference = request.GET.get("ref", "")
+    if family_of(code) is not ErrorFamily.REQUEST_STATE or not _REFERENCE.fullmatch(reference):
+        raise HTTPNotFound()
+    return render_error(
+        request, family=ErrorFamily.REQUEST_STATE.value, code=code.value, reference=reference, status=RequestStateError.http_status
+    )
 
 
 def _url_is_undecodable(request) -> bool:
@@ -66,7 +129,10 @@ def undecodable_url(exc, request):
 @exception_view_config(BadCSRFOrigin)
 def csrf_error(exc, request):
     reference = new_reference()
-    log.warning("%s ref=%s: bad CSRF token on %s", ErrorCode.CSRF_FAILED.value, reference, request.path)
+    reason = "origin" if isinstance(exc, BadCSRFOrigin) else "token"
+    log.warning("%s ref=%s: bad CSRF %s on %s", ErrorCode.CSRF_FAILED.value, reference, reason, request.path)
+    # a forged cross-site request is a security event: it goes to the audit trail too
+    audit.csrf_failed(request, code=ErrorCode.CSRF_FAILED.value, reference=reference, reason=reason)
     return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code=ErrorCode.CSRF_FAILED.value, reference=reference, status=400)
 
 

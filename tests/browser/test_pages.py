@@ -6,6 +6,8 @@ violation; the tests here visit the pages no login test reaches.
 """
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from browser_flows import fail_at_idp, login, open_idp
 
@@ -27,6 +29,34 @@ def assert_fits_width(page, label: str) -> None:
     """No horizontal scrolling: nothing is wider than the viewport."""
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"{label}: page is {widths[0]}px wide in a {widths[1]}px viewport"
+
+
+HEADER_PARTS = {"brand": ".site-header .brand", "languages": ".site-header .lang-switch", "logout": ".site-header .logout-form button"}
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def assert_header_balanced(page, label: str) -> None:
+    """The logged-in header: no part over another, "Logga ut" on one line, inside the viewport, at the right edge."""
+    boxes = {name: page.locator(selector).bounding_box() for name, selector in HEADER_PARTS.items()}
+    for first, second in itertools.combinations(boxes, 2):
+        assert not _overlap(boxes[first], boxes[second]), f"{label}: {first} and {second} overlap: {boxes}"
+    logout = boxes["logout"]
+    assert logout["x"] >= 0 and logout["x"] + logout["width"] <= page.viewport_size["width"], f"{label}: logout leaves the viewport"
+    text_lines = page.locator(HEADER_PARTS["logout"]).evaluate(
+        "b => { const r = document.createRange(); r.selectNodeContents(b);"
+        " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
+    )
+    assert text_lines == 1, f"{label}: the logout button's text takes {text_lines} lines"
+    # balanced: the controls end where the header's content ends, not wherever the wrap left them
+    content_right = page.locator(".site-header__inner").evaluate(
+        "e => e.getBoundingClientRect().right - parseFloat(getComputedStyle(e).paddingRight)"
+    )
+    for name in ("languages", "logout"):
+        right = boxes[name]["x"] + boxes[name]["width"]
+        assert abs(right - content_right) <= 1, f"{label}: {name} ends at {right}px, the header's content at {content_right}px"
 
 
 def test_pages_load_their_styles_and_logos_under_the_csp(page, live_server):
@@ -60,6 +90,15 @@ def test_login_pages_fit_a_phone_screen(new_page, live_server, shot):
     shot(page, "idp")
     login(page, live_server, "expisoft", "eva", start_path="/login")
     assert_fits_width(page, "mina sidor")
+    assert_header_balanced(page, "mina sidor")
+
+
+def test_logged_in_header_stays_balanced_on_the_narrowest_phone(new_page, live_server):
+    # 320 CSS px: the width content must reflow to without loss (WCAG 1.4.10)
+    page = new_page(**{**PHONE, "viewport": {"width": 320, "height": 640}})
+    login(page, live_server, "bankid", "karin")
+    assert_fits_width(page, "mina sidor")
+    assert_header_balanced(page, "mina sidor")
 
 
 def test_fraud_warning_fits_a_phone_screen(new_page, live_server):

@@ -2,6 +2,8 @@
 """Whole logins through the development IdP (pysaml2), with real signatures and encryption."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from ekn_saml.errors import ErrorCode
@@ -98,6 +100,71 @@ def test_back_button_resubmission_gets_a_clear_page(testapp):
     again = acs_form.submit(expect_errors=True)
     assert again.status_int == 400
     assert ErrorCode.REQUEST_UNKNOWN.value in again.text
+
+
+def logged_in_resubmission(testapp):
+    """Log in, then the ACS form again (back button to the IdP's auto-post page): returns that form."""
+    page = idp_page(testapp, "bankid")
+    form = page.forms[0]
+    form["persona"] = "karin"
+    acs_form = form.submit().forms[0]
+    assert acs_form.submit().status_int == 302
+    return acs_form
+
+
+def links(page) -> dict[str, str]:
+    """The error page's way-on links by data-testid: "continue" (into the service), "retry" (a new login)."""
+    return {a["data-testid"]: a["href"] for a in page.html.select(".error-page a[data-testid]")}
+
+
+def test_resubmission_while_logged_in_leads_back_to_the_landing_page(testapp):
+    again = logged_in_resubmission(testapp).submit(expect_errors=True)
+    assert ErrorCode.REQUEST_UNKNOWN.value in again.text
+    assert links(again) == {"continue": "/mina-sidor", "retry": "/login"}
+    assert "button" in again.html.select_one('a[data-testid="continue"]')["class"]
+
+
+def test_resubmission_after_logout_offers_only_a_new_login(testapp):
+    acs_form = logged_in_resubmission(testapp)
+    logout = [f for f in testapp.get("/mina-sidor").forms.values() if f.action.endswith("/logout")][0]
+    logout.submit()
+    again = acs_form.submit(expect_errors=True)
+    assert again.status_int == 400 and ErrorCode.REQUEST_UNKNOWN.value in again.text
+    assert links(again) == {"retry": "/login"}
+
+
+def test_cross_site_resubmission_shows_its_page_after_a_redirect(testapp):
+    # A browser sends no SameSite=Lax session cookie with the IdP's cross-site
+    # POST; the redirect's GET is a top-level navigation that carries it.
+    again = logged_in_resubmission(testapp).submit(headers={"Sec-Fetch-Site": "cross-site"}, expect_errors=True)
+    assert again.status_int == 303
+    location = urlsplit(again.location)
+    assert location.path == "/login-expired" and parse_qs(location.query)["code"] == [ErrorCode.REQUEST_UNKNOWN.value]
+    page = again.follow(expect_errors=True)
+    assert page.status_int == 400 and ErrorCode.REQUEST_UNKNOWN.value in page.text
+    assert links(page)["continue"] == "/mina-sidor"
+
+
+def test_cross_site_resubmission_page_has_the_reference_of_the_log(testapp, caplog):
+    again = logged_in_resubmission(testapp).submit(headers={"Sec-Fetch-Site": "cross-site"}, expect_errors=True)
+    (reference,) = parse_qs(urlsplit(again.location).query)["ref"]
+    assert any(r.name == "ekn_saml" and f"ref={reference}" in r.getMessage() for r in caplog.records)
+    assert reference in again.follow(expect_errors=True).text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"code": ErrorCode.SIGNATURE_INVALID.value, "ref": "0123456789"},  # not a request-state code
+        {"code": "EKN-REQ-999", "ref": "0123456789"},
+        {"code": ErrorCode.REQUEST_UNKNOWN.value, "ref": "<b>x</b>"},
+        {"code": ErrorCode.REQUEST_UNKNOWN.value},
+        {},
+    ],
+)
+def test_login_expired_page_shows_only_a_request_state_code_and_a_reference(testapp, query):
+    page = testapp.get("/login-expired", params=query, expect_errors=True)
+    assert page.status_int == 404 and "EKN-WEB-404" in page.text
 
 
 def test_coordination_number_persona_is_refused_by_default(testapp):

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The audit trail (ekn_saml.audit): one JSON line per login success, failure, logout and metadata refresh.
+"""The audit trail (ekn_saml.audit): one JSON line per login success, failure, logout, CSRF refusal and metadata refresh.
 
 Logins here are real (a signed and encrypted response from tests/saml_factory.py
 posted to the app's ACS), so each test also checks the wiring in the views.
@@ -132,6 +132,47 @@ def test_logout_line_has_the_masked_identity(app, response_factory, lines):
     line = lines()[-1]
     assert (line["event"], line["method"], line["idp"]) == ("logout", "bankid", BANKID_IDP)
     assert line["identity"]["personal_number"] == "19800101-XXXX"
+
+
+def _logout_form(client):
+    page = client.get("/mina-sidor")
+    return page.forms[[k for k, f in page.forms.items() if f.action.endswith("/logout")][0]]
+
+
+def test_csrf_failure_is_one_line_with_code_reference_and_client(app, response_factory, lines):
+    client, _ = _post_login(app, response_factory)
+    page = client.post("/logout", headers={"Origin": "https://sp.example.test"}, expect_errors=True)  # no token
+    line = lines()[-1]
+    assert (line["event"], line["code"], line["route"], line["client"]) == ("csrf_failure", "EKN-WEB-003", "saml.logout", "198.51.100.7")
+    assert line["reference"] in page.text
+
+
+def test_csrf_failure_shows_the_logged_in_identity_masked(app, response_factory, lines):
+    client, _ = _post_login(app, response_factory)
+    client.post("/logout", headers={"Origin": "https://sp.example.test"}, expect_errors=True)
+    line = lines()[-1]
+    assert (line["event"], line["identity"]["personal_number"]) == ("csrf_failure", "19800101-XXXX")
+    assert PNR not in json.dumps(line)
+
+
+def test_csrf_failure_says_the_token_failed(app, response_factory, lines):
+    client, _ = _post_login(app, response_factory)
+    form = _logout_form(client)
+    form["csrf_token"] = "forged"
+    form.submit(headers={"Origin": "https://sp.example.test"}, expect_errors=True)
+    assert lines()[-1]["reason"] == "token"
+
+
+def test_csrf_failure_says_the_origin_failed(app, response_factory, lines):
+    client, _ = _post_login(app, response_factory)
+    _logout_form(client).submit(headers={"Origin": "https://evil.example"}, expect_errors=True)  # the real token
+    assert (lines()[-1]["event"], lines()[-1]["reason"]) == ("csrf_failure", "origin")
+
+
+def test_anonymous_csrf_failure_has_no_identity(app, lines):
+    webtest.TestApp(app, extra_environ=ENVIRON).post("/logout", expect_errors=True)
+    (line,) = lines()
+    assert line["event"] == "csrf_failure" and "identity" not in line
 
 
 def test_metadata_refresh_success(lines):
