@@ -30,6 +30,9 @@ from ..session import detach_session
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
 _REFERENCE = re.compile(r"[0-9A-F]{10}")  # what new_reference() makes
+# Errors of pages that are not part of a login (the language switch): the
+# audit trail's login_failure would only be noise there; they are still logged.
+_NOT_LOGIN_FAILURES = frozenset({ErrorCode.UNKNOWN_LANGUAGE})
 
 
 def render_error(request, *, family: str, code: str, reference: str, status: int):
@@ -70,7 +73,8 @@ def saml_error(exc: SamlError, request):
         # must not show a login whose session could not be saved
         detach_session(request)
     log.log(level, "%s ref=%s: %s", exc.code.value, exc.reference, exc.detail)
-    audit.login_failed(request, exc)
+    if exc.code not in _NOT_LOGIN_FAILURES:
+        audit.login_failed(request, exc)
     if exc.family is ErrorFamily.REQUEST_STATE and _session_cookie_withheld(request):
         # The IdP's page posts to the ACS cross-site (also when the back button
         # sends an old answer again), so the session cookie, SameSite=Lax, is

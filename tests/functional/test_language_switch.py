@@ -55,3 +55,10 @@ def test_unsupported_language_page_never_echoes_the_code(testapp):
 def test_language_switch_with_a_next_that_is_not_utf8_gets_the_encoding_page(testapp):
     page = testapp.get("/lang/en?next=%ff", expect_errors=True)
     assert page.status_int == 400 and error_code(page) == ErrorCode.REQUEST_ENCODING_INVALID.value
+
+
+def test_unsupported_language_is_no_login_failure_in_the_audit_trail(testapp, caplog):
+    with caplog.at_level("INFO", logger="ekn_saml.audit"):
+        testapp.get("/lang/de", expect_errors=True)
+    assert not [r for r in caplog.records if r.name == "ekn_saml.audit"]
+    assert any(ErrorCode.UNKNOWN_LANGUAGE.value in r.getMessage() for r in caplog.records)  # still logged
