@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ekn_saml.errors import ConfigurationError, ErrorCode
 from ekn_saml.settings import KEYS, parse_settings
-
-
-def problems_of(raw, **kw):
-    with pytest.raises(ConfigurationError) as caught:
-        parse_settings(raw, file_exists=lambda p: not p.startswith("/missing"), **kw)
-    assert caught.value.code == ErrorCode.CONFIGURATION_INVALID
-    return caught.value.problems
+from settings_cases import minimal_raw, problems_of
 
 
 @pytest.fixture
 def raw():
-    return {
-        "ekn_saml.sp.entity_id": "https://sp.example.test/sp",
-        "ekn_saml.sp.public_base_url": "https://sp.example.test",
-        "ekn_saml.sp.signing_key": "/k/s.key",
-        "ekn_saml.sp.signing_cert": "/k/s.crt",
-        "ekn_saml.sp.encryption_keys": "/k/e.key",
-        "ekn_saml.sp.encryption_cert": "/k/e.crt",
-        "ekn_saml.method.mobilt_bankid.idp": "https://idp.example.test/m",
-        "ekn_saml.method.bankid.idp": "https://idp.example.test/b",
-        "ekn_saml.method.expisoft.idp": "https://idp.example.test/e",
-    }
+    return minimal_raw()
 
 
 def parse(raw):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ekn_saml.errors import ConfigurationError, ErrorCode
 from ekn_saml.metadata.categories import ENTITY_CATEGORIES
-from ekn_saml.settings import parse_settings
+from settings_cases import minimal_raw, parse, problems_of
 
 P = "ekn_saml.sp_profile.orgid."
 
@@ -15,18 +14,10 @@ P = "ekn_saml.sp_profile.orgid."
 def single():
     """An ini of one SP, as every ini was before profiles."""
     return {
-        "ekn_saml.sp.entity_id": "https://sp.example.test/sp",
-        "ekn_saml.sp.public_base_url": "https://sp.example.test",
-        "ekn_saml.sp.signing_key": "/k/s.key",
-        "ekn_saml.sp.signing_cert": "/k/s.crt",
-        "ekn_saml.sp.encryption_keys": "/k/e.key",
-        "ekn_saml.sp.encryption_cert": "/k/e.crt",
+        **minimal_raw(),
         "ekn_saml.sp.display_name.sv": "EKN Online",
         "ekn_saml.sp.organization.name": "Exportkreditnämnden",
         "ekn_saml.sp.organization.url": "https://www.ekn.se/",
-        "ekn_saml.method.mobilt_bankid.idp": "https://idp.example.test/m",
-        "ekn_saml.method.bankid.idp": "https://idp.example.test/b",
-        "ekn_saml.method.expisoft.idp": "https://idp.example.test/e",
     }
 
 
@@ -43,17 +34,6 @@ def raw(single):
         P + "encryption_cert": "/k/o-e.crt",
         "ekn_saml.method.expisoft.sp_profile": "orgid",
     }
-
-
-def parse(raw):
-    return parse_settings(raw, file_exists=lambda p: not p.startswith("/missing"))
-
-
-def problems_of(raw):
-    with pytest.raises(ConfigurationError) as caught:
-        parse(raw)
-    assert caught.value.code == ErrorCode.CONFIGURATION_INVALID
-    return caught.value.problems
 
 
 def the_problem(raw, *words):
