@@ -387,6 +387,13 @@ def _flip_cipher_value(r):
     value.text = text[:60] + ("A" if text[60] != "A" else "B") + text[61:]
 
 
+def _cipher_reference(r):
+    # the cipher text "at" a local file: xmlsec would open it (external reference)
+    cipher_data = r.find("saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData", NS)
+    cipher_data.remove(cipher_data[0])
+    etree.SubElement(cipher_data, "{%s}CipherReference" % NS["xenc"], URI="file:///etc/passwd")
+
+
 def _tamper_status(r):
     r.find("samlp:Status/samlp:StatusCode", NS).set("Value", "urn:oasis:names:tc:SAML:2.0:status:Success ")
 
@@ -447,6 +454,7 @@ ACS_CASES = {
     ),
     "encrypted to a key we do not hold": ("DECRYPTION_FAILED", lambda f, a, d: {"encrypt_to": a[1]}),
     "ciphertext changed": ("DECRYPTION_FAILED", lambda f, a, d: {"mutate_response": _flip_cipher_value}),
+    "cipher text by reference": ("ENCRYPTION_PROFILE_VIOLATION", lambda f, a, d: {"mutate_response": _cipher_reference}),
     "rsa-1_5 key transport": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": _reencrypt(f, T.AES256, T.RSA_PKCS1)}),
     "3DES data encryption": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": _reencrypt(f, T.DES3, T.RSA_OAEP)}),
 }
