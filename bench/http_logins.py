@@ -24,7 +24,6 @@ import argparse
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import zlib
 from http.client import HTTPConnection
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ekn_saml.testing import free_port
+from ekn_saml.testing import free_port, stop_process, wait_until_serving
 
 from .fixtures import SP_ENTITY_ID, bench_keys, build_response, sp_settings
 
@@ -190,15 +189,7 @@ def run_http(keys_dir: str, logins: int = 200, seconds: float = 60.0, concurrenc
             cwd=cwd,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("the bench server did not start") from None
-                    time.sleep(0.1)
+            wait_until_serving(server, f"http://127.0.0.1:{port}/saml/metadata", timeout=30)
             log(f"waitress serves the demo app on 127.0.0.1:{port} (pid {server.pid}); load: {logins} logins, {concurrency} connections")
             loader = subprocess.run(
                 [python, "-m", "bench.http_logins", "load", "--port", str(port), "--keys", keys_dir,
@@ -211,11 +202,7 @@ def run_http(keys_dir: str, logins: int = 200, seconds: float = 60.0, concurrenc
             result["store"] = "sqlite"
             return result
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_process(server)
 
 
 def print_http(result: dict, out=print) -> None:

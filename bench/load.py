@@ -41,7 +41,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -50,7 +49,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from ekn_saml.testing import development_settings, free_port, write_ini
+from ekn_saml.testing import development_settings, free_port, start_pserve, stop_process, wait_until_serving, write_ini
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REQUEST_TIMEOUT = 30.0
@@ -189,24 +188,10 @@ class Server:
     def __init__(self, ini: str, port: int, log_path: str) -> None:
         self.port = port
         self.log_path = log_path
-        with open(log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pyramid.scripts.pserve", ini],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
+        self.proc = start_pserve(ini, log_path, cwd=ROOT)
 
     def wait_until_serving(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/saml/metadata", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the server did not answer within {timeout} s; see {self.log_path}")
+        wait_until_serving(self.proc, f"http://127.0.0.1:{self.port}/saml/metadata", timeout=timeout, log_path=self.log_path)
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the server so far (Linux /proc; None elsewhere)."""
@@ -218,13 +203,7 @@ class Server:
             return None
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+        stop_process(self.proc, timeout=15)
 
     def logged_problems(self) -> int:
         """Lines the server logged at ERROR or worse (store outages, unexpected errors, tracebacks)."""

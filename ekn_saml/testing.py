@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 
 from .devidp import DEV_IDPS
 from .keygen import write_key_pair
@@ -139,3 +144,57 @@ def write_ini(
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n\n" + _LOGGING.format(level=log_level))
     return path
+
+
+# ---------------------------------------------------------------- a served app in its own process
+
+
+def start_pserve(ini: str, log_path: str, *, cwd: str, args: tuple[str, ...] = ()) -> subprocess.Popen:
+    """``pserve ini [args]`` in a new process, its output (both streams) in ``log_path``; stop it with :func:`stop_process`."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pyramid.scripts.pserve", str(ini), *args],
+            cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+
+
+def wait_until_serving(
+    proc: subprocess.Popen, url: str, *, timeout: float, log_path: str | None = None, headers: dict | None = None
+) -> None:
+    """Poll ``url`` (never through a proxy) until it answers 200; RuntimeError if ``proc`` exits or time runs out.
+
+    The error carries the end of ``log_path``, so a failed start explains itself.
+    """
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def failure(what: str) -> RuntimeError:
+        tail = ""
+        if log_path and os.path.exists(log_path):
+            with open(log_path, encoding="utf-8", errors="replace") as fh:
+                tail = ":\n" + fh.read()[-3000:]
+        return RuntimeError(f"{what}; see {log_path}{tail}")
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise failure(f"the server exited with {proc.returncode}")
+        try:
+            with direct.open(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)  # polling a starting server
+    raise failure(f"the server did not answer {url} within {timeout} s")
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate ``proc`` and wait for it; kill it if it does not end within ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)

@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from ekn_saml.testing import development_settings, free_port, make_test_keys, write_ini
+from ekn_saml.testing import (
+    development_settings,
+    free_port,
+    make_test_keys,
+    start_pserve,
+    stop_process,
+    wait_until_serving,
+    write_ini,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -73,22 +77,6 @@ def _write_ini(directory: Path, port: int) -> Path:
     return Path(write_ini(str(directory / "browser-test.ini"), settings, port=port, log_level="INFO"))
 
 
-def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the demo server exited with {process.returncode}; see {log}:\n{log.read_text()[-3000:]}")
-        try:
-            with direct.open(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)  # polling a starting server, not waiting in a test
-    pytest.fail(f"the demo server did not answer {url} within {SERVER_START_TIMEOUT}s; see {log}")
-
-
 @pytest.fixture(scope="session")
 def artifacts_dir(pytestconfig) -> Path:
     directory = Path(pytestconfig.rootpath) / "test-artifacts" / "browser"
@@ -102,26 +90,18 @@ def live_server(tmp_path_factory, artifacts_dir) -> LiveServer:
     port = free_port()
     ini = _write_ini(directory, port)
     log = artifacts_dir / "server.log"
-    with open(log, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pyramid.scripts.pserve", str(ini)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=directory,
-        )
+    process = start_pserve(str(ini), str(log), cwd=str(directory))
     try:
         server = LiveServer(sp=f"http://localhost:{port}", idp=f"http://127.0.0.1:{port}", log=log)
         # asked through 127.0.0.1: the server listens there only, and
         # Chromium falls back to it when ::1 (localhost) refuses
-        _wait_until_serving(process, f"{server.idp}/login", log)
+        try:
+            wait_until_serving(process, f"{server.idp}/login", timeout=SERVER_START_TIMEOUT, log_path=str(log))
+        except RuntimeError as exc:
+            pytest.fail(f"the demo server did not start: {exc}")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 import uuid
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -26,7 +24,15 @@ import redis
 import requests
 
 from ekn_saml.errors import ErrorCode
-from ekn_saml.testing import development_settings, free_port, make_test_keys, write_ini
+from ekn_saml.testing import (
+    development_settings,
+    free_port,
+    make_test_keys,
+    start_pserve,
+    stop_process,
+    wait_until_serving,
+    write_ini,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -64,37 +70,8 @@ class Node:
 def _start_node(name: str, ini: str, workdir) -> Node:
     port = free_port()
     log_path = workdir / f"node-{name}.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pyramid.scripts.pserve", ini, f"http_port={port}"],
-            cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
+    proc = start_pserve(ini, str(log_path), cwd=str(workdir), args=(f"http_port={port}",))
     return Node(name, port, proc, log_path)
-
-
-def _wait_until_serving(node: Node, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if node.proc.poll() is not None:
-            raise RuntimeError(f"node {node.name} exited ({node.proc.returncode}):\n{node.log()}")
-        try:
-            r = requests.get(f"http://127.0.0.1:{node.port}/saml/metadata", headers={"Host": PUBLIC_HOST}, timeout=2)
-            if r.status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"node {node.name} did not serve within {timeout} s:\n{node.log()}")
-
-
-def _stop(node: Node) -> None:
-    if node.proc.poll() is None:
-        node.proc.terminate()
-        try:
-            node.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            node.proc.kill()
-            node.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -110,11 +87,12 @@ def nodes(request, shared_redis, tmp_path_factory) -> dict[str, Node]:
     ini = write_ini(str(workdir / "nodes.ini"), settings, port=None)  # pserve ... http_port=N per node
     started: dict[str, Node] = {}
     # registered before starting, so a failure half-way still stops what runs
-    request.addfinalizer(lambda: [_stop(n) for n in started.values()])
+    request.addfinalizer(lambda: [stop_process(n.proc) for n in started.values()])
     for name in ("A", "B"):
         started[name] = _start_node(name, str(ini), workdir)
     for node in started.values():
-        _wait_until_serving(node)
+        url = f"http://127.0.0.1:{node.port}/saml/metadata"
+        wait_until_serving(node.proc, url, timeout=60, log_path=str(node.log_path), headers={"Host": PUBLIC_HOST})
     return started
 
 
