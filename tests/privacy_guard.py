@@ -28,18 +28,12 @@ import re
 
 import pytest
 
+from ekn_saml.identity import luhn_ok
+
 _FORMATTER = logging.Formatter("%(levelname)s %(name)s: %(message)s")
 # attributes every LogRecord has; anything else came in through ``extra``
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _CANDIDATE = re.compile(r"(?<![0-9])([0-9]{8})[-+]?([0-9]{4})(?![0-9])")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(digits):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 def looks_like_personal_number(twelve: str) -> bool:
@@ -53,7 +47,7 @@ def looks_like_personal_number(twelve: str) -> bool:
         dt.date(year, month, day)
     except ValueError:
         return False
-    return _luhn_ok(twelve[2:])
+    return luhn_ok(twelve[2:])
 
 
 def known_test_numbers() -> frozenset[str]:

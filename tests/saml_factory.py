@@ -206,3 +206,17 @@ def custom_encrypt(element: etree._Element, recipient: PublicKey, *, data_transf
         ctx.key = xmlsec.Key.generate(xmlsec.constants.KeyDataAes, 256, xmlsec.constants.KeyDataTypeSession)
     encrypted = ctx.encrypt_binary(enc_data, standalone)
     parent.replace(element, encrypted)
+
+
+def reencrypting(recipient: PublicKey, *, data_transform, key_transform, issue_instant: str = "2026-01-01T00:00:00Z"):
+    """A ``mutate_response`` that replaces the EncryptedAssertion's content by a stub assertion
+    encrypted to ``recipient`` with the given (possibly forbidden) algorithms."""
+
+    def mutate(response: etree._Element) -> None:
+        container = response.find("{urn:oasis:names:tc:SAML:2.0:assertion}EncryptedAssertion")
+        for child in list(container):
+            container.remove(child)
+        assertion = etree.SubElement(container, A + "Assertion", ID="_x1", Version="2.0", IssueInstant=issue_instant)
+        custom_encrypt(assertion, recipient, data_transform=data_transform, key_transform=key_transform)
+
+    return mutate

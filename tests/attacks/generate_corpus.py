@@ -67,7 +67,7 @@ from ekn_saml.identity import (  # noqa: E402
 from ekn_saml.redirect_binding import MAX_ENCODED_CHARS, encode_message  # noqa: E402
 from ekn_saml.settings import KNOWN_METHODS, SamlSettings  # noqa: E402
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey  # noqa: E402
-from saml_factory import A, P, ResponseFactory, ResponseSpec, custom_encrypt, custom_sign, instant  # noqa: E402
+from saml_factory import A, P, ResponseFactory, ResponseSpec, custom_encrypt, custom_sign, instant, reencrypting  # noqa: E402
 from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, LOA3, LOA3_NONRESIDENT, OTHER_IDP  # noqa: E402
 
 T = xmlsec.Transform
@@ -1041,17 +1041,6 @@ for _name, _code, _doc, _value in _REDIRECT_CASES:
 # ---------------------------------------------------------------- encryption
 
 
-def _reencrypt(ctx: Ctx, data_transform, key_transform):
-    def mutate(r):
-        container = r.find("saml:EncryptedAssertion", NS)
-        for child in list(container):
-            container.remove(child)
-        assertion = etree.SubElement(container, A + "Assertion", ID="_x1", Version="2.0", IssueInstant=instant(ctx.now))
-        custom_encrypt(assertion, ctx.keys.sp_encryption_cert, data_transform=data_transform, key_transform=key_transform)
-
-    return mutate
-
-
 @case("enc-unencrypted-assertion", "encryption", ErrorCode.ASSERTION_NOT_ENCRYPTED)
 def _enc_plain(ctx, d):
     """A plain (signed) assertion where encryption is required (DP 6.1)."""
@@ -1073,13 +1062,13 @@ def _enc_id(ctx, d):
 @case("enc-rsa-1_5-key-transport", "algorithms", ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN)
 def _enc_rsa15(ctx, d):
     """Key transport with RSA PKCS#1 v1.5 (Bleichenbacher padding oracle); refused before any decryption."""
-    return signed(ctx, d, mutate_response=_reencrypt(ctx, T.AES256, T.RSA_PKCS1))
+    return signed(ctx, d, mutate_response=reencrypting(ctx.keys.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1, issue_instant=instant(ctx.now)))
 
 
 @case("enc-3des-data-encryption", "algorithms", ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN)
 def _enc_3des(ctx, d):
     """Data encrypted with 3DES-CBC."""
-    return signed(ctx, d, mutate_response=_reencrypt(ctx, T.DES3, T.RSA_OAEP))
+    return signed(ctx, d, mutate_response=reencrypting(ctx.keys.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP, issue_instant=instant(ctx.now)))
 
 
 @case("enc-oaep-with-md5-digest", "algorithms", ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN)

@@ -36,7 +36,7 @@ from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.pysaml2_bridge import DevIdpEngine, Xmlsec1Crypto, XmlsecCryptoBackend
 from ekn_saml.xmlsecurity import IN_PROCESS, NS, PrivateKey, PublicKey, decrypt_element, parse_xml, verify_enveloped
-from saml_factory import A, P, ResponseFactory, custom_encrypt, custom_sign
+from saml_factory import A, P, ResponseFactory, custom_encrypt, custom_sign, reencrypting
 from testbed import ACS_URL, BANKID_IDP, SP_ENTITY_ID, UNCERTIFIED_LOA3
 
 T = xmlsec.Transform
@@ -371,16 +371,6 @@ def test_real_swedish_fixtures_get_the_same_verdict_from_both_engines(fixture, v
 # ================================================================ differential: the whole ACS on both engines
 
 
-def _reencrypt(factory, data_transform, key_transform):
-    def mutate(r):
-        container = r.find("saml:EncryptedAssertion", NS)
-        container.clear()
-        assertion = etree.SubElement(container, A + "Assertion", ID="_x1", Version="2.0", IssueInstant="2026-01-01T00:00:00Z")
-        custom_encrypt(assertion, factory.sp_encryption_cert, data_transform=data_transform, key_transform=key_transform)
-
-    return mutate
-
-
 def _flip_cipher_value(r):
     value = r.find("saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData/xenc:CipherValue", NS)
     text = "".join(value.text.split())
@@ -455,8 +445,8 @@ ACS_CASES = {
     "encrypted to a key we do not hold": ("DECRYPTION_FAILED", lambda f, a, d: {"encrypt_to": a[1]}),
     "ciphertext changed": ("DECRYPTION_FAILED", lambda f, a, d: {"mutate_response": _flip_cipher_value}),
     "cipher text by reference": ("ENCRYPTION_PROFILE_VIOLATION", lambda f, a, d: {"mutate_response": _cipher_reference}),
-    "rsa-1_5 key transport": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": _reencrypt(f, T.AES256, T.RSA_PKCS1)}),
-    "3DES data encryption": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": _reencrypt(f, T.DES3, T.RSA_OAEP)}),
+    "rsa-1_5 key transport": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": reencrypting(f.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1)}),
+    "3DES data encryption": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": reencrypting(f.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP)}),
 }
 
 

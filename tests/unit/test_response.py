@@ -14,12 +14,12 @@ import xmlsec
 from lxml import etree
 
 from acs_helpers import PNR, assert_rejected, begin, finish, spec_for
-from testbed import ACS_URL, BANKID_IDP, OTHER_IDP, LOA3
+from testbed import ACS_URL, LOA3, OTHER_IDP
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
 from ekn_saml.identity import ORG_AFFILIATION, PERSONAL_IDENTITY_NUMBER
 from ekn_saml.xmlsecurity import NS
-from saml_factory import A, P, ResponseFactory, custom_encrypt, custom_sign
+from saml_factory import A, P, ResponseFactory, custom_sign, reencrypting
 
 T = xmlsec.Transform
 
@@ -238,24 +238,13 @@ def test_assertion_encrypted_to_a_key_we_do_not_hold(sp, factory, login, attacke
     assert_rejected(ErrorCode.DECRYPTION_FAILED, sp, stranger, login)
 
 
-def _reencrypt(factory, data_transform, key_transform):
-    def mutate(r):
-        container = r.find("saml:EncryptedAssertion", NS)
-        container.clear()
-        # rebuild an assertion and encrypt it with the given algorithms
-        assertion = etree.SubElement(container, A + "Assertion", ID="_x1", Version="2.0", IssueInstant="2026-01-01T00:00:00Z")
-        custom_encrypt(assertion, factory.sp_encryption_cert, data_transform=data_transform, key_transform=key_transform)
-
-    return mutate
-
-
 def test_rsa_1_5_key_transport_is_refused(sp, factory, login):
-    spec = spec_for(login, mutate_response=_reencrypt(factory, T.AES256, T.RSA_PKCS1))
+    spec = spec_for(login, mutate_response=reencrypting(factory.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1))
     assert_rejected(ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
 
 
 def test_triple_des_data_encryption_is_refused(sp, factory, login):
-    spec = spec_for(login, mutate_response=_reencrypt(factory, T.DES3, T.RSA_OAEP))
+    spec = spec_for(login, mutate_response=reencrypting(factory.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP))
     assert_rejected(ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
 
 
