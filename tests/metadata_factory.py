@@ -100,3 +100,14 @@ def federation_idp(
       <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sso}"/>
     </md:IDPSSODescriptor>
   </md:EntityDescriptor>"""
+
+
+def bankid_and_expisoft(cert: PublicKey, *, sso: str = "https://idp.example.test/sso", suffix: str = "") -> bytes:
+    """An unsigned aggregate of the testbed's BankID and Expisoft IdPs (Expisoft with its scope and loa3-orgid)."""
+    from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE
+
+    return aggregate(
+        federation_idp(BANKID_IDP, cert, name="BankID" + suffix, sso=sso),
+        federation_idp(EXPISOFT_IDP, cert, scopes=(EXPISOFT_SCOPE,), name="Expisoft" + suffix, sso=sso,
+                       categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
+    )

@@ -11,8 +11,8 @@ from ekn_saml.demo import main
 from ekn_saml.errors import ConfigurationError
 from ekn_saml.keygen import write_key_pair
 from ekn_saml.xmlsecurity import PrivateKey
-from metadata_factory import aggregate, federation_idp, signed, write
-from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, SP_BASE
+from metadata_factory import aggregate, bankid_and_expisoft, federation_idp, signed, write
+from testbed import BANKID_IDP, SP_BASE
 
 ENV = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
 
@@ -28,14 +28,7 @@ def federation_signer(tmp_path_factory):
 def federation_settings(app_settings, idp_keys, federation_signer, tmp_path):
     source = write(
         tmp_path / "federation.xml",
-        signed(
-            aggregate(
-                federation_idp(BANKID_IDP, idp_keys[1], name="BankID"),
-                federation_idp(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE,), name="Expisoft",
-                               categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
-            ),
-            federation_signer[0],
-        ),
+        signed(bankid_and_expisoft(idp_keys[1]), federation_signer[0]),
     )
     settings = dict(app_settings)
     del settings["ekn_saml.idp.metadata_files"]  # every IdP comes from the federation
@@ -137,17 +130,7 @@ def test_sp_metadata_is_served(federation_app):
 
 def _republish(settings, idp_keys, federation_signer, sso: str) -> None:
     # both IdPs move to ``sso``
-    write(
-        settings["ekn_saml.federation.metadata_url"],
-        signed(
-            aggregate(
-                federation_idp(BANKID_IDP, idp_keys[1], name="BankID", sso=sso),
-                federation_idp(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE,), name="Expisoft", sso=sso,
-                               categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
-            ),
-            federation_signer[0],
-        ),
-    )
+    write(settings["ekn_saml.federation.metadata_url"], signed(bankid_and_expisoft(idp_keys[1], sso=sso), federation_signer[0]))
 
 
 def _form_action(response) -> list[str]:

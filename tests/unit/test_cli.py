@@ -12,8 +12,8 @@ from ekn_saml.cli import main
 from ekn_saml.keygen import make_key_pair, write_key_pair
 from ekn_saml.metadata.schema import schema_errors
 from ekn_saml.xmlsecurity import PrivateKey, PublicKey, parse_xml, verify_enveloped
-from metadata_factory import aggregate, federation_idp, signed, write
-from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE
+from metadata_factory import aggregate, bankid_and_expisoft, federation_idp, signed, write
+from testbed import BANKID_IDP, EXPISOFT_IDP
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +38,7 @@ def ini(tmp_path, app_settings):
 def fed_ini(tmp_path, app_settings, idp_keys, fed_signer):
     source = write(
         tmp_path / "source.xml",
-        signed(
-            aggregate(
-                federation_idp(BANKID_IDP, idp_keys[1], name="BankID test"),
-                federation_idp(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE,), name="Expisoft test",
-                               categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
-            ),
-            fed_signer[0],
-        ),
+        signed(bankid_and_expisoft(idp_keys[1], suffix=" test"), fed_signer[0]),
     )
     settings = {k: v for k, v in app_settings.items() if k != "ekn_saml.idp.metadata_files"}
     settings.update(
