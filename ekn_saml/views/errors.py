@@ -30,9 +30,15 @@ from ..session import detach_session
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
 _REFERENCE = re.compile(r"[0-9A-F]{10}")  # what new_reference() makes
-# Errors of pages that are not part of a login (the language switch): the
-# audit trail's login_failure would only be noise there; they are still logged.
-_NOT_LOGIN_FAILURES = frozenset({ErrorCode.UNKNOWN_LANGUAGE})
+# The routes of a login: starting one, and the ACS of every SP profile.  An
+# error there is a failed login for the audit trail; an error on any other
+# page (the language switch, a session page) is logged, not audited as one.
+_LOGIN_ROUTES = frozenset({"saml.login_start", "saml.acs", "saml.acs_profile"})
+
+
+def _is_login(request) -> bool:
+    route = getattr(request, "matched_route", None)
+    return route is not None and route.name in _LOGIN_ROUTES
 
 
 def render_error(request, *, family: str, code: str, reference: str, status: int):
@@ -73,7 +79,7 @@ def saml_error(exc: SamlError, request):
         # must not show a login whose session could not be saved
         detach_session(request)
     log.log(level, "%s ref=%s: %s", exc.code.value, exc.reference, exc.detail)
-    if exc.code not in _NOT_LOGIN_FAILURES:
+    if _is_login(request):
         audit.login_failed(request, exc)
     if exc.family is ErrorFamily.REQUEST_STATE and _session_cookie_withheld(request):
         # The IdP's page posts to the ACS cross-site (also when the back button
