@@ -184,7 +184,7 @@ def _take_outstanding(
 
 def _the_assertion(
     root: etree._Element, policy: ValidationPolicy, credentials: SpCredentials, crypto: XmlCrypto | None = None
-) -> tuple[etree._Element, bool]:
+) -> etree._Element:
     plain = root.findall(_A + "Assertion")
     encrypted = root.findall(_A + "EncryptedAssertion")
     if len(plain) + len(encrypted) != 1:
@@ -192,11 +192,11 @@ def _the_assertion(
     if plain:
         if policy.require_encrypted_assertion:
             raise _reject(ErrorCode.ASSERTION_NOT_ENCRYPTED, "the assertion must be encrypted")
-        return plain[0], False
+        return plain[0]
     assertion = decrypt_element(encrypted[0], credentials.decryption_keys, crypto)
     if assertion.tag != _A + "Assertion":
         raise _reject(ErrorCode.ASSERTION_COUNT, f"EncryptedAssertion holds {assertion.tag}, not an Assertion")
-    return assertion, True
+    return assertion
 
 
 def _unwrap(root: etree._Element, assertion: etree._Element) -> None:
@@ -353,7 +353,7 @@ def validate_response(
     _raise_for_status(root)
 
     # 5. The one assertion, decrypted with any of our keys.
-    assertion, _was_encrypted = _the_assertion(root, policy, credentials, crypto)
+    assertion = _the_assertion(root, policy, credentials, crypto)
     if _issuer(assertion) != issuer:
         raise RequestStateError(ErrorCode.ISSUER_MISMATCH, "assertion Issuer differs from the Response Issuer")
     if signature_of(assertion) is not None:

@@ -157,7 +157,7 @@ def parse_xml(data: bytes, *, whole_document_signed: bool = False) -> etree._Ele
     return root
 
 
-# compiled once: check_tree runs twice on every response (~15 us saved each time)
+# compiled once: the ID check runs twice on every response
 _ID_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*[local-name()='ID' or local-name()='Id']")
 # Without a namespaced ID attribute, a name test finds the ID values in half
 # the time of the local-name() test above (a 20 MB aggregate: 0.06 s, not 0.12 s).
@@ -211,19 +211,10 @@ def _ascii_compatible(data: bytes, docinfo) -> bool:
     return start.lstrip(b" \t\r\n")[:1] == b"<" and (docinfo.encoding or "").lower() in _ASCII_COMPATIBLE
 
 
-def check_tree(root: etree._Element) -> None:
-    """Entity, namespace and ID sanity of a (parsed or decrypted) subtree.
-
-    Each check is one pass inside libxml2 (tag filter, ``start-ns`` walk,
-    XPath) rather than a Python loop over every element: a 20 MB federation
-    aggregate goes through here too, and the loop cost three times the parse.
-    """
-    _check_nodes(root)
-    _check_ids(root)
-
-
 def _check_nodes(root: etree._Element) -> None:
-    # entity references and namespace URIs of a subtree (see check_tree)
+    # Entity references and namespace URIs of a subtree parse_xml did not
+    # parse (a decrypted one): each is one pass inside libxml2 (tag filter,
+    # start-ns walk), not a Python loop over every element.
     for _entity in root.iter(etree.Entity):
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "entity references are not allowed")
     _check_namespaces(root)
@@ -239,7 +230,7 @@ def _check_namespaces(root: etree._Element) -> None:
 
 
 def _check_ids(root: etree._Element) -> None:
-    # ID attributes of a subtree: none namespaced, none twice (see check_tree)
+    # ID attributes of a subtree: none namespaced, none twice
     seen_ids: set[str] = set()
     for value in _ID_ATTRIBUTES(root):
         if value.attrname not in ("ID", "Id"):
@@ -536,9 +527,10 @@ def decrypt_element(
     text no schema check sees.  One error code for every decryption
     failure, so no padding oracle is exposed.
     ``crypto`` does the decryption after these checks (default: in process).
-    The decrypted subtree, and every ID of the document, are then checked as
-    :func:`check_tree` would; the rest of the document is **not** walked
-    again: it must come from :func:`parse_xml`.
+    The decrypted subtree (entities, namespaces), and every ID of the
+    document, are then checked as :func:`parse_xml` checks a document; the
+    rest of the document is **not** walked again: it must come from
+    :func:`parse_xml`.
     """
     data_nodes = container.findall(XENC + "EncryptedData")
     if len(data_nodes) != 1:
@@ -556,8 +548,8 @@ def decrypt_element(
         _check_encryption_method(key_node, KEY_TRANSPORT_ALGORITHMS, "key transport")
         _check_cipher_data(key_node, "EncryptedKey")
     result = (crypto or IN_PROCESS).decrypt(container, enc_data, key_nodes, DATA_ENCRYPTION_ALGORITHMS[data_alg][1], keys)
-    # As check_tree of the whole document, without walking again what
-    # parse_xml checked: the new subtree's nodes, and every ID in the document.
+    # As parse_xml checks a document, without walking again what it
+    # checked: the new subtree's nodes, and every ID in the document.
     _check_nodes(result)
     _check_ids(container.getroottree().getroot())
     return result
