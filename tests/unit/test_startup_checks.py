@@ -143,3 +143,8 @@ def test_a_verifier_that_accepts_relative_namespaces_or_wrapped_ids_is_reported(
     problems = xmlsec_check.signature_behaviour_problems(fake)
     assert len(problems) == 2
     assert "relative namespace" in problems[0] and "duplicated ID" in problems[1]
+
+
+def test_startup_refuses_libraries_that_fail_the_signature_probes(monkeypatch):
+    monkeypatch.setattr(xmlsec_check, "signature_behaviour_problems", lambda module: ["probe failed"])
+    assert _problems() == ["probe failed"]
