@@ -262,6 +262,19 @@ def test_encrypted_id_is_refused(sp, factory, login):
     assert_rejected(ErrorCode.ENCRYPTED_ID_FORBIDDEN, sp, factory, login, spec_for(login, mutate_assertion=add))
 
 
+# The schema check of both signed elements (pysaml2's CVE-2021-21238 defence),
+# made once on the Response holding its decrypted assertion: each of these is
+# validly signed and passes every specific check, so only that check refuses it.
+def test_signed_response_breaking_the_schema_is_refused(sp, factory, login):
+    spec = spec_for(login, mutate_response=lambda r: etree.SubElement(r, P + "Unexpected"))
+    assert_rejected(ErrorCode.SCHEMA_INVALID, sp, factory, login, spec)
+
+
+def test_signed_encrypted_assertion_breaking_the_schema_is_refused(sp, factory, login):
+    spec = spec_for(login, mutate_assertion=lambda a: a.set("Unexpected", "1"))
+    assert_rejected(ErrorCode.SCHEMA_INVALID, sp, factory, login, spec)
+
+
 # ------------------------------------------------------------ 4, 13: request binding
 
 
