@@ -123,20 +123,21 @@ def parse_xml(data: bytes, *, whole_document_signed: bool = False) -> etree._Ele
     It does **not** check signatures or SAML semantics.
 
     ``whole_document_signed=True`` is for a caller that refuses the
-    document unless an enveloped exc-c14n signature over its *root*, whose
-    Reference is the root's own ID, verifies (federation metadata).  The
-    namespace and ID checks are then left to that signature, which makes
-    them on every element anyway, and a 20 MB aggregate is not walked twice:
+    document unless an enveloped exc-c14n signature over its *root* verifies
+    without resolving any ID (federation metadata,
+    :func:`ekn_saml.metadata.root_signature.verify_root_signature`).  The
+    namespace and ID checks are then left out, and a 20 MB aggregate is not
+    walked twice for them:
 
-    * libxml2's canonicalisation fails on a relative namespace declaration
-      on any element, used or not;
-    * the root is first in document order, so first-wins ID resolution
-      (libxml2, libxmlsec1) cannot be sent to a wrapped copy of it.
+    * that signature's digest canonicalises every element but the Signature
+      (which it checks itself), and libxml2's canonicalisation fails on a
+      relative namespace declaration, used or not (probed at startup by
+      :func:`ekn_saml.xmlsec_check.canonicalisation_problems`);
+    * nothing is looked up by ID, so duplicate or namespaced IDs cannot
+      move the signature.
 
-    :mod:`ekn_saml.xmlsec_check` probes both on the installed libraries at
-    startup; tests/unit/metadata/test_federation.py pins them too.  The
-    caller must parse again, with every check, any part it goes on to use
-    (FederationIdps parses each IdP entity it builds).
+    The caller must parse again, with every check, any part it goes on to
+    use (FederationIdps parses each IdP entity it builds).
     """
     if _declares_a_dtd(data):
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE or entity declaration is not allowed")
@@ -149,7 +150,7 @@ def parse_xml(data: bytes, *, whole_document_signed: bool = False) -> etree._Ele
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE is not allowed")
     if whole_document_signed:
         return root
-    _check_namespaces(root)
+    check_namespaces(root)
     if _ascii_compatible(data, docinfo) and not _namespaced_id_written_in(data):
         _check_plain_ids(root)
     else:
@@ -217,11 +218,15 @@ def _check_nodes(root: etree._Element) -> None:
     # start-ns walk), not a Python loop over every element.
     for _entity in root.iter(etree.Entity):
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "entity references are not allowed")
-    _check_namespaces(root)
+    check_namespaces(root)
 
 
-def _check_namespaces(root: etree._Element) -> None:
-    # declarations inherited from above a subtree count as well as those inside it
+def check_namespaces(root: etree._Element) -> None:
+    """Raise XML_NAMESPACE_INVALID for a relative namespace URI declared in or above ``root``.
+
+    Declarations inherited from above a subtree count as well as those
+    inside it.  Does **not** check IDs or entities.
+    """
     inherited = [("", uri) for uri in root.nsmap.values()]
     declared = (ns for _event, ns in etree.iterwalk(root, events=("start-ns",)))
     for _prefix, uri in itertools.chain(inherited, declared):

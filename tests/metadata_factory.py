@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import xmlsec
 from lxml import etree
 
 from ekn_saml.timeutil import format_instant, utcnow
-from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, parse_xml, sign_enveloped
+from ekn_saml.xmlsecurity import DS, NS, PrivateKey, PublicKey, parse_xml, sign_enveloped
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "metadata")
 SVELEG_IDP = "https://idp.svelegtest.se/idp"
@@ -111,3 +112,49 @@ def bankid_and_expisoft(cert: PublicKey, *, sso: str = "https://idp.example.test
         federation_idp(EXPISOFT_IDP, cert, scopes=(EXPISOFT_SCOPE,), name="Expisoft" + suffix, sso=sso,
                        categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
     )
+
+
+def xmlsec_verifies(data: bytes, key: PublicKey) -> bool:
+    """python-xmlsec's own verification of the root signature (ID lookup, node-set c14n)."""
+    root = etree.fromstring(data)
+    xmlsec.tree.add_ids(root, ["ID"])
+    ctx = xmlsec.SignatureContext()
+    ctx.key = key.key
+    try:
+        ctx.verify(root.find(DS + "Signature"))
+        return True
+    except xmlsec.Error:
+        return False
+
+
+def sign_root(
+    xml: bytes,
+    key: PrivateKey,
+    *,
+    ns: str | None = "ds",
+    signature_method=xmlsec.Transform.RSA_SHA256,
+    digest=xmlsec.Transform.SHA256,
+    transforms=(xmlsec.Transform.ENVELOPED, xmlsec.Transform.EXCL_C14N),
+    digest_prefixes: list[str] | None = None,
+    signed_info_prefixes: list[str] | None = None,
+    position: int = 0,
+    tail: str | None = None,
+) -> bytes:
+    """``xml`` with an enveloped signature over its root, made by python-xmlsec, in the shape asked for."""
+    root = etree.fromstring(xml)
+    signature = xmlsec.template.create(root, xmlsec.Transform.EXCL_C14N, signature_method, ns=ns)
+    root.insert(position, signature)
+    signature.tail = tail
+    reference = xmlsec.template.add_reference(signature, digest, uri="#" + root.get("ID"))
+    for transform in transforms:
+        node = xmlsec.template.add_transform(reference, transform)
+    if digest_prefixes is not None:
+        xmlsec.template.transform_add_c14n_inclusive_namespaces(node, digest_prefixes)
+    if signed_info_prefixes is not None:
+        method = signature.find(f"{DS}SignedInfo/{DS}CanonicalizationMethod")
+        xmlsec.template.transform_add_c14n_inclusive_namespaces(method, signed_info_prefixes)
+    xmlsec.tree.add_ids(root, ["ID"])
+    ctx = xmlsec.SignatureContext()
+    ctx.key = key.key
+    ctx.sign(signature)
+    return etree.tostring(root)

@@ -5,8 +5,9 @@ Fail closed, unlike pysaml2's ``MetadataStore`` (which accepts a document
 whose signature was stripped, pysaml2 #1037, and never refreshes, #808):
 
 * the aggregate **must** carry an enveloped signature, made with one of the
-  pinned certificates (``ekn_saml.federation.signing_cert``) and passing the
-  same profile check as a SAML Response (:mod:`ekn_saml.xmlsecurity`);
+  pinned certificates (``ekn_saml.federation.signing_cert``), passing the
+  same profile check as a SAML Response (:mod:`ekn_saml.xmlsecurity`) and a
+  stricter one of its own (:mod:`~ekn_saml.metadata.root_signature`);
 * it must have a ``validUntil`` that has not passed, and be schema-valid;
 * only then is it indexed and swapped in whole; a failed refresh changes
   nothing but a logged warning, and the last good document keeps serving
@@ -45,11 +46,12 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from .. import audit
-from ..errors import ConfigurationError, MetadataError, ResponseValidationError
+from ..errors import ConfigurationError, ErrorCode, MetadataError, ResponseValidationError
 from ..settings import FederationSettings
 from ..timeutil import format_instant, parse_instant, utcnow
-from ..xmlsecurity import NS, PublicKey, parse_xml, signature_of, verify_enveloped
+from ..xmlsecurity import NS, PublicKey, parse_xml
 from .idp import IdpInfo, idp_from_entity
+from .root_signature import verify_root_signature
 from .schema import validate_metadata
 
 log = logging.getLogger("ekn_saml.metadata")
@@ -186,27 +188,28 @@ def verify_and_index(
     """Parse, verify, check and index a federation metadata document.
 
     In this order, each failure raising :class:`MetadataError`
-    (METADATA_INVALID): the one safe parse (no DTD, no duplicate IDs); the
-    root is an EntitiesDescriptor or EntityDescriptor; it has exactly one
-    enveloped signature over its own ID, by one of ``signers``, passing the
-    signature profile; it has a ``validUntil`` in the future; it is valid
+    (METADATA_INVALID): the one safe parse (no DTD; the ID and namespace
+    checks are the signature's, see :func:`parse_xml`); the root is an
+    EntitiesDescriptor or EntityDescriptor; it has exactly one enveloped
+    signature over its own ID, by one of ``signers``
+    (:func:`~ekn_saml.metadata.root_signature.verify_root_signature`); it has a ``validUntil`` in the future; it is valid
     against the metadata schema; each IdP in ``eager`` present in it builds.
     Entities whose own ``validUntil`` has passed are left out.  Does **not**
     check certificate expiry (metadata certificates are key containers).
     """
     try:
-        # whole_document_signed: the signature below must cover the root, and its
-        # canonicalisation refuses relative namespace declarations anywhere
+        # whole_document_signed: the signature below covers the root without any
+        # ID lookup, and its canonicalisation refuses relative namespace declarations
         root = parse_xml(data, whole_document_signed=True)
     except ResponseValidationError as exc:
         raise MetadataError(f"{source}: {exc.code.name}: {exc.detail}") from None
     if root.tag not in (ENTITIES, ENTITY):
         raise MetadataError(f"{source}: not SAML metadata (root is {root.tag})")
     try:
-        if signature_of(root) is None:
-            raise MetadataError(f"{source}: not signed; federation metadata must carry a signature")
-        verify_enveloped(root, signers)
+        verify_root_signature(root, signers)
     except ResponseValidationError as exc:
+        if exc.code == ErrorCode.RESPONSE_NOT_SIGNED:
+            raise MetadataError(f"{source}: not signed; federation metadata must carry a signature") from None
         raise MetadataError(f"{source}: signature rejected: {exc.code.name}: {exc.detail}") from None
     raw_valid_until = root.get("validUntil")
     if not raw_valid_until:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
-import types
 
 import pytest
 import xmlsec
@@ -128,23 +127,25 @@ def test_includeme_refuses_to_start_on_a_mismatch(monkeypatch, app_settings):
     assert any("version mismatch" in problem for problem in caught.value.problems)
 
 
-def test_installed_libraries_refuse_what_metadata_loading_leaves_to_the_signature():
-    assert xmlsec_check.signature_behaviour_problems(xmlsec) == []
+def test_installed_libxml2_refuses_to_canonicalise_a_relative_namespace():
+    assert xmlsec_check.canonicalisation_problems() == []
 
 
-def test_a_verifier_that_accepts_relative_namespaces_or_wrapped_ids_is_reported():
-    # a stand-in libxmlsec1 whose verification passes whatever it is given
-    class Lenient(xmlsec.SignatureContext):
-        def verify(self, node):
-            return None
-
-    fake = types.SimpleNamespace(**{name: getattr(xmlsec, name) for name in dir(xmlsec) if not name.startswith("__")})
-    fake.SignatureContext = Lenient
-    problems = xmlsec_check.signature_behaviour_problems(fake)
-    assert len(problems) == 2
-    assert "relative namespace" in problems[0] and "duplicated ID" in problems[1]
+def test_a_libxml2_that_canonicalises_a_relative_namespace_is_reported(monkeypatch):
+    monkeypatch.setattr(etree, "tostring", lambda *args, **kwargs: b"<r></r>")  # canonicalises anything
+    (problem,) = xmlsec_check.canonicalisation_problems()
+    assert "relative namespace" in problem
 
 
-def test_startup_refuses_libraries_that_fail_the_signature_probes(monkeypatch):
-    monkeypatch.setattr(xmlsec_check, "signature_behaviour_problems", lambda module: ["probe failed"])
+def test_a_libxml2_that_canonicalises_nothing_is_reported(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise etree.C14NError("C14N failed")
+
+    monkeypatch.setattr(etree, "tostring", refuse)
+    (problem,) = xmlsec_check.canonicalisation_problems()
+    assert "cannot canonicalise" in problem
+
+
+def test_startup_refuses_libraries_that_fail_the_canonicalisation_probe(monkeypatch):
+    monkeypatch.setattr(xmlsec_check, "canonicalisation_problems", lambda: ["probe failed"])
     assert _problems() == ["probe failed"]
