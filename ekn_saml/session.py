@@ -14,7 +14,6 @@ import hashlib
 import json
 import secrets
 import time
-from typing import Any
 
 from pyramid.interfaces import ISession, ISessionFactory
 from zope.interface import implementer, provider
