@@ -14,10 +14,10 @@ Signature element.  So this module
 1. checks the signature profile of :mod:`ekn_saml.xmlsecurity` (algorithms,
    one Reference to the root's ID, KeyInfo never used) and, beyond it, that
    Signature, SignedInfo, Reference and Transforms hold exactly the
-   elements this profile allows, in the XML Signature schema's order, with
-   no comment or processing instruction among them, and that the Transforms are
-   enveloped-signature then exc-c14n (so what is read here is what the
-   signed bytes say);
+   elements this profile allows, in the XML Signature schema's order,
+   with no comment or processing instruction among them, and that the
+   Transforms are enveloped-signature then exc-c14n (so what is read here
+   is what the signed bytes say);
 2. canonicalises ``SignedInfo`` (exc-c14n, libxml2 through lxml) and checks
    the signature value against the pinned keys with python-xmlsec
    (OpenSSL): a wrong signer costs no digest of 24 MB;
@@ -30,8 +30,9 @@ signature, whatever the IDs in the document.  libxml2's canonicalisation
 refuses a relative namespace declaration on any element it walks (probed at
 startup by :func:`ekn_saml.xmlsec_check.canonicalisation_problems`); the
 Signature element, which it does not walk for the digest, is checked here.
-tests/unit/metadata/test_root_signature.py compares every verdict with
-python-xmlsec's full verification, on real third-party signatures too.
+tests/unit/metadata/test_root_signature.py checks each accepted shape, and
+a real third-party signature, against python-xmlsec's full verification;
+tests/fuzz/test_fuzz_root_signature.py does so for every accepted mutant.
 """
 from __future__ import annotations
 
