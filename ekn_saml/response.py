@@ -28,7 +28,18 @@ from .metadata.idp import IdpInfo, IdpRegistry
 from .settings import DEFAULT_SP_PROFILE
 from .storage import StateStore
 from .timeutil import parse_instant
-from .xmlsecurity import NS, XmlCrypto, check_schema, decrypt_element, parse_xml, signature_of, strict_text, verify_enveloped
+from .xmlsecurity import (
+    NS,
+    XmlCrypto,
+    check_schema,
+    child,
+    children,
+    decrypt_element,
+    parse_xml,
+    signature_of,
+    strict_text,
+    verify_enveloped,
+)
 
 REQUESTS = "request"  # store namespace of outstanding requests
 REPLAY = "replay"  # store namespace of seen assertion and response IDs
@@ -112,7 +123,7 @@ def _instant(el: etree._Element, name: str, *, required: bool = True) -> dt.date
 
 
 def _issuer(el: etree._Element) -> str:
-    issuers = el.findall(_A + "Issuer")
+    issuers = children(el, _A + "Issuer")
     if len(issuers) != 1:
         raise _reject(ErrorCode.ISSUER_UNKNOWN, f"{etree.QName(el).localname} must have exactly one Issuer")
     return strict_text(issuers[0]).strip()
@@ -185,8 +196,8 @@ def _take_outstanding(
 def _the_assertion(
     root: etree._Element, policy: ValidationPolicy, credentials: SpCredentials, crypto: XmlCrypto | None = None
 ) -> etree._Element:
-    plain = root.findall(_A + "Assertion")
-    encrypted = root.findall(_A + "EncryptedAssertion")
+    plain = children(root, _A + "Assertion")
+    encrypted = children(root, _A + "EncryptedAssertion")
     if len(plain) + len(encrypted) != 1:
         raise _reject(ErrorCode.ASSERTION_COUNT, f"{len(plain)} Assertion and {len(encrypted)} EncryptedAssertion")
     if plain:
@@ -211,23 +222,23 @@ def _unwrap(root: etree._Element, assertion: etree._Element) -> None:
     """
     if assertion.getparent() is root:
         return  # sent in clear
-    root.replace(root.find(_A + "EncryptedAssertion"), assertion)
+    root.replace(child(root, _A + "EncryptedAssertion"), assertion)
 
 
 def _check_subject(assertion, request: OutstandingRequest, policy: ValidationPolicy, now) -> tuple[str, str, dt.datetime]:
     skew = dt.timedelta(seconds=policy.clock_skew)
-    subject = assertion.find(_A + "Subject")
+    subject = child(assertion, _A + "Subject")
     if subject is None:
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "assertion has no Subject")
-    if subject.find(_A + "EncryptedID") is not None:
+    if child(subject, _A + "EncryptedID") is not None:
         raise _reject(ErrorCode.ENCRYPTED_ID_FORBIDDEN, "EncryptedID is not allowed")
-    name_ids = subject.findall(_A + "NameID")
+    name_ids = children(subject, _A + "NameID")
     if len(name_ids) != 1 or not strict_text(name_ids[0]).strip():
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "Subject must have exactly one non-empty NameID")
-    confirmations = subject.findall(_A + "SubjectConfirmation")
+    confirmations = children(subject, _A + "SubjectConfirmation")
     if len(confirmations) != 1 or confirmations[0].get("Method") != BEARER:
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "exactly one bearer SubjectConfirmation is required")
-    data = confirmations[0].find(_A + "SubjectConfirmationData")
+    data = child(confirmations[0], _A + "SubjectConfirmationData")
     if data is None:
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "SubjectConfirmationData is missing")
     if data.get("InResponseTo") != request.request_id:
@@ -246,7 +257,7 @@ def _check_subject(assertion, request: OutstandingRequest, policy: ValidationPol
 
 def _check_conditions(assertion, policy: ValidationPolicy, now) -> dt.datetime:
     skew = dt.timedelta(seconds=policy.clock_skew)
-    conditions = assertion.findall(_A + "Conditions")
+    conditions = children(assertion, _A + "Conditions")
     if len(conditions) != 1:
         raise _reject(ErrorCode.AUDIENCE_MISMATCH, "assertion must have one Conditions with an Audience")
     cond = conditions[0]
@@ -256,21 +267,21 @@ def _check_conditions(assertion, policy: ValidationPolicy, now) -> dt.datetime:
     not_on_or_after = _instant(cond, "NotOnOrAfter")
     if now - skew >= not_on_or_after:
         raise _reject(ErrorCode.EXPIRED, "Conditions NotOnOrAfter has passed")
-    restrictions = cond.findall(_A + "AudienceRestriction")
+    restrictions = children(cond, _A + "AudienceRestriction")
     if not restrictions:
         raise _reject(ErrorCode.AUDIENCE_MISMATCH, "no AudienceRestriction")
     for restriction in restrictions:  # every restriction must admit us (SAML core 2.5.1.4)
-        audiences = [strict_text(a).strip() for a in restriction.findall(_A + "Audience")]
+        audiences = [strict_text(a).strip() for a in children(restriction, _A + "Audience")]
         if policy.entity_id not in audiences:
             raise _reject(ErrorCode.AUDIENCE_MISMATCH, f"Audience {audiences} does not include {policy.entity_id}")
     return not_on_or_after
 
 
 def _check_authn(assertion, request: OutstandingRequest, policy: ValidationPolicy) -> tuple[str, dt.datetime, str]:
-    statements = assertion.findall(_A + "AuthnStatement")
+    statements = children(assertion, _A + "AuthnStatement")
     if len(statements) != 1:
         raise _reject(ErrorCode.AUTHN_STATEMENT_COUNT, f"{len(statements)} AuthnStatements")
-    if len(assertion.findall(_A + "AttributeStatement")) != 1:
+    if len(children(assertion, _A + "AttributeStatement")) != 1:
         raise _reject(ErrorCode.ATTRIBUTE_STATEMENT_COUNT, "exactly one AttributeStatement is required")
     statement = statements[0]
     refs = statement.findall(_A + "AuthnContext/" + _A + "AuthnContextClassRef")
@@ -286,15 +297,15 @@ def _check_authn(assertion, request: OutstandingRequest, policy: ValidationPolic
 
 
 def _attributes(assertion) -> dict[str, tuple[str, ...]]:
-    statement = assertion.find(_A + "AttributeStatement")
-    if statement.find(_A + "EncryptedAttribute") is not None:
+    statement = child(assertion, _A + "AttributeStatement")
+    if child(statement, _A + "EncryptedAttribute") is not None:
         raise _reject(ErrorCode.ENCRYPTED_ATTRIBUTE_FORBIDDEN, "EncryptedAttribute is not allowed")
     attributes: dict[str, tuple[str, ...]] = {}
-    for attribute in statement.findall(_A + "Attribute"):
+    for attribute in children(statement, _A + "Attribute"):
         name = attribute.get("Name", "")
         if name in attributes:
             raise _reject(ErrorCode.ATTRIBUTE_VALUE_MALFORMED, f"attribute {name} appears twice")
-        attributes[name] = tuple(strict_text(v) for v in attribute.findall(_A + "AttributeValue"))
+        attributes[name] = tuple(strict_text(v) for v in children(attribute, _A + "AttributeValue"))
     return attributes
 
 
