@@ -34,6 +34,7 @@ from .xmlsecurity import (
     check_schema,
     child,
     children,
+    children_at,
     decrypt_element,
     parse_xml,
     signature_of,
@@ -284,7 +285,7 @@ def _check_authn(assertion, request: OutstandingRequest, policy: ValidationPolic
     if len(children(assertion, _A + "AttributeStatement")) != 1:
         raise _reject(ErrorCode.ATTRIBUTE_STATEMENT_COUNT, "exactly one AttributeStatement is required")
     statement = statements[0]
-    refs = statement.findall(_A + "AuthnContext/" + _A + "AuthnContextClassRef")
+    refs = children_at(statement, _A + "AuthnContext", _A + "AuthnContextClassRef")
     loa = strict_text(refs[0]).strip() if len(refs) == 1 else ""
     if loa not in request.loa:
         raise _reject(ErrorCode.LOA_NOT_REQUESTED, f"AuthnContextClassRef {loa!r} was not requested")

@@ -227,6 +227,14 @@ def children(parent: etree._Element, tag: str) -> list[etree._Element]:
     return list(parent.iterchildren(tag))
 
 
+def children_at(parent: etree._Element, *tags: str) -> list[etree._Element]:
+    """The elements a path of child steps reaches: ``children_at(p, a, b)`` is ``p.findall(a + "/" + b)``."""
+    level = [parent]
+    for tag in tags:
+        level = [found for element in level for found in element.iterchildren(tag)]
+    return level
+
+
 def child(parent: etree._Element, tag: str) -> etree._Element | None:
     """The first direct child of ``parent`` named ``tag``, or None: ``parent.find(tag)``, see :func:`children`."""
     return next(parent.iterchildren(tag), None)
@@ -363,7 +371,7 @@ def check_signature_profile(element: etree._Element, signature: etree._Element) 
             ErrorCode.SIGNATURE_PROFILE_VIOLATION,
             f"Reference URI {reference.get('URI')!r} is not the signed element's ID",
         )
-    for transform in reference.findall(f"{DS}Transforms/{DS}Transform"):
+    for transform in children_at(reference, DS + "Transforms", DS + "Transform"):
         if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
             raise _fail(ErrorCode.SIGNATURE_PROFILE_VIOLATION, f"transform {transform.get('Algorithm')!r}")
     digest_alg = _one(reference, DS + "DigestMethod", "DigestMethod").get("Algorithm")
@@ -521,7 +529,7 @@ def decrypt_element(
     enc_data = data_nodes[0]
     data_alg = _check_encryption_method(enc_data, DATA_ENCRYPTION_ALGORITHMS, "data encryption")
     _check_cipher_data(enc_data, "EncryptedData")
-    key_nodes = enc_data.findall(f"{DS}KeyInfo/{XENC}EncryptedKey") + children(container, XENC + "EncryptedKey")
+    key_nodes = children_at(enc_data, DS + "KeyInfo", XENC + "EncryptedKey") + children(container, XENC + "EncryptedKey")
     if not key_nodes:
         raise _fail(ErrorCode.DECRYPTION_FAILED, "no EncryptedKey")
     for key_node in key_nodes:
@@ -591,7 +599,7 @@ class XmlCrypto:
         self, element: etree._Element, signature: etree._Element, algorithm: str, keys: Sequence[PublicKey]
     ) -> None:
         """Verify ``signature`` (already profile-checked) with one of ``keys``; else SIGNATURE_INVALID."""
-        digest = signature.find(f"{DS}SignedInfo/{DS}Reference/{DS}DigestMethod").get("Algorithm")
+        digest = children_at(signature, DS + "SignedInfo", DS + "Reference", DS + "DigestMethod")[0].get("Algorithm")
         xmlsec.tree.add_ids(element, ["ID"])
         for public_key in keys:
             ctx = xmlsec.SignatureContext()
