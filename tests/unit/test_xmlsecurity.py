@@ -347,3 +347,24 @@ def test_certificate_with_a_bad_version_field_is_a_value_error(idp_keys):
     der[der.index(bytes([0xA0, 0x03, 0x02, 0x01, 0x02])) + 4] = 0x0A  # version v3 -> "v11"
     with pytest.raises(ValueError):
         PublicKey.from_base64_der(base64.b64encode(bytes(der)).decode())
+
+
+# ------------------------------------------------------------ child lookups
+
+
+_LOOKUP_DOC = b'<a xmlns="urn:x" xmlns:y="urn:y"><b><c/><c>2</c><y:c/></b><b><c>3</c></b><y:b><c/></y:b><!-- c --></a>'
+
+
+@pytest.mark.parametrize("tag", ["{urn:x}b", "{urn:y}b", "{urn:x}c", "{urn:x}none", "b"])
+def test_children_and_child_find_what_findall_and_find_find(tag):
+    root = etree.fromstring(_LOOKUP_DOC)
+    assert xmlsecurity.children(root, tag) == root.findall(tag)
+    assert xmlsecurity.child(root, tag) is root.find(tag)
+
+
+@pytest.mark.parametrize(
+    "tags", [("{urn:x}b", "{urn:x}c"), ("{urn:y}b", "{urn:x}c"), ("{urn:x}b", "{urn:y}c"), ("{urn:x}b", "{urn:x}none")]
+)
+def test_children_at_finds_what_a_findall_path_finds(tags):
+    root = etree.fromstring(_LOOKUP_DOC)
+    assert xmlsecurity.children_at(root, *tags) == root.findall("/".join(tags))
