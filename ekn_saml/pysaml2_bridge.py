@@ -61,16 +61,7 @@ _A = "{%s}" % NS["saml"]
 _P = "{%s}" % NS["samlp"]
 # Containers of EncryptedData in SAML (core §2.2.4, 2.3.4, 2.7.3.2, 3.6.1)
 _ENCRYPTED_CONTAINERS = {_A + "EncryptedAssertion", _A + "EncryptedID", _A + "EncryptedAttribute", _P + "NewEncryptedID"}
-# the profile's data encryption algorithms, by URI and by our short name
-_DATA_ENCRYPTION_NAMES = {
-    "http://www.w3.org/2001/04/xmlenc#aes128-cbc": "aes128-cbc",
-    "http://www.w3.org/2001/04/xmlenc#aes192-cbc": "aes192-cbc",
-    "http://www.w3.org/2001/04/xmlenc#aes256-cbc": "aes256-cbc",
-    "http://www.w3.org/2009/xmlenc11#aes128-gcm": "aes128-gcm",
-    "http://www.w3.org/2009/xmlenc11#aes192-gcm": "aes192-gcm",
-    "http://www.w3.org/2009/xmlenc11#aes256-gcm": "aes256-gcm",
-}
-_DATA_ENCRYPTION_URIS = {name: uri for uri, name in _DATA_ENCRYPTION_NAMES.items()}
+_DATA_ENCRYPTION_URIS = {name: uri for uri, name in xmlsecurity.DATA_ENCRYPTION_NAMES.items()}
 
 
 def _read(path: str) -> bytes:
@@ -259,8 +250,8 @@ class XmlsecCryptoBackend(CryptoBackend):
                 method = etree.fromstring(_as_bytes(template)).find(".//xenc:EncryptionMethod", NS)
             except etree.XMLSyntaxError:
                 method = None
-            if method is not None and method.get("Algorithm") in _DATA_ENCRYPTION_NAMES:
-                return _DATA_ENCRYPTION_NAMES[method.get("Algorithm")]
+            if method is not None and method.get("Algorithm") in xmlsecurity.DATA_ENCRYPTION_NAMES:
+                return xmlsecurity.DATA_ENCRYPTION_NAMES[method.get("Algorithm")]
         return self.data_encryption
 
     def decrypt(self, enctext, key_file):

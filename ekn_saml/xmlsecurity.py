@@ -82,6 +82,9 @@ DATA_ENCRYPTION_ALGORITHMS = {
     "http://www.w3.org/2009/xmlenc11#aes192-gcm": (xmlsec.constants.KeyDataAes, 192),
     "http://www.w3.org/2009/xmlenc11#aes256-gcm": (xmlsec.constants.KeyDataAes, 256),
 }
+# The same algorithms by their short names (the URI's fragment), which the
+# settings, encrypt_element and the development IdP use.
+DATA_ENCRYPTION_NAMES = {uri: uri.rsplit("#", 1)[1] for uri in DATA_ENCRYPTION_ALGORITHMS}
 RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 KEY_TRANSPORT_ALGORITHMS = {RSA_OAEP_MGF1P, "http://www.w3.org/2009/xmlenc11#rsa-oaep"}
 # The SHA-1 *OAEP digest* is the profile's mandatory default and is accepted;

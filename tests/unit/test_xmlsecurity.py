@@ -368,3 +368,12 @@ def test_children_and_child_find_what_findall_and_find_find(tag):
 def test_children_at_finds_what_a_findall_path_finds(tags):
     root = etree.fromstring(_LOOKUP_DOC)
     assert xmlsecurity.children_at(root, *tags) == root.findall("/".join(tags))
+
+
+def test_every_data_encryption_name_has_one_algorithm_and_one_transform():
+    # the settings name them without importing xmlsec (their problems show before it loads)
+    from ekn_saml.settings import DATA_ENCRYPTIONS
+
+    names = set(xmlsecurity.DATA_ENCRYPTION_NAMES.values())
+    assert names == set(DATA_ENCRYPTIONS) == set(xmlsecurity._ENCRYPTION_TRANSFORMS)
+    assert len(names) == len(xmlsecurity.DATA_ENCRYPTION_ALGORITHMS)
