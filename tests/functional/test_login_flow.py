@@ -6,26 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from dev_app import answer, idp_page
 from ekn_saml.errors import ErrorCode
-
-
-def idp_page(testapp, method, next_path=None):
-    """Chooser -> AuthnRequest (signed Redirect) -> the development IdP's persona page."""
-    url = f"/login/{method}" + (f"?next={next_path}" if next_path else "")
-    to_idp = testapp.get(url)
-    assert to_idp.status_int == 302
-    assert to_idp.location.startswith("https://sp.example.test/devidp/")
-    return testapp.get(to_idp.location)
-
-
-def answer(testapp, page, persona=None, outcome="success"):
-    form = page.forms[0]
-    if persona:
-        form["persona"] = persona
-    form["outcome"] = outcome
-    autopost = form.submit()
-    assert autopost.status_int == 200
-    return autopost.forms[0].submit(expect_errors=True)  # the browser's auto-submit to the ACS
 
 
 def login(testapp, method, persona, next_path=None):

@@ -10,17 +10,16 @@ factory's server-side check, not the store forgetting.
 from __future__ import annotations
 
 import pytest
-import webtest
 from pyramid.config import Configurator
 
 import ekn_saml
+from dev_app import browser, log_in
 from ekn_saml.demo import Root
 from ekn_saml.security import IDENTITY_KEY
 from ekn_saml.session import SAML_INDEX, SESSIONS, SUBJECT_INDEX, _store_key, saml_index_key, subject_index_key
 
 IDLE = 600
 ABSOLUTE = 1800
-ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
 
 
 class Clock:
@@ -82,19 +81,6 @@ def clock(app) -> Clock:
 @pytest.fixture
 def store(app):
     return app.registry.ekn_saml_sessions.store
-
-
-def browser(app) -> webtest.TestApp:
-    return webtest.TestApp(app, extra_environ=dict(ENVIRON))
-
-
-def log_in(client, method="bankid", persona="karin"):
-    to_idp = client.get(f"/login/{method}")
-    form = client.get(to_idp.location).forms[0]
-    form["persona"] = persona
-    acs = form.submit().forms[0].submit()
-    assert acs.status_int == 302 and acs.location.endswith("/mina-sidor")
-    return acs
 
 
 def session_cookie(client) -> str | None:

@@ -21,7 +21,7 @@ from ekn_saml.metadata.schema import schema_errors
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, decrypt_element, parse_xml, verify_bytes
 from saml_factory import ResponseFactory, ResponseSpec
 from acs_helpers import ORG_ATTRIBUTES, PERSON_ATTRIBUTES
-from test_login_flow import answer, idp_page
+from dev_app import acs_form, answer
 from testbed import LOA3_NONRESIDENT, UNCERTIFIED_LOA3
 
 BASE = "https://sp.example.test"
@@ -45,17 +45,6 @@ def authn_request_of(to_idp):
     xml = zlib.decompressobj(-15).decompress(base64.b64decode(fields["SAMLRequest"]))
     signed = query.rsplit("&Signature=", 1)[0]
     return etree.fromstring(xml), fields, signed
-
-
-def acs_form(testapp, method, persona):
-    """Chooser -> IdP -> the auto-post form the development IdP answers with (not yet submitted).
-
-    The IdP's form is picked by its fields: a logged-in user's page also has the logout form.
-    """
-    form = next(f for f in idp_page(testapp, method).forms.values() if "persona" in f.fields)
-    form["persona"] = persona
-    form["outcome"] = "success"
-    return next(f for f in form.submit().forms.values() if "SAMLResponse" in f.fields)
 
 
 def decrypts_with(form, key: PrivateKey) -> bool:

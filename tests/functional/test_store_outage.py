@@ -14,15 +14,14 @@ import time
 import uuid
 
 import pytest
-import webtest
 
+from dev_app import acs_form, browser, log_in
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
 from ekn_saml.session import SESSIONS
 from ekn_saml.storage.base import StateStore
 
 OPS = ErrorCode.STORE_UNAVAILABLE.value
-ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
 
 
 class FaultyStore(StateStore):
@@ -98,24 +97,6 @@ def app(dev_settings):
 @pytest.fixture
 def store(app) -> FaultyStore:
     return app.registry.ekn_saml.store
-
-
-def browser(app) -> webtest.TestApp:
-    return webtest.TestApp(app, extra_environ=dict(ENVIRON))
-
-
-def acs_form(client, method="bankid", persona="karin"):
-    """Everything up to the browser's POST to the ACS."""
-    to_idp = client.get(f"/login/{method}")
-    form = client.get(to_idp.location).forms[0]
-    form["persona"] = persona
-    return form.submit().forms[0]
-
-
-def log_in(client):
-    acs = acs_form(client).submit()
-    assert acs.status_int == 302 and acs.location.endswith("/mina-sidor")
-    return acs.follow()
 
 
 def assert_503(response) -> None:
@@ -249,7 +230,7 @@ def _logout_form(page):
 
 def test_logout_with_the_store_down_gives_503_and_leaves_the_session_whole(app, store):
     client = browser(app)
-    form = _logout_form(log_in(client))
+    form = _logout_form(log_in(client).follow())
     store.down = True
     page = form.submit(expect_errors=True)
     assert_503(page)
@@ -262,7 +243,7 @@ def test_logout_with_the_store_down_gives_503_and_leaves_the_session_whole(app, 
 
 def test_store_error_while_deleting_the_session_at_logout_gives_503(app, store):
     client = browser(app)
-    form = _logout_form(log_in(client))
+    form = _logout_form(log_in(client).follow())
     store.fail_when = lambda op, ns, index: op == "delete" and ns == SESSIONS
     page = form.submit(expect_errors=True)
     assert_503(page)
@@ -278,7 +259,7 @@ def test_logins_work_again_when_redis_comes_back_without_a_restart(dev_settings,
     settings["ekn_saml.store.key_prefix"] = f"ekn-test-outage:{uuid.uuid4().hex}:"
     client = browser(main({}, **settings))
 
-    logout_form = _logout_form(log_in(client))
+    logout_form = _logout_form(log_in(client).follow())
     pending_acs = acs_form(browser(client.app))  # a login under way when Redis dies
     own_redis.kill()
 
