@@ -15,6 +15,7 @@ import collections
 import os
 import time
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -52,6 +53,19 @@ class Tally:
     def finding(self, text: str) -> None:
         if len(self.findings) < 10:
             self.findings.append(text[:4000])
+
+    def response_of(self, send, what: str):
+        """The response ``send()`` gets; an exception is counted as unhandled, a 5xx as a finding, and both fail."""
+        try:
+            response = send()
+        except Exception:
+            self.unhandled += 1
+            raise
+        if response.status_int >= 500:
+            self.http_5xx += 1
+            self.finding(f"HTTP {response.status_int}: {what}")
+            pytest.fail(f"HTTP {response.status_int} for {what}")
+        return response
 
     def add(self, outcome: str) -> None:
         if self.started is None:  # from the first input, not from import
