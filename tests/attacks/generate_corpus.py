@@ -42,6 +42,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -519,9 +520,14 @@ def _inject_in_root_tag(xml: bytes, text: bytes) -> bytes:
     return xml[:start] + b" " + text + xml[start:]
 
 
-def _signed_bytes_with(ctx: Ctx, d: CaseDef, text: bytes) -> dict:
+def _captured_edited(ctx: Ctx, d: CaseDef, edit) -> dict:
+    """The case's seed message as the IdP signed it, its bytes changed by ``edit`` after signing."""
     seed = ctx.seed(d.name)
-    return acs_case(ctx, d, _inject_in_root_tag(tostring(_captured(ctx, seed)), text), seed)
+    return acs_case(ctx, d, edit(tostring(_captured(ctx, seed))), seed)
+
+
+def _signed_bytes_with(ctx: Ctx, d: CaseDef, text: bytes) -> dict:
+    return _captured_edited(ctx, d, lambda xml: _inject_in_root_tag(xml, text))
 
 
 @case("ns-xml-prefix-rebound", "namespace", ErrorCode.XML_MALFORMED)
@@ -545,17 +551,15 @@ def _ns_xml_xmlns(ctx, d):
 @case("ns-saml-prefix-rebound-on-issuer", "namespace", ErrorCode.ISSUER_UNKNOWN)
 def _ns_issuer_rebound(ctx, d):
     """The Issuer's saml: prefix rebound to a look-alike namespace: there is then no saml:Issuer at all."""
-    seed = ctx.seed(d.name)
-    xml = tostring(_captured(ctx, seed)).replace(b"<saml:Issuer>", b'<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion#">', 1)
-    return acs_case(ctx, d, xml, seed)
+    return _captured_edited(
+        ctx, d, lambda xml: xml.replace(b"<saml:Issuer>", b'<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion#">', 1)
+    )
 
 
 @case("ns-response-in-saml1-protocol-namespace", "namespace", ErrorCode.NOT_A_RESPONSE)
 def _ns_saml1(ctx, d):
     """The samlp: prefix bound to the SAML 1.x protocol namespace: the root is not a SAML 2.0 Response."""
-    seed = ctx.seed(d.name)
-    xml = tostring(_captured(ctx, seed)).replace(NS["samlp"].encode(), b"urn:oasis:names:tc:SAML:1.0:protocol")
-    return acs_case(ctx, d, xml, seed)
+    return _captured_edited(ctx, d, lambda xml: xml.replace(NS["samlp"].encode(), b"urn:oasis:names:tc:SAML:1.0:protocol"))
 
 
 def _encrypted_instead(ctx: Ctx, tag: str):
@@ -580,13 +584,7 @@ def _ns_foreign_assertion(ctx, d):
 @case("ns-default-namespace-undeclared-on-issuer", "namespace", ErrorCode.XML_NAMESPACE_INVALID)
 def _ns_undeclare(ctx, d):
     """An Issuer in no namespace (xmlns=""), which a prefix-blind reader takes for saml:Issuer; the empty namespace name is refused."""
-    seed = ctx.seed(d.name)
-    xml = tostring(_captured(ctx, seed))
-    start = xml.index(b"<saml:Issuer>")
-    end = xml.index(b"</saml:Issuer>") + len(b"</saml:Issuer>")
-    issuer_text = xml[start + len(b"<saml:Issuer>") : end - len(b"</saml:Issuer>")]
-    xml = xml[:start] + b'<Issuer xmlns="">' + issuer_text + b"</Issuer>" + xml[end:]
-    return acs_case(ctx, d, xml, seed)
+    return _captured_edited(ctx, d, lambda xml: re.sub(rb"<saml:Issuer>(.*?)</saml:Issuer>", rb'<Issuer xmlns="">\1</Issuer>', xml, count=1))
 
 
 @case("void-c14n-relative-namespace-uri", "void-c14n", ErrorCode.XML_NAMESPACE_INVALID)
@@ -598,9 +596,7 @@ def _void_relative(ctx, d):
 @case("void-c14n-relative-namespace-on-signed-info", "void-c14n", ErrorCode.XML_NAMESPACE_INVALID)
 def _void_relative_signed_info(ctx, d):
     """A relative namespace URI declared on ds:SignedInfo itself, where canonicalisation of the signature starts."""
-    seed = ctx.seed(d.name)
-    xml = tostring(_captured(ctx, seed)).replace(b"<ds:SignedInfo>", b'<ds:SignedInfo xmlns:v="void">', 1)
-    return acs_case(ctx, d, xml, seed)
+    return _captured_edited(ctx, d, lambda xml: xml.replace(b"<ds:SignedInfo>", b'<ds:SignedInfo xmlns:v="void">', 1))
 
 
 @case("void-c14n-digest-of-empty-node-set", "void-c14n", ErrorCode.SIGNATURE_PROFILE_VIOLATION)
@@ -989,9 +985,7 @@ def _parser_deflated(ctx, d):
 @case("parser-doctype-before-signed-response", "parser", ErrorCode.XML_DTD_FORBIDDEN)
 def _parser_doctype_signed(ctx, d):
     """A DOCTYPE prepended to a validly signed Response (the signature does not cover the prolog)."""
-    seed = ctx.seed(d.name)
-    xml = b'<!DOCTYPE samlp:Response [<!ENTITY x "y">]>' + tostring(_captured(ctx, seed))
-    return acs_case(ctx, d, xml, seed)
+    return _captured_edited(ctx, d, lambda xml: b'<!DOCTYPE samlp:Response [<!ENTITY x "y">]>' + xml)
 
 
 @case("parser-logout-response-posted-to-acs", "parser", ErrorCode.NOT_A_RESPONSE)
