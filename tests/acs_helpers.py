@@ -52,11 +52,12 @@ def begin(sp, method: str = "bankid", next_path: str | None = None) -> Login:
     return Login(start.request_id, stored["relay_state"], token, method)
 
 
-def spec_for(login: Login, **overrides) -> ResponseSpec:
-    organisation = login.method == "expisoft"
+def response_spec(method: str = "bankid", in_response_to: str | None = "_req1", **overrides) -> ResponseSpec:
+    """A valid success Response from the test IdP of ``method``: BankID (a person) or Expisoft (an organisation)."""
+    organisation = method == "expisoft"
     values = dict(
         issuer=EXPISOFT_IDP if organisation else BANKID_IDP,
-        in_response_to=login.request_id,
+        in_response_to=in_response_to,
         destination=ACS_URL,
         recipient=ACS_URL,
         audience=SP_ENTITY_ID,
@@ -65,6 +66,11 @@ def spec_for(login: Login, **overrides) -> ResponseSpec:
     )
     values.update(overrides)
     return ResponseSpec(**values)
+
+
+def spec_for(login: Login, **overrides) -> ResponseSpec:
+    """:func:`response_spec` answering ``login``'s request."""
+    return response_spec(login.method, **{"in_response_to": login.request_id, **overrides})
 
 
 def finish(sp, factory, login: Login, spec: ResponseSpec | None = None, *, encoded: str | None = None, relay_state=None, token=None):

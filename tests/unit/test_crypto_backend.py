@@ -30,7 +30,7 @@ from saml2.config import SPConfig
 from saml2.sigver import CryptoBackendXmlSec1, DecryptError, SecurityContext, SignatureError, pre_encryption_part, pre_signature_part
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA512, SIG_RSA_SHA1, SIG_RSA_SHA512
 
-from acs_helpers import PERSON_ATTRIBUTES, begin, spec_for
+from acs_helpers import PERSON_ATTRIBUTES, begin, response_spec, spec_for
 from ekn_saml import pysaml2_bridge
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, SamlError
@@ -70,22 +70,6 @@ def _xml(factory: ResponseFactory, spec) -> bytes:
     return etree.tostring(factory.build(spec))
 
 
-def _spec(**overrides):
-    values = dict(
-        issuer=BANKID_IDP,
-        in_response_to="_req1",
-        destination=ACS_URL,
-        recipient=ACS_URL,
-        audience=SP_ENTITY_ID,
-        loa=UNCERTIFIED_LOA3,
-        attributes={k: list(v) for k, v in PERSON_ATTRIBUTES.items()},
-    )
-    values.update(overrides)
-    from saml_factory import ResponseSpec
-
-    return ResponseSpec(**values)
-
-
 @pytest.fixture
 def idp_cert_file(key_dir):
     return os.path.join(key_dir, "idp.crt")
@@ -103,7 +87,7 @@ def pysaml2_metadata(idp_metadata_file):
 
 
 def _unsigned_response(factory) -> tuple[str, str]:
-    root = factory.build(_spec(sign_response=False, encrypt=False, sign_assertion=False))
+    root = factory.build(response_spec(sign_response=False, encrypt=False, sign_assertion=False))
     return etree.tostring(root).decode(), root.get("ID")
 
 
@@ -114,7 +98,7 @@ def test_signs_the_element_named_by_type_and_id(response_factory, key_dir, idp_k
 
 
 def test_signing_follows_the_templates_algorithms_and_certificate(response_factory, key_dir, idp_keys):
-    root = response_factory.build(_spec(sign_response=False, encrypt=False, sign_assertion=False))
+    root = response_factory.build(response_spec(sign_response=False, encrypt=False, sign_assertion=False))
     template = etree.fromstring(
         str(pre_signature_part(ident=root.get("ID"), sign_alg=SIG_RSA_SHA512, digest_alg=DIGEST_SHA512)).encode()
     )
@@ -129,7 +113,7 @@ def test_signing_follows_the_templates_algorithms_and_certificate(response_facto
 
 
 def test_refuses_to_sign_with_sha1(response_factory, key_dir):
-    root = response_factory.build(_spec(sign_response=False, encrypt=False, sign_assertion=False))
+    root = response_factory.build(response_spec(sign_response=False, encrypt=False, sign_assertion=False))
     template = etree.fromstring(str(pre_signature_part(ident=root.get("ID"), sign_alg=SIG_RSA_SHA1, digest_alg=DIGEST_SHA1)).encode())
     root.find("saml:Issuer", NS).addnext(template)
     with pytest.raises(SignatureError):
@@ -137,14 +121,14 @@ def test_refuses_to_sign_with_sha1(response_factory, key_dir):
 
 
 def test_verifies_a_node_by_its_id(response_factory, idp_cert_file):
-    root = response_factory.build(_spec(encrypt=False))
+    root = response_factory.build(response_spec(encrypt=False))
     assertion_id = root.find("saml:Assertion", NS).get("ID")
     assert XmlsecCryptoBackend().validate_signature(etree.tostring(root), idp_cert_file, "pem", ASSERTION, assertion_id)
 
 
 def test_an_id_on_an_element_of_another_type_is_refused(response_factory, idp_cert_file):
     """Like xmlsec1's --id-attr:ID <type>: the Response's ID does not name an Assertion."""
-    root = response_factory.build(_spec(encrypt=False))
+    root = response_factory.build(response_spec(encrypt=False))
     with pytest.raises(SignatureError):
         XmlsecCryptoBackend().validate_signature(etree.tostring(root), idp_cert_file, "pem", ASSERTION, root.get("ID"))
 
@@ -157,20 +141,20 @@ def test_a_public_key_file_is_not_a_certificate(response_factory, key_dir, tmp_p
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     (tmp_path / "idp.pub").write_bytes(pem)
-    root = response_factory.build(_spec())
+    root = response_factory.build(response_spec())
     with pytest.raises(SignatureError):
         XmlsecCryptoBackend().validate_signature(etree.tostring(root), str(tmp_path / "idp.pub"), "pem", RESPONSE, root.get("ID"))
 
 
 def test_decrypts_with_any_of_several_keys(response_factory, key_dir):
-    xml = _xml(response_factory, _spec(sign_response=False))
+    xml = _xml(response_factory, response_spec(sign_response=False))
     keys = [os.path.join(key_dir, "attacker.key"), os.path.join(key_dir, "sp-encryption.key")]
     decrypted = parse_xml(XmlsecCryptoBackend().decrypt(xml.decode(), keys).encode())
     assert decrypted.find("saml:EncryptedAssertion/saml:Assertion", NS) is not None
 
 
 def test_decrypt_with_no_matching_key_raises_pysaml2s_error(response_factory, key_dir):
-    xml = _xml(response_factory, _spec(sign_response=False))
+    xml = _xml(response_factory, response_spec(sign_response=False))
     with pytest.raises(DecryptError):
         XmlsecCryptoBackend().decrypt(xml.decode(), os.path.join(key_dir, "attacker.key"))
 
@@ -182,7 +166,7 @@ def test_decrypt_refuses_triple_des(response_factory, key_dir):
         assertion = etree.SubElement(container, A + "Assertion", ID="_x1", Version="2.0", IssueInstant="2026-01-01T00:00:00Z")
         custom_encrypt(assertion, response_factory.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP)
 
-    xml = _xml(response_factory, _spec(sign_response=False, mutate_response=reencrypt))
+    xml = _xml(response_factory, response_spec(sign_response=False, mutate_response=reencrypt))
     with pytest.raises(DecryptError):
         XmlsecCryptoBackend().decrypt(xml.decode(), os.path.join(key_dir, "sp-encryption.key"))
 
@@ -190,7 +174,7 @@ def test_decrypt_refuses_triple_des(response_factory, key_dir):
 @pytest.mark.parametrize("algorithm", ["aes128-gcm", "aes256-gcm", "aes128-cbc", "aes256-cbc"])
 def test_encrypts_with_aes_and_rsa_oaep_never_3des(response_factory, key_dir, algorithm):
     """pysaml2 hands over its 3DES template; the backend uses AES and RSA-OAEP instead."""
-    root = response_factory.build(_spec(sign_response=False, encrypt=False))
+    root = response_factory.build(response_spec(sign_response=False, encrypt=False))
     container = etree.SubElement(root, A + "EncryptedAssertion")
     container.append(root.find("saml:Assertion", NS))
     encrypted = XmlsecCryptoBackend(algorithm).encrypt_assertion(
@@ -204,7 +188,7 @@ def test_encrypts_with_aes_and_rsa_oaep_never_3des(response_factory, key_dir, al
 
 
 def test_encryption_takes_an_aes_algorithm_named_by_the_template(response_factory, key_dir):
-    root = response_factory.build(_spec(sign_response=False, encrypt=False))
+    root = response_factory.build(response_spec(sign_response=False, encrypt=False))
     container = etree.SubElement(root, A + "EncryptedAssertion")
     container.append(root.find("saml:Assertion", NS))
     template = str(pre_encryption_part(msg_enc="http://www.w3.org/2001/04/xmlenc#aes128-cbc"))
@@ -216,7 +200,7 @@ def test_encryption_takes_an_aes_algorithm_named_by_the_template(response_factor
 
 
 def test_keys_are_parsed_once_per_process(response_factory, idp_cert_file, key_dir):
-    root = response_factory.build(_spec())
+    root = response_factory.build(response_spec())
     xml = etree.tostring(root)
     backend = XmlsecCryptoBackend()
     backend.validate_signature(xml, idp_cert_file, "pem", RESPONSE, root.get("ID"))
@@ -228,7 +212,7 @@ def test_keys_are_parsed_once_per_process(response_factory, idp_cert_file, key_d
 
 
 def test_backend_starts_no_process_and_writes_no_file(monkeypatch, response_factory, idp_cert_file, key_dir):
-    xml = _xml(response_factory, _spec())
+    xml = _xml(response_factory, response_spec())
     root = parse_xml(xml)
 
     def forbidden(*args, **kwargs):
@@ -267,17 +251,17 @@ def _protection_cases(factory, attacker_keys):
     plain = dict(encrypt=False, sign_assertion=False)
     return {
         # CVE-2021-21239: only the certificate we were given, never a key from the message
-        "attacker certificate in KeyInfo": _spec(**unsigned, post_process=_attacker_signs(attacker_keys, key_info_cert=attacker_keys[1])),
-        "attacker key in KeyValue": _spec(**unsigned, post_process=_attacker_signs(attacker_keys, key_value=True)),
+        "attacker certificate in KeyInfo": response_spec(**unsigned, post_process=_attacker_signs(attacker_keys, key_info_cert=attacker_keys[1])),
+        "attacker key in KeyValue": response_spec(**unsigned, post_process=_attacker_signs(attacker_keys, key_value=True)),
         # CVE-2021-21238 and saml-core 5.4: one enveloped reference to the element's own ID
-        "reference to another element": _spec(**unsigned, **plain, post_process=reference_to_assertion),
-        "reference to the whole document": _spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, reference_uri="")),
-        "second reference": _spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, second_reference_uri="#" + r.get("ID"))),
-        "external reference": _spec(post_process=external_reference),
-        "transform not allowed": _spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, transforms=(T.ENVELOPED, T.C14N))),
-        "ds:Object": _spec(post_process=add_object),
+        "reference to another element": response_spec(**unsigned, **plain, post_process=reference_to_assertion),
+        "reference to the whole document": response_spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, reference_uri="")),
+        "second reference": response_spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, second_reference_uri="#" + r.get("ID"))),
+        "external reference": response_spec(post_process=external_reference),
+        "transform not allowed": response_spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, transforms=(T.ENVELOPED, T.C14N))),
+        "ds:Object": response_spec(post_process=add_object),
         # the schema check of the signed element (signed after the change, so only the schema can catch it)
-        "schema-invalid signed element": _spec(mutate_response=lambda r: etree.SubElement(r, P + "Unexpected")),
+        "schema-invalid signed element": response_spec(mutate_response=lambda r: etree.SubElement(r, P + "Unexpected")),
     }
 
 
@@ -298,7 +282,7 @@ PROTECTIONS = (
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_good_response_passes_pysaml2s_check_on_both_backends(backend, response_factory, pysaml2_metadata):
     sec = SecurityContext(_pysaml2_backend(backend), metadata=pysaml2_metadata, only_use_keys_in_metadata=True)
-    xml = _xml(response_factory, _spec()).decode()
+    xml = _xml(response_factory, response_spec()).decode()
     assert sec.correctly_signed_response(xml, must=True, require_response_signature=True).issuer.text == BANKID_IDP
 
 

@@ -17,8 +17,8 @@ from lxml import etree
 from ekn_saml import xmlsecurity
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, check_schema, decrypt_element, parse_xml, verify_enveloped
+from acs_helpers import response_spec
 from saml_factory import A, ResponseSpec, custom_sign
-from testbed import ACS_URL, BANKID_IDP, SP_ENTITY_ID, UNCERTIFIED_LOA3
 
 SWEDISH = pathlib.Path(__file__).parents[1] / "data" / "swedish-eid"
 
@@ -38,20 +38,6 @@ def _built(factory, spec: ResponseSpec) -> etree._Element:
     # Parsed again, as a message arrives: lxml's find() cannot see the nodes
     # xmlsec creates in memory until the tree has been serialised and parsed.
     return parse_xml(etree.tostring(factory.build(spec)))
-
-
-def _spec(**overrides) -> ResponseSpec:
-    values = dict(
-        issuer=BANKID_IDP,
-        in_response_to="_req1",
-        destination=ACS_URL,
-        recipient=ACS_URL,
-        audience=SP_ENTITY_ID,
-        loa=UNCERTIFIED_LOA3,
-        attributes={"urn:oid:2.5.4.42": ["Anna"]},
-    )
-    values.update(overrides)
-    return ResponseSpec(**values)
 
 
 @pytest.fixture
@@ -86,14 +72,14 @@ def test_rollover_second_metadata_key_verifies(swedish_signer, idp_keys):
 
 
 def test_pem_and_metadata_forms_of_a_certificate_verify_alike(response_factory, idp_keys):
-    root = _built(response_factory, _spec())
+    root = _built(response_factory, response_spec())
     from_metadata = PublicKey.from_base64_der(idp_keys[1].base64)
     assert from_metadata.sha256_fingerprint == idp_keys[1].sha256_fingerprint
     verify_enveloped(root, [from_metadata])
 
 
 def test_no_trusted_key_is_its_own_code(response_factory):
-    root = _built(response_factory, _spec())
+    root = _built(response_factory, response_spec())
     assert _code(verify_enveloped, root, []) == ErrorCode.NO_TRUSTED_KEY
 
 
@@ -101,12 +87,12 @@ def test_no_trusted_key_is_its_own_code(response_factory):
 
 
 def test_signed_response_verifies(response_factory, idp_keys):
-    verify_enveloped(_built(response_factory, _spec()), [idp_keys[1]], schema=True)
+    verify_enveloped(_built(response_factory, response_spec()), [idp_keys[1]], schema=True)
 
 
 def test_only_the_algorithms_of_this_signature_are_enabled(response_factory, idp_keys):
     """A signature the profile accepted is verified with exactly its own algorithms enabled in xmlsec."""
-    root = _built(response_factory, _spec())
+    root = _built(response_factory, response_spec())
     signature = root.find("ds:Signature", NS)
     xmlsecurity.IN_PROCESS.verify(root, signature, xmlsecurity.RSA_SHA256, [idp_keys[1]])
     with pytest.raises(SamlError) as caught:  # told it is RSA-SHA512: only that one is enabled, so it fails
@@ -116,7 +102,7 @@ def test_only_the_algorithms_of_this_signature_are_enabled(response_factory, idp
 
 def test_attackers_certificate_in_keyinfo_is_never_used(response_factory, idp_keys, attacker_keys):
     key, cert = attacker_keys
-    root = _built(response_factory, _spec(sign_response=False, post_process=lambda r: custom_sign(r, key, key_info_cert=cert)))
+    root = _built(response_factory, response_spec(sign_response=False, post_process=lambda r: custom_sign(r, key, key_info_cert=cert)))
     assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_INVALID
 
 
@@ -124,7 +110,7 @@ def test_external_reference_is_refused(response_factory, idp_keys):
     def point_away(r):
         r.find("ds:Signature/ds:SignedInfo/ds:Reference", NS).set("URI", "http://attacker.example/doc.xml")
 
-    root = _built(response_factory, _spec(post_process=point_away))
+    root = _built(response_factory, response_spec(post_process=point_away))
     assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
 
 
@@ -133,7 +119,7 @@ def test_retrieval_method_in_keyinfo_is_refused(response_factory, idp_keys):
         key_info = etree.SubElement(r.find("ds:Signature", NS), "{%s}KeyInfo" % NS["ds"])
         etree.SubElement(key_info, "{%s}RetrievalMethod" % NS["ds"], URI="http://attacker.example/key")
 
-    root = _built(response_factory, _spec(post_process=retrieve))
+    root = _built(response_factory, response_spec(post_process=retrieve))
     assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_KEYINFO_FORBIDDEN
 
 
@@ -141,17 +127,17 @@ def test_retrieval_method_in_keyinfo_is_refused(response_factory, idp_keys):
 
 
 def test_schema_accepts_a_valid_response(response_factory):
-    check_schema(_built(response_factory, _spec()))
+    check_schema(_built(response_factory, response_spec()))
 
 
 def test_schema_refuses_an_unknown_attribute(response_factory):
-    root = _built(response_factory, _spec(mutate_response=lambda r: r.set("Extra", "x")))
+    root = _built(response_factory, response_spec(mutate_response=lambda r: r.set("Extra", "x")))
     assert _code(check_schema, root) == ErrorCode.SCHEMA_INVALID
 
 
 def test_schema_checks_an_element_as_its_own_root(response_factory):
     """A decrypted assertion is checked on its own, against the assertion schema."""
-    root = _built(response_factory, _spec(encrypt=False))
+    root = _built(response_factory, response_spec(encrypt=False))
     assertion = root.find("saml:Assertion", NS)
     check_schema(assertion)
     etree.SubElement(assertion, A + "Unknown")
@@ -159,7 +145,7 @@ def test_schema_checks_an_element_as_its_own_root(response_factory):
 
 
 def test_signed_but_schema_invalid_element_is_refused_before_the_cryptography(response_factory, idp_keys):
-    root = _built(response_factory, _spec(mutate_response=lambda r: r.set("Extra", "x")))
+    root = _built(response_factory, response_spec(mutate_response=lambda r: r.set("Extra", "x")))
     verify_enveloped(root, [idp_keys[1]])  # the signature itself is good
     assert _code(verify_enveloped, root, [idp_keys[1]], schema=True) == ErrorCode.SCHEMA_INVALID
 
@@ -251,14 +237,14 @@ def test_relative_namespace_declaration_is_refused(declaration):
 def test_decrypts_with_the_second_of_several_keys(response_factory, key_dir, sp_decryption_keys):
     old_cert = PublicKey.from_pem(pathlib.Path(f"{key_dir}/sp-encryption-old.crt").read_bytes())
     response_factory.sp_encryption_cert = old_cert
-    root = _built(response_factory, _spec())
+    root = _built(response_factory, response_spec())
     assertion = decrypt_element(root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
     assert assertion.tag == A + "Assertion"
 
 
 @pytest.mark.parametrize("algorithm", ["aes128-gcm", "aes256-gcm", "aes128-cbc", "aes256-cbc"])
 def test_decrypted_assertion_keeps_its_signature(response_factory, sp_decryption_keys, idp_keys, algorithm):
-    root = _built(response_factory, _spec(data_encryption=algorithm))
+    root = _built(response_factory, response_spec(data_encryption=algorithm))
     assertion = decrypt_element(root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
     verify_enveloped(assertion, [idp_keys[1]], schema=True)
 
@@ -269,7 +255,7 @@ def test_tampered_ciphertext_is_refused(response_factory, sp_decryption_keys):
         text = value.text.strip()
         value.text = text[:40] + ("A" if text[40] != "A" else "B") + text[41:]
 
-    root = _built(response_factory, _spec(sign_response=False, post_process=flip))
+    root = _built(response_factory, response_spec(sign_response=False, post_process=flip))
     assert _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys) == ErrorCode.DECRYPTION_FAILED
 
 
@@ -293,7 +279,7 @@ def test_cipher_reference_is_refused_before_any_decryption(tmp_path, response_fa
     # answer would be DECRYPTION_FAILED: the code shows it was refused first.
     target = tmp_path / "cipher.bin"
     target.write_bytes(b"\0" * 64)
-    root = _built(response_factory, _spec(sign_response=False, post_process=_cipher_data_referring_to(path, target.as_uri())))
+    root = _built(response_factory, response_spec(sign_response=False, post_process=_cipher_data_referring_to(path, target.as_uri())))
     code = _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
     assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
 
@@ -302,7 +288,7 @@ def test_foreign_element_beside_encrypted_data_is_refused(response_factory, sp_d
     def smuggle(r):
         etree.SubElement(r.find("saml:EncryptedAssertion", NS), A + "Assertion", ID="_smuggled")
 
-    root = _built(response_factory, _spec(sign_response=False, post_process=smuggle))
+    root = _built(response_factory, response_spec(sign_response=False, post_process=smuggle))
     code = _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
     assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
 
@@ -312,13 +298,13 @@ def test_two_encrypted_data_are_refused(response_factory, sp_decryption_keys):
         container = r.find("saml:EncryptedAssertion", NS)
         container.append(etree.fromstring(etree.tostring(container.find("xenc:EncryptedData", NS))))
 
-    root = _built(response_factory, _spec(sign_response=False, post_process=two))
+    root = _built(response_factory, response_spec(sign_response=False, post_process=two))
     code = _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
     assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
 
 
 def test_in_process_work_starts_no_process_and_writes_no_file(monkeypatch, response_factory, sp_decryption_keys, idp_keys):
-    root = _built(response_factory, _spec())
+    root = _built(response_factory, response_spec())
 
     def forbidden(*args, **kwargs):
         raise AssertionError("no subprocess or temporary file on the hot path")
