@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ekn_saml.keygen import write_key_pair
+from ekn_saml.server_keys import write_key_file
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, encrypt_element, sign_enveloped
 
 SP_BASE = "https://sp.bench.test"
@@ -57,6 +58,7 @@ class BenchKeys:
     sp_encryption_cert: PublicKey
     idp_metadata_file: str
     idp_cert_file: str
+    server_keys_file: str  # ekn_saml.server_keys
 
 
 def idp_metadata_xml(cert: PublicKey) -> str:
@@ -85,6 +87,9 @@ def bench_keys(directory: str = os.path.join("var", "bench", "keys")) -> BenchKe
     metadata_file = os.path.join(directory, "idp-metadata.xml")
     with open(metadata_file, "w") as fh:
         fh.write(idp_metadata_xml(idp_cert))
+    server_keys_file = os.path.join(directory, "bench-server-keys.key")
+    if not os.path.exists(server_keys_file):
+        write_key_file(server_keys_file)
     return BenchKeys(
         directory=directory,
         idp_key=PrivateKey.from_file(paths["idp"][0]),
@@ -96,6 +101,7 @@ def bench_keys(directory: str = os.path.join("var", "bench", "keys")) -> BenchKe
         sp_encryption_cert=sp_encryption_cert,
         idp_metadata_file=metadata_file,
         idp_cert_file=paths["idp"][1],
+        server_keys_file=server_keys_file,
     )
 
 
@@ -114,6 +120,7 @@ def sp_settings(keys: BenchKeys, store_url: str = "memory://", base: str = SP_BA
         "ekn_saml.method.bankid.idp": IDP_ENTITY_ID,
         "ekn_saml.store.url": store_url,
         "ekn_saml.landing_path": "/mina-sidor",
+        "ekn_saml.server_keys": keys.server_keys_file,
     }
 
 

@@ -350,13 +350,15 @@ def main(argv=None) -> int:
         parser.error("--users, --seconds, --threads and --max-logins must be positive")
 
     from ekn_saml.keygen import write_key_pair
-    from ekn_saml.testing import DEV_KEY_STEMS
+    from ekn_saml.server_keys import write_key_file
+    from ekn_saml.testing import DEV_KEY_STEMS, SERVER_KEYS_FILE
 
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     workdir = os.path.join(ROOT, "var", "load", run_id)
     keys = os.path.join(workdir, "keys")
     for stem in DEV_KEY_STEMS:
         write_key_pair(keys, stem, f"ekn_saml load test {stem} (TEST ONLY)")  # 3072 bits, as in production
+    write_key_file(os.path.join(keys, SERVER_KEYS_FILE))
     print(f"load test: {args.users} users x {args.seconds:g} s per backend; work dir {workdir}", flush=True)
 
     results: dict[str, dict] = {}

@@ -88,6 +88,7 @@ def includeme(config):
     from .metadata.idp import IdpRegistry
     from .metadata.sp import sp_metadata_bytes
     from .security import SamlSecurityPolicy
+    from .server_keys import load_server_keys
     from .service import ServiceProvider
     from .session import StoreSessionFactory
     from .settings import DEFAULT_SP_PROFILE, parse_settings
@@ -100,6 +101,11 @@ def includeme(config):
     settings = parse_settings(config.get_settings())
     # every SP profile's keys, loaded once and checked against their certificates
     profile_credentials, problems = load_profile_credentials(settings)
+    # the secret of the store's index keys and encrypted identities
+    server_keys, key_problems = load_server_keys(
+        settings.server_keys, development=settings.is_development, quiet=settings.testing
+    )
+    problems += key_problems
     idps, metadata_problems = _load_trusted_idps(settings, utcnow())
     problems += metadata_problems
     registry = IdpRegistry(idps)
@@ -124,7 +130,12 @@ def includeme(config):
     except ValueError as exc:
         raise ConfigurationError([f"ekn_saml.store.url: {exc}"]) from None
     sp = ServiceProvider(
-        settings, profile_credentials[DEFAULT_SP_PROFILE], registry, store, profile_credentials=profile_credentials
+        settings,
+        profile_credentials[DEFAULT_SP_PROFILE],
+        registry,
+        store,
+        profile_credentials=profile_credentials,
+        server_keys=server_keys,
     )
     config.registry.ekn_saml = sp
     # each SP profile's metadata document, built (and schema-checked) once

@@ -132,11 +132,42 @@ def _keygen_profile(raw: dict, name: str | None) -> tuple[str, str, str]:
     return prefix, f"sp-{name}", raw.get(prefix + "entity_id", "").strip() or f"ekn_saml SP {name}"
 
 
+def _keygen_server_keys(args, raw: dict, out: _Out) -> int:
+    """``keygen --server-keys``: write the file ``ekn_saml.server_keys`` names (or certs/server-keys.key)."""
+    from .server_keys import write_key_file
+
+    configured = raw.get("ekn_saml.server_keys", "").strip()
+    directory = args.dir or os.path.join(os.path.dirname(os.path.abspath(args.config.split("#")[0])), "certs")
+    path = configured or os.path.join(directory, "server-keys.key")
+    try:
+        key_id = write_key_file(path, rotate=args.rotate)
+    except FileExistsError:
+        raise _Fail(
+            PROBLEMS, f"refusing to replace {path}: it holds the keys of every stored session (use --rotate to add a new key)"
+        ) from None
+    except FileNotFoundError:
+        raise _Fail(PROBLEMS, f"--rotate needs an existing key file; {path} does not exist") from None
+    except OSError as exc:
+        raise _Fail(PROBLEMS, f"cannot write {path}: {exc}") from None
+    if args.rotate:
+        out.say(
+            f"added key {key_id} first in {path} (mode 0600); the older keys stay readable.\n"
+            "Restart every process; remove an old key once the session absolute timeout has passed."
+        )
+    else:
+        out.say(f"wrote {path} (mode 0600) with key {key_id}")
+    if not configured:
+        out.say(f"Put this in the [app:main] section:\n  ekn_saml.server_keys = {path}")
+    return OK
+
+
 def cmd_keygen(args, out: _Out) -> int:
     from .keygen import write_key_pair
     from .xmlsecurity import PublicKey
 
     raw = _read_ini(args.config)
+    if args.server_keys or args.rotate:
+        return _keygen_server_keys(args, raw, out)
     prefix, stem_prefix, entity_id = _keygen_profile(raw, args.profile)
     directory = args.dir or os.path.join(os.path.dirname(os.path.abspath(args.config.split("#")[0])), "certs")
     suffix = "-next" if args.next else ""
@@ -535,6 +566,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bits", type=int, default=3072, choices=(2048, 3072, 4096), help="RSA key size (default 3072)")
     p.add_argument("--next", action="store_true", help="make the next keys for a rollover (sp-*-next.*)")
     p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument(
+        "--server-keys",
+        action="store_true",
+        help="make the server key file instead (ekn_saml.server_keys: store index keys, encrypted identities)",
+    )
+    p.add_argument("--rotate", action="store_true", help="with --server-keys: put a new key first in the existing file")
 
     p = command("metadata", cmd_metadata, "print or write the SP metadata (schema-validated)")
     p.add_argument("--profile", metavar="NAME", help="the metadata of this SP profile (default: the default profile, the sp.* keys)")

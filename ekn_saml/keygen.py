@@ -61,10 +61,18 @@ DEV_KEYS = (
 )
 
 
+DEV_SERVER_KEYS = "dev-server-keys.key"  # *.key: git-ignored like the other secrets
+
+
 def make_dev_keys(directory: str = "certs") -> None:
-    """The keys development.ini names (both SP profiles' and the development IdP's); existing ones are kept."""
+    """The keys development.ini names (both SP profiles', the development IdP's, the server keys); existing ones are kept."""
+    from .server_keys import write_key_file
+
     for stem, cn in DEV_KEYS:
         write_key_pair(directory, stem, cn)
+    server_keys = os.path.join(directory, DEV_SERVER_KEYS)
+    if not os.path.exists(server_keys):
+        write_key_file(server_keys)
 
 
 if __name__ == "__main__":  # python -m ekn_saml.keygen [directory]

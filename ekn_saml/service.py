@@ -16,6 +16,7 @@ from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import is_safe_local_path
+from .server_keys import ServerKeys
 from .settings import DEFAULT_SP_PROFILE, SamlSettings, SpProfile
 from .storage import StateStore
 from .timeutil import utcnow
@@ -90,8 +91,11 @@ class ServiceProvider:
         *,
         clock=utcnow,
         profile_credentials: dict[str, SpCredentials] | None = None,
+        server_keys: ServerKeys | None = None,
     ) -> None:
         self.settings = settings
+        # the store's index and value secrets (ekn_saml.server_keys); a process-lifetime key if none is given
+        self.server_keys = server_keys or ServerKeys.ephemeral()
         self.credentials = credentials
         self.registry = registry
         self.store = store

@@ -175,6 +175,8 @@ class SamlSettings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     status_allowed_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
     crypto_backend: str = "xmlsec"  # "xmlsec" (in process) | "xmlsec1" (pysaml2's program, for comparison)
+    development_flag: bool = False  # ekn_saml.development; see is_development
+    server_keys: str = ""  # path of the key file (ekn_saml.server_keys); empty only in development
     # Every SP profile, the default one (the fields entity_id ... sp_metadata above) first.
     sp_profiles: tuple[SpProfile, ...] = ()
 
@@ -200,6 +202,15 @@ class SamlSettings:
     def methods_of(self, sp_profile: str) -> tuple[LoginMethod, ...]:
         """The login methods whose AuthnRequests go out as ``sp_profile``."""
         return tuple(m for m in self.methods if m.sp_profile == sp_profile)
+
+    @property
+    def is_development(self) -> bool:
+        """Development or tests: the development IdP, ``ekn_saml.testing`` or ``ekn_saml.development`` is on.
+
+        Only development may run without some production safeguards (an
+        ephemeral server key); never enable any of the three in production.
+        """
+        return self.development_flag or self.devidp.enabled or self.testing
 
     @property
     def public_scheme_is_https(self) -> bool:
@@ -270,6 +281,15 @@ KEYS: dict[str, tuple[Any, str]] = {
         "(pysaml2's xmlsec1 program, only to compare; needs the xmlsec1 system package).",
     ),
     "testing": ("false", "Set only by test suites: allows the memory:// store without a warning."),
+    "development": (
+        "false",
+        "Development mode, implied by devidp.enabled and testing: allows an ephemeral server key. Never in production.",
+    ),
+    "server_keys": (
+        "(empty; required outside development)",
+        "File of the server's secret keys, newest first (mode 0600; `ekn-saml keygen --server-keys` makes it): "
+        "they key the store's indexes and encrypt stored identities.",
+    ),
     "devidp.enabled": ("false", "Serve the embedded development IdP. Never enable in production."),
     "devidp.entity_id": (
         "<public_base_url>/devidp",
@@ -733,6 +753,12 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
             r.problems.append(f"{PREFIX}{key}: file not found: {value}")
         return value
 
+    def path_setting_optional(key: str) -> str:
+        value = r.str(key, "")
+        if value and not file_exists(value):
+            r.problems.append(f"{PREFIX}{key}: file not found: {value}")
+        return value
+
     signing_key = path_setting("sp.signing_key")
     signing_cert = path_setting("sp.signing_cert")
     encryption_cert = path_setting("sp.encryption_cert")
@@ -869,6 +895,8 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         federation=_parse_federation(r, file_exists),
         status_allowed_addresses=_parse_addresses(r),
         crypto_backend=r.choice("crypto_backend", "xmlsec", CRYPTO_BACKENDS),
+        development_flag=r.bool("development", False),
+        server_keys=path_setting_optional("server_keys"),
     )
     store_scheme = urlsplit(result.store_url).scheme
     r.check(

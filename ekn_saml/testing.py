@@ -18,6 +18,7 @@ import urllib.request
 
 from .devidp import DEV_IDPS
 from .keygen import write_key_pair
+from .server_keys import write_key_file
 
 # the default SP profile's keys, the "orgid" profile's and the development IdP's
 DEV_KEY_STEMS = ("sp-signing", "sp-encryption", "sp-orgid-signing", "sp-orgid-encryption", "idp")
@@ -38,10 +39,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# the server keys (ekn_saml.server_keys) beside them: shared by every process of a test
+SERVER_KEYS_FILE = "server-keys.key"
+
+
 def make_test_keys(directory: str, purpose: str) -> str:
-    """The SP's and the development IdP's TEST ONLY keys (2048 bits, for speed) in ``directory``."""
+    """The SP's, the development IdP's and the server's TEST ONLY keys (RSA 2048 bits, for speed) in ``directory``."""
     for stem in DEV_KEY_STEMS:
         write_key_pair(directory, stem, f"ekn_saml {purpose} {stem} (TEST ONLY)", bits=2048)
+    if not os.path.exists(os.path.join(directory, SERVER_KEYS_FILE)):
+        write_key_file(os.path.join(directory, SERVER_KEYS_FILE))
     return directory
 
 
@@ -61,7 +68,7 @@ def development_settings(
     ``/saml/acs/orgid``; Expisoft, so loa3-orgid), each with its own keys.
     ``idp_base`` (default ``sp_base``) may be another origin, so that the
     IdP's POST to the ACS is cross-site as in production.  Keys are the
-    :data:`DEV_KEY_STEMS` files in ``keys_dir``.  ``extra`` keys are given
+    :data:`DEV_KEY_STEMS` files and the :data:`SERVER_KEYS_FILE` in ``keys_dir``.  ``extra`` keys are given
     without the ``ekn_saml.`` prefix, with ``.`` written as ``__``.
     """
     idp_base = idp_base or sp_base
@@ -89,6 +96,7 @@ def development_settings(
         "ekn_saml.devidp.base_url": idp_base,
         "ekn_saml.devidp.key": f"{keys}/idp.key",
         "ekn_saml.devidp.cert": f"{keys}/idp.crt",
+        "ekn_saml.server_keys": f"{keys}/{SERVER_KEYS_FILE}",
     }
     for slug, (method, _categories) in DEV_IDPS.items():
         settings[f"ekn_saml.method.{method}.idp"] = f"{idp_base}/devidp/{slug}"

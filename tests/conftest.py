@@ -12,6 +12,8 @@ import pytest
 from lxml import etree
 
 from ekn_saml.keygen import write_key_pair
+from ekn_saml.server_keys import write_key_file
+from ekn_saml.testing import SERVER_KEYS_FILE
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
 from saml_factory import ResponseFactory
 from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, OTHER_IDP, idp_entity, federation_sp_settings
@@ -31,6 +33,8 @@ def key_dir(tmp_path_factory):
     )
     for stem in stems:
         write_key_pair(directory, stem, f"ekn_saml test {stem} (TEST ONLY)", bits=2048)
+    # the server keys (ekn_saml.server_keys) every test app of the session shares
+    write_key_file(os.path.join(directory, SERVER_KEYS_FILE))
     return directory
 
 

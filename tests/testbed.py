@@ -57,4 +57,5 @@ def federation_sp_settings(key_dir: str, idp_metadata_file: str, *, store_url: s
         "ekn_saml.method.expisoft.idp": EXPISOFT_IDP,
         "ekn_saml.store.url": store_url,
         "ekn_saml.landing_path": "/mina-sidor",
+        "ekn_saml.server_keys": k("server-keys.key"),
     }

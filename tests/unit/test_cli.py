@@ -282,3 +282,34 @@ class TestSpProfiles:
         settings["ekn_saml.sp_profile.orgid.signing_cert"] = os.path.join(key_dir, "sp-signing.crt")
         assert main(["check", write_ini(tmp_path / "bad.ini", settings)]) == 2
         assert "ekn_saml.sp_profile.orgid.signing_cert does not belong" in capsys.readouterr().err
+
+
+class TestServerKeys:
+    def test_keygen_server_keys_writes_a_private_file(self, tmp_path, app_settings, capsys):
+        from ekn_saml.server_keys import ServerKeys
+
+        settings = {k: v for k, v in app_settings.items() if k != "ekn_saml.server_keys"}
+        path = write_ini(tmp_path / "app.ini", settings)
+        assert main(["keygen", "--server-keys", path]) == 0
+        written = tmp_path / "certs" / "server-keys.key"
+        assert stat.S_IMODE(os.stat(written).st_mode) == 0o600
+        assert ServerKeys.from_file(str(written)).newest.key_id.startswith("k")
+        assert f"ekn_saml.server_keys = {written}" in capsys.readouterr().err
+
+    def test_keygen_server_keys_does_not_replace_the_keys(self, tmp_path, app_settings, capsys):
+        path = tmp_path / "keys.key"
+        path.write_text("ka " + "A" * 43 + "\n")
+        ini = write_ini(tmp_path / "app.ini", {**app_settings, "ekn_saml.server_keys": str(path)})
+        assert main(["keygen", "--server-keys", ini]) == 1
+        assert "--rotate" in capsys.readouterr().err
+        assert path.read_text() == "ka " + "A" * 43 + "\n"
+
+    def test_keygen_rotate_puts_a_new_key_first(self, tmp_path, app_settings):
+        from ekn_saml.server_keys import ServerKeys
+
+        path = tmp_path / "keys.key"
+        path.write_text("ka " + "A" * 43 + "\n")
+        os.chmod(path, 0o600)
+        ini = write_ini(tmp_path / "app.ini", {**app_settings, "ekn_saml.server_keys": str(path)})
+        assert main(["keygen", "--server-keys", "--rotate", ini]) == 0
+        assert [k.key_id for k in ServerKeys.from_file(str(path)).keys][1:] == ["ka"]

@@ -22,7 +22,7 @@ def test_development_keys_cover_both_sp_profiles_of_development_ini(tmp_path):
     """`make run` (python -m ekn_saml.keygen certs) must make every key file development.ini names."""
     import configparser
 
-    from ekn_saml.keygen import DEV_KEYS
+    from ekn_saml.keygen import DEV_KEYS, DEV_SERVER_KEYS
 
     root = pathlib.Path(__file__).parents[2]
     ini = configparser.ConfigParser(defaults={"here": str(root)})
@@ -33,6 +33,7 @@ def test_development_keys_cover_both_sp_profiles_of_development_ini(tmp_path):
         if key.startswith("ekn_saml.") and value.startswith(str(root / "certs"))
         for path in value.split()
     }
-    made = {stem + ext for stem, _ in DEV_KEYS for ext in (".key", ".crt")}
+    made = {stem + ext for stem, _ in DEV_KEYS for ext in (".key", ".crt")} | {DEV_SERVER_KEYS}
     assert named and named <= made
+    assert DEV_SERVER_KEYS in named
     assert {"dev-sp-orgid-signing.key", "dev-sp-orgid-encryption.key"} <= named
