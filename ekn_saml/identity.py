@@ -25,8 +25,10 @@ ORGANIZATION_IDENTIFIER = "urn:oid:2.5.4.97"
 ORG_AFFILIATION = "urn:oid:1.2.752.201.3.1"
 TRANSACTION_IDENTIFIER = "urn:oid:1.2.752.201.3.2"
 
-_PNR = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{4})$")
-_ORGNR = re.compile(r"^\d{10}$")
+# [0-9], not \d: \d also matches fullwidth and Arabic-Indic digits, which int() reads as
+# the same number, so one person would get two different subjects
+_PNR = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{4})")
+_ORGNR = re.compile(r"[0-9]{10}")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -43,7 +45,7 @@ def check_personal_number(value: str, *, accept_coordination: bool) -> dt.date:
 
     Returns the date of birth.  Does **not** check that the number exists.
     """
-    match = _PNR.match(value)
+    match = _PNR.fullmatch(value)
     if not match:
         raise ResponseValidationError(ErrorCode.PERSONAL_NUMBER_INVALID, "personalIdentityNumber is not 12 digits")
     year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
@@ -65,7 +67,7 @@ def check_personal_number(value: str, *, accept_coordination: bool) -> dt.date:
 
 def check_org_number(value: str) -> str:
     """Validate a 10-digit organisationsnummer (SKV 709) with its check digit."""
-    if not _ORGNR.match(value) or not luhn_ok(value):
+    if not _ORGNR.fullmatch(value) or not luhn_ok(value):
         raise ResponseValidationError(ErrorCode.ORG_NUMBER_INVALID, "organisation number is not 10 digits with a valid check digit")
     return value
 

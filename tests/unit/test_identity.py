@@ -58,3 +58,35 @@ def test_identity_round_trips_through_the_session_form():
 def test_principals_carry_method_kind_loa_and_organisation():
     principals = _identity(kind="organisation", personal_number=None, org_number="5560000001", org_unique_id="u").principals
     assert {"ekn:method:bankid", "ekn:kind:organisation", "ekn:loa:loa3", "ekn:org:5560000001"} <= set(principals)
+
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("digits", [FULLWIDTH, ARABIC_INDIC], ids=["fullwidth", "arabic-indic"])
+def test_a_personal_number_in_other_digits_is_refused(digits):
+    """int() reads them as the same number: accepted, one person would have two subjects."""
+    with pytest.raises(ResponseValidationError) as caught:
+        check_personal_number("198001012387".translate(digits), accept_coordination=False)
+    assert caught.value.code == ErrorCode.PERSONAL_NUMBER_INVALID
+
+
+@pytest.mark.parametrize("digits", [FULLWIDTH, ARABIC_INDIC], ids=["fullwidth", "arabic-indic"])
+def test_an_organisation_number_in_other_digits_is_refused(digits):
+    with pytest.raises(ResponseValidationError) as caught:
+        check_org_number("5560000001".translate(digits))
+    assert caught.value.code == ErrorCode.ORG_NUMBER_INVALID
+
+
+def test_a_personal_number_with_a_line_break_after_it_is_refused():
+    """``$`` in a pattern matches before a final line break; the whole value must be digits."""
+    with pytest.raises(ResponseValidationError) as caught:
+        check_personal_number("198001012387\n", accept_coordination=False)
+    assert caught.value.code == ErrorCode.PERSONAL_NUMBER_INVALID
+
+
+def test_an_organisation_number_with_a_line_break_after_it_is_refused():
+    with pytest.raises(ResponseValidationError) as caught:
+        check_org_number("5560000001\n")
+    assert caught.value.code == ErrorCode.ORG_NUMBER_INVALID

@@ -46,7 +46,8 @@ class TestSpMetadataSettings:
         raw["ekn_saml.security.accept_coordination_number"] = "true"
         assert ENTITY_CATEGORIES["accepts-coordination-number"] in parse(raw).sp_metadata.entity_categories
 
-    @pytest.mark.parametrize("number", ["2021002099", "202100-2098", "20210020", "abcdefghij"])
+    # "²" is a digit to str.isdigit() and no number to int(): a startup crash before the ASCII check
+    @pytest.mark.parametrize("number", ["2021002099", "202100-2098", "20210020", "abcdefghij", "２０２１００２０９８", "202100209²"])
     def test_bad_organisation_number_is_a_problem(self, raw, number):
         raw["ekn_saml.sp.organization.number"] = number
         assert any("sp.organization.number" in p for p in problems_of(raw))
