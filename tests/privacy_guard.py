@@ -16,6 +16,9 @@ fields, and checked as it is emitted.  A line fails the run if it holds:
   a plausible personnummer or samordningsnummer: a real date (day + 60 for
   a samordningsnummer, year 1870-2099) and a valid Luhn check digit.
 
+Digits of any script count (fullwidth ``１９８０…``, Arabic-Indic ``١٩٨٠…``):
+they are read as the ASCII digits they stand for.
+
 The masked form ``YYYYMMDD-XXXX`` is what may be logged.  At the end of the
 session any hit makes pytest exit non-zero and is reported with the number
 itself masked (the report must not leak it either).
@@ -25,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import unicodedata
 
 import pytest
 
@@ -33,7 +37,14 @@ from ekn_saml.identity import luhn_ok
 _FORMATTER = logging.Formatter("%(levelname)s %(name)s: %(message)s")
 # attributes every LogRecord has; anything else came in through ``extra``
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-_CANDIDATE = re.compile(r"(?<![0-9])([0-9]{8})[-+]?([0-9]{4})(?![0-9])")
+# \d, not [0-9]: fullwidth or Arabic-Indic digits spell the same number, and a
+# log line must not carry it in those either (they are read as ASCII digits here)
+_CANDIDATE = re.compile(r"(?<!\d)(\d{8})[-+]?(\d{4})(?!\d)")
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with every decimal digit of any script written as its ASCII digit."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
 
 
 def looks_like_personal_number(twelve: str) -> bool:
@@ -71,7 +82,7 @@ def _forms(number: str) -> tuple[str, ...]:
 
 def mask_all(text: str) -> str:
     """``text`` with every 12-digit candidate shown as ``YYYYMMDD-XXXX`` (for the failure report)."""
-    return _CANDIDATE.sub(lambda m: m.group(1) + "-XXXX", text)
+    return _CANDIDATE.sub(lambda m: ascii_digits(m.group(1)) + "-XXXX", text)
 
 
 class PersonalNumberFinder:
@@ -82,6 +93,7 @@ class PersonalNumberFinder:
         self._known = re.compile("(?<![0-9])(?:" + "|".join(map(re.escape, forms)) + ")(?![0-9])") if forms else None
 
     def find(self, text: str) -> list[str]:
+        text = ascii_digits(text)
         hits = []
         if self._known is not None:
             hits += self._known.findall(text)

@@ -45,6 +45,20 @@ def test_any_plausible_number_is_found():
     assert looks_like_personal_number("194612190043") and FINDER.find("pnr 19461219-0043 seen")
 
 
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("digits", [FULLWIDTH, ARABIC_INDIC], ids=["fullwidth", "arabic-indic"])
+def test_a_number_in_other_digits_is_found(digits):
+    assert FINDER.find("pnr 19461219-0043 seen".translate(digits))
+
+
+@pytest.mark.parametrize("digits", [FULLWIDTH, ARABIC_INDIC], ids=["fullwidth", "arabic-indic"])
+def test_a_known_number_in_other_digits_is_found(digits):
+    assert FINDER.find(f"subject={PNR[2:]}".translate(digits))
+
+
 def test_a_samordningsnummer_is_found():
     assert looks_like_personal_number("199003652386")
 
