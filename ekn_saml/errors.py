@@ -10,6 +10,7 @@ and is never shown to end users (pages are chosen by :attr:`SamlError.family`).
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 
 
@@ -41,6 +42,12 @@ class ErrorCode(enum.StrEnum):
     # inflate cleanly, and a message that inflates past the cap (a deflate bomb)
     DEFLATE_INVALID = "EKN-IN-010"
     INFLATED_TOO_LARGE = "EKN-IN-011"
+    # Caps on the shape of a document (ekn_saml.security.max_xml_*), checked before
+    # any canonicalisation or signature work, so a forged message costs little
+    XML_TOO_MANY_NODES = "EKN-IN-012"
+    XML_TOO_MANY_ATTRIBUTES = "EKN-IN-013"
+    XML_TOO_DEEP = "EKN-IN-014"
+    XML_TOO_MANY_NAMESPACES = "EKN-IN-015"
     # --- signature (checklist 1, 2, 11) ---
     RESPONSE_NOT_SIGNED = "EKN-SIG-001"
     SIGNATURE_INVALID = "EKN-SIG-002"
@@ -133,6 +140,24 @@ def family_of(code: ErrorCode) -> ErrorFamily:
     }.get(prefix, ErrorFamily.INVALID_RESPONSE)
 
 
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: what
+# can end a log line or hide text in a terminal
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: object, limit: int = 500) -> str:
+    """``text`` for one log line: control characters escaped (``\\n``, ``\\x1b``), at most ``limit`` characters.
+
+    For anything that may come from a request, a message or a library's
+    error text, so that no value can end a line and forge the next one.
+    Does **not** mask personal identity numbers: callers must not pass them.
+    """
+    value = str(text)
+    if len(value) > limit:
+        value = value[: limit - 3] + "..."
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
+
+
 def new_reference() -> str:
     """A short id the user can quote to support; it is logged with the error."""
     return secrets.token_hex(5).upper()
@@ -152,7 +177,10 @@ class SamlError(Exception):
     idp: str | None = None
     method: str | None = None
 
-    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+    def __init__(self, code: ErrorCode, detail: str = "", *, escape: bool = True) -> None:
+        # the detail quotes values of the message: escaped here, for every log line it reaches
+        if escape:
+            detail = printable(detail, 2000)
         super().__init__(f"{code.name} ({code.value}): {detail}" if detail else f"{code.name} ({code.value})")
         self.code = code
         self.detail = detail
@@ -170,9 +198,12 @@ class ConfigurationError(SamlError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
+        # one problem a line, each escaped: a problem may quote a metadata file or a setting
         super().__init__(
             ErrorCode.CONFIGURATION_INVALID,
-            "ekn_saml configuration has %d problem(s):\n  - %s" % (len(problems), "\n  - ".join(problems)),
+            "ekn_saml configuration has %d problem(s):\n  - %s"
+            % (len(problems), "\n  - ".join(printable(p, 2000) for p in problems)),
+            escape=False,
         )
 
 

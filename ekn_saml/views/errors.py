@@ -24,6 +24,7 @@ from ..errors import (
     StoreUnavailableError,
     family_of,
     new_reference,
+    printable,
 )
 from ..session import detach_session
 
@@ -140,7 +141,8 @@ def undecodable_url(exc, request):
 def csrf_error(exc, request):
     reference = new_reference()
     reason = "origin" if isinstance(exc, BadCSRFOrigin) else "token"
-    log.warning("%s ref=%s: bad CSRF %s on %s", ErrorCode.CSRF_FAILED.value, reference, reason, request.path)
+    # the path is decoded: %0A would be a newline, so it is escaped for the log line
+    log.warning("%s ref=%s: bad CSRF %s on %s", ErrorCode.CSRF_FAILED.value, reference, reason, printable(request.path))
     # a forged cross-site request is a security event: it goes to the audit trail too
     audit.csrf_failed(request, code=ErrorCode.CSRF_FAILED.value, reference=reference, reason=reason)
     return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code=ErrorCode.CSRF_FAILED.value, reference=reference, status=400)
@@ -166,5 +168,5 @@ def unexpected(exc, request):
     if isinstance(exc, HTTPException):
         return exc  # redirects and Pyramid's own HTTP answers are responses, not failures
     reference = new_reference()
-    log.exception("EKN-500 ref=%s: unexpected error on %s", reference, request.path)
+    log.exception("EKN-500 ref=%s: unexpected error on %s", reference, printable(request.path))
     return render_error(request, family=ErrorFamily.UNAVAILABLE.value, code="EKN-500", reference=reference, status=500)
