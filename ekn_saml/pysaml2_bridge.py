@@ -325,18 +325,19 @@ class Xmlsec1Crypto(xmlsecurity.XmlCrypto):
                 self._files[content] = path
             return path
 
-    def verify(self, element, signature, algorithm, keys) -> None:
-        # The element on its own keeps every namespace declaration it inherits,
-        # so its exclusive canonical form (what was signed) is unchanged.
+    def verify(self, element, parts, key) -> None:
+        # The whole signature (SignedInfo again, and the digest) with the one
+        # key that verified SignedInfo.  The element on its own keeps every
+        # namespace declaration it inherits, so its exclusive canonical form
+        # (what was signed) is unchanged.
         text = etree.tostring(element)
-        for key in keys:
-            pem = key.cert.public_bytes(serialization.Encoding.PEM)
-            try:
-                if self.backend.validate_signature(text, self._file(pem, ".crt"), "pem", _node_name(element), element.get("ID")):
-                    return
-            except XmlsecError:
-                continue
-        raise ResponseValidationError(ErrorCode.SIGNATURE_INVALID, "xmlsec1: signature does not verify with any metadata key")
+        pem = key.cert.public_bytes(serialization.Encoding.PEM)
+        try:
+            if self.backend.validate_signature(text, self._file(pem, ".crt"), "pem", _node_name(element), element.get("ID")):
+                return
+        except XmlsecError:
+            pass
+        raise ResponseValidationError(ErrorCode.SIGNATURE_INVALID, "xmlsec1: signature does not verify with the metadata key")
 
     def decrypt(self, container, enc_data, key_nodes, bits, keys) -> etree._Element:
         text = etree.tostring(container)

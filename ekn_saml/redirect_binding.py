@@ -33,6 +33,7 @@ import zlib
 from lxml import etree
 
 from .errors import ErrorCode, ResponseValidationError
+from .xml_limits import MESSAGE_LIMITS, XmlLimits
 from .xmlsecurity import parse_xml
 
 # A browser sends a Redirect-bound message in a URL; URLs much longer than
@@ -90,13 +91,17 @@ def inflate_message(
 
 
 def parse_redirect_message(
-    value: str | None, *, max_encoded: int = MAX_ENCODED_CHARS, max_inflated: int = MAX_INFLATED_BYTES
+    value: str | None,
+    *,
+    max_encoded: int = MAX_ENCODED_CHARS,
+    max_inflated: int = MAX_INFLATED_BYTES,
+    limits: XmlLimits = MESSAGE_LIMITS,
 ) -> etree._Element:
-    """:func:`inflate_message` then the one safe XML parse; the root element.
+    """:func:`inflate_message` then the one safe XML parse, under ``limits``; the root element.
 
     Does **not** check which element the root is, nor any signature.
     """
-    return parse_xml(inflate_message(value, max_encoded=max_encoded, max_inflated=max_inflated))
+    return parse_xml(inflate_message(value, max_encoded=max_encoded, max_inflated=max_inflated), limits=limits)
 
 
 def encode_message(xml: bytes) -> str:

@@ -28,6 +28,7 @@ from .metadata.idp import IdpInfo, IdpRegistry
 from .settings import DEFAULT_SP_PROFILE
 from .storage import StateStore
 from .timeutil import parse_instant
+from .xml_limits import MESSAGE_LIMITS, XmlLimits
 from .xmlsecurity import (
     NS,
     XmlCrypto,
@@ -70,6 +71,7 @@ class ValidationPolicy:
     max_response_age: int = 180
     require_encrypted_assertion: bool = True
     max_response_bytes: int = 256 * 1024
+    xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on the Response's shape (ekn_saml.security.max_xml_*)
 
 
 @dataclass(frozen=True)
@@ -330,7 +332,7 @@ def validate_response(
     given, gets ``idp`` and ``method`` as soon as each is known, so that the
     caller can say which login a failure belongs to (audit trail).
     """
-    root = parse_xml(decode_form_value(saml_response, policy.max_response_bytes))
+    root = parse_xml(decode_form_value(saml_response, policy.max_response_bytes), limits=policy.xml_limits)
     if root.tag != _P + "Response" or root.get("Version") != "2.0":
         raise _reject(ErrorCode.NOT_A_RESPONSE, f"root element is {root.tag}")
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
-from .errors import BadRequestError, ErrorCode, MetadataError, SamlError
+from .errors import BadRequestError, ErrorCode, MetadataError, SamlError, printable
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
@@ -124,6 +124,7 @@ class ServiceProvider:
             max_response_age=settings.max_response_age,
             require_encrypted_assertion=settings.require_encrypted_assertion,
             max_response_bytes=settings.max_response_bytes,
+            xml_limits=settings.xml_limits,
         )
 
     def profile_of_entity(self, entity_id: str) -> LoadedSpProfile | None:
@@ -155,7 +156,9 @@ class ServiceProvider:
                 if is_origin(origin):
                     origins.add(origin)
                 else:
-                    log.warning("IdP %s: SSO endpoint %r is not a plain origin; left out of form-action", idp.entity_id, url)
+                    log.warning(
+                        "IdP %s: SSO endpoint %r is not a plain origin; left out of form-action", printable(idp.entity_id), url
+                    )
         result = tuple(sorted(origins))
         self._form_origins = (idps, result)
         return result

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pyramid.settings import asbool, aslist
 
 from .errors import ConfigurationError
+from .xml_limits import MESSAGE_LIMITS, XmlLimits
 
 PREFIX = "ekn_saml."
 
@@ -161,6 +162,7 @@ class SamlSettings:
     accept_coordination_number: bool = False
     max_response_bytes: int = 256 * 1024
     request_ttl: int = 600
+    xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on a message's shape before any signature work
     store_url: str = ""
     store_key_prefix: str = "ekn_saml:"
     session_idle_timeout: int = 1800
@@ -264,6 +266,14 @@ KEYS: dict[str, tuple[Any, str]] = {
     "security.accept_coordination_number": ("false", "Accept a samordningsnummer as personalIdentityNumber."),
     "security.max_response_bytes": ("262144", "Size cap of the SAMLResponse form field, checked before decoding."),
     "security.request_ttl": ("600", "Seconds an outstanding AuthnRequest may wait for its response."),
+    "security.max_xml_nodes": (
+        "2000",
+        "Most nodes (elements, attributes, namespace declarations, comments) a SAML message may hold; "
+        "counted on the bytes before parsing (EKN-IN-012).",
+    ),
+    "security.max_xml_attributes": ("32", "Most attributes on one element of a SAML message (EKN-IN-013); federation metadata has the default cap."),
+    "security.max_xml_depth": ("32", "Deepest nesting of elements in a SAML message (EKN-IN-014)."),
+    "security.max_xml_namespaces": ("64", "Most namespace declarations in a SAML message (EKN-IN-015)."),
     "store.url": (
         "sqlite:///<cwd>/var/ekn_saml.sqlite",
         "State store: sqlite:///path, redis://host:port/db, or memory:// (unit tests only).",
@@ -531,7 +541,7 @@ def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Call
             r.problems.append(problem)
     org_number = r.str("sp.organization.number", "")
     r.check(
-        not org_number or (len(org_number) == 10 and org_number.isdigit() and luhn_ok(org_number)),
+        not org_number or (len(org_number) == 10 and org_number.isascii() and org_number.isdigit() and luhn_ok(org_number)),
         f"{PREFIX}sp.organization.number must be 10 digits without hyphen and with a valid check digit, not {org_number!r}",
     )
     emails = {}
@@ -880,6 +890,12 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         accept_coordination_number=r.bool("security.accept_coordination_number", False),
         max_response_bytes=r.int("security.max_response_bytes", 256 * 1024, 4096, 16 * 1024 * 1024),
         request_ttl=r.int("security.request_ttl", 600, 30, 3600),
+        xml_limits=XmlLimits(
+            max_nodes=r.int("security.max_xml_nodes", MESSAGE_LIMITS.max_nodes, 100, 100_000),
+            max_attributes=r.int("security.max_xml_attributes", MESSAGE_LIMITS.max_attributes, 8, 1024),
+            max_depth=r.int("security.max_xml_depth", MESSAGE_LIMITS.max_depth, 8, 256),
+            max_namespaces=r.int("security.max_xml_namespaces", MESSAGE_LIMITS.max_namespaces, 8, 10_000),
+        ),
         store_url=r.str("store.url", "sqlite:///" + os.path.abspath(os.path.join("var", "ekn_saml.sqlite"))),
         store_key_prefix=r.str("store.key_prefix", "ekn_saml:"),
         session_idle_timeout=idle,

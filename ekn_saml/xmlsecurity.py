@@ -13,7 +13,9 @@ nothing here writes temporary files or starts a process.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import hmac
 import itertools
 import re
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from .errors import ErrorCode, ResponseValidationError
+from .xml_limits import MESSAGE_LIMITS, XmlLimits
 from .xmlsec_check import load_xmlsec
 
 # python-xmlsec, or a ConfigurationError saying how to fix it (libxml2 mismatch)
@@ -116,13 +119,17 @@ def _fail(code: ErrorCode, detail: str) -> ResponseValidationError:
     return ResponseValidationError(code, detail)
 
 
-def parse_xml(data: bytes, *, whole_document_signed: bool = False) -> etree._Element:
+def parse_xml(
+    data: bytes, *, whole_document_signed: bool = False, limits: XmlLimits = MESSAGE_LIMITS
+) -> etree._Element:
     """Parse untrusted XML with the one safe parser.
 
-    Rejects a DOCTYPE (so no entity can be declared or expanded, and
-    libxml2 refuses a reference to an undeclared one: no entity node can
-    reach the tree), relative namespace URIs (void canonicalisation),
-    duplicate ``ID`` values and namespaced ``ID`` attributes (ID pollution).
+    Rejects a document over one of the ``limits`` (:class:`XmlLimits`: the
+    node cap before parsing, the others right after), a DOCTYPE (so no
+    entity can be declared or expanded, and libxml2 refuses a reference to
+    an undeclared one: no entity node can reach the tree), relative
+    namespace URIs (void canonicalisation), duplicate ``ID`` values and
+    namespaced ``ID`` attributes (ID pollution).
     It does **not** check signatures or SAML semantics.
 
     ``whole_document_signed=True`` is for a caller that refuses the
@@ -142,20 +149,30 @@ def parse_xml(data: bytes, *, whole_document_signed: bool = False) -> etree._Ele
     The caller must parse again, with every check, any part it goes on to
     use (FederationIdps parses each IdP entity it builds).
     """
+    limits.check_bytes(data)
     if _declares_a_dtd(data):
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE or entity declaration is not allowed")
     try:
         root = etree.fromstring(data, _PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise _fail(ErrorCode.XML_MALFORMED, f"not well-formed XML: {exc}") from None
+        raise _fail(ErrorCode.XML_MALFORMED, f"not well-formed XML ({_parse_error(exc)})") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype:
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE is not allowed")
+    limits.check_tree(root, data)
     if whole_document_signed:
         return root
-    check_namespaces(root)
+    check_namespaces(root, max_declarations=limits.max_namespaces)
     _check_ids(root)
     return root
+
+
+def _parse_error(exc: Exception) -> str:
+    """What went wrong, without libxml2's message text (it quotes the document: values, even identity numbers)."""
+    last = getattr(exc, "error_log", None) and exc.error_log.last_error
+    if not last:
+        return exc.__class__.__name__
+    return f"{last.type_name} at line {last.line}, column {last.column}"
 
 
 # compiled once: the ID check runs twice on every response
@@ -195,17 +212,21 @@ def _check_nodes(root: etree._Element) -> None:
     check_namespaces(root)
 
 
-def check_namespaces(root: etree._Element) -> None:
+def check_namespaces(root: etree._Element, *, max_declarations: int | None = None) -> None:
     """Raise XML_NAMESPACE_INVALID for a relative namespace URI declared in or above ``root``.
 
     Declarations inherited from above a subtree count as well as those
-    inside it.  Does **not** check IDs or entities.
+    inside it.  With ``max_declarations``, more declarations than that in
+    the subtree raise XML_TOO_MANY_NAMESPACES.  Does **not** check IDs or
+    entities.
     """
     inherited = [("", uri) for uri in root.nsmap.values()]
     declared = (ns for _event, ns in etree.iterwalk(root, events=("start-ns",)))
-    for _prefix, uri in itertools.chain(inherited, declared):
+    for count, (_prefix, uri) in enumerate(itertools.chain(inherited, declared), 1 - len(inherited)):
         if ":" not in uri:
             raise _fail(ErrorCode.XML_NAMESPACE_INVALID, f"relative namespace URI {uri!r}")
+        if max_declarations is not None and count > max_declarations:
+            raise _fail(ErrorCode.XML_TOO_MANY_NAMESPACES, f"more than {max_declarations} namespace declarations")
 
 
 def _check_ids(root: etree._Element) -> None:
@@ -395,28 +416,237 @@ def check_signature_profile(element: etree._Element, signature: etree._Element) 
     return sig_alg
 
 
+# At most this many prefixes in an InclusiveNamespaces PrefixList: each one
+# is a namespace that canonicalisation must render and sort on the apex
+# element, and SignedInfo is canonicalised before any key has verified it.
+MAX_INCLUSIVE_PREFIXES = 16
+_EC = "{%s}" % EXC_C14N  # the InclusiveNamespaces element's namespace is the algorithm URI
+_HASHES = {
+    SHA256: hashlib.sha256,
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": hashlib.sha384,
+    "http://www.w3.org/2001/04/xmlenc#sha512": hashlib.sha512,
+}
+
+
+@dataclass(frozen=True)
+class SignatureParts:
+    """An enveloped signature whose every element was checked: what verifying it needs.
+
+    Made by :func:`signature_parts`; the elements are the message's own (the
+    checks read nothing twice).
+    """
+
+    signature: etree._Element
+    signed_info: etree._Element
+    signature_value: bytes
+    algorithm: str  # the SignatureMethod URI, one of SIGNATURE_ALGORITHMS
+    info_prefixes: list[str] | None  # CanonicalizationMethod's InclusiveNamespaces PrefixList
+    digest_algorithm: str  # one of DIGEST_ALGORITHMS
+    digest_value: bytes
+    digest_prefixes: list[str] | None  # the exc-c14n Transform's PrefixList
+
+
+def _in_order(element: etree._Element, what: str, *names: str, optional: str | None = None) -> list[etree._Element]:
+    """The element children of ``element``, which must be ``names`` in this order (then ``optional``).
+
+    The XML Signature schema fixes the order; python-xmlsec refuses another.
+    Reading by name alone would accept, say, SignatureValue before SignedInfo.
+    A comment or processing instruction is a child too, so it is refused:
+    what is read here is then exactly what the signed bytes say.
+    """
+    found = list(element)
+    tags = [item.tag for item in found]
+    expected = [DS + name for name in names]
+    if tags != expected and (optional is None or tags != expected + [DS + optional]):
+        raise _fail(
+            ErrorCode.SIGNATURE_PROFILE_VIOLATION,
+            f"{what} must hold {', '.join(names)}{f' (and {optional})' if optional else ''} in this order",
+        )
+    return found[: len(names)]
+
+
+def _inclusive_prefixes(method: etree._Element, what: str) -> list[str] | None:
+    """The PrefixList of an exc-c14n method's InclusiveNamespaces child; nothing else may be there."""
+    found = list(method)
+    if not found:
+        return None
+    if len(found) != 1 or found[0].tag != _EC + "InclusiveNamespaces" or len(found[0]):
+        raise _fail(ErrorCode.SIGNATURE_PROFILE_VIOLATION, f"{what} may only carry an empty InclusiveNamespaces")
+    prefixes = found[0].get("PrefixList", "").split()
+    if len(prefixes) > MAX_INCLUSIVE_PREFIXES:
+        raise _fail(
+            ErrorCode.SIGNATURE_PROFILE_VIOLATION, f"{what} lists {len(prefixes)} prefixes, at most {MAX_INCLUSIVE_PREFIXES}"
+        )
+    return prefixes
+
+
+def _base64_of(element: etree._Element, what: str) -> bytes:
+    try:
+        return base64.b64decode("".join((element.text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise _fail(ErrorCode.SIGNATURE_INVALID, f"{what} is not base64") from None
+
+
+def signature_parts(element: etree._Element, signature: etree._Element) -> SignatureParts:
+    """Check every element of the enveloped ``signature`` of ``element``; return what verifying it needs.
+
+    First :func:`check_signature_profile` (with its specific codes), then the
+    exact shape this SP verifies, beyond the profile: Signature, SignedInfo,
+    Reference and Transforms hold exactly the allowed elements in the XML
+    Signature schema's order, with no comment or processing instruction
+    among them; the Transforms are exactly enveloped-signature then
+    exc-c14n; an InclusiveNamespaces PrefixList has at most
+    :data:`MAX_INCLUSIVE_PREFIXES` prefixes; the Signature subtree declares
+    no relative namespace.  Does **not** verify anything cryptographically.
+    """
+    algorithm = check_signature_profile(element, signature)
+    check_namespaces(signature)
+    signed_info, signature_value = _in_order(signature, "Signature", "SignedInfo", "SignatureValue", optional="KeyInfo")
+    c14n_method, signature_method, reference = _in_order(
+        signed_info, "SignedInfo", "CanonicalizationMethod", "SignatureMethod", "Reference"
+    )
+    transforms, digest_method, digest_value = _in_order(reference, "Reference", "Transforms", "DigestMethod", "DigestValue")
+    enveloped, exclusive = _in_order(transforms, "Transforms", "Transform", "Transform")
+    if (enveloped.get("Algorithm"), exclusive.get("Algorithm")) != (ENVELOPED, EXC_C14N):
+        raise _fail(ErrorCode.SIGNATURE_PROFILE_VIOLATION, "the Transforms must be enveloped-signature, then exc-c14n")
+    for leaf in (enveloped, signature_method, digest_method, digest_value, signature_value):
+        if len(leaf):
+            raise _fail(ErrorCode.SIGNATURE_PROFILE_VIOLATION, f"{etree.QName(leaf).localname} may not have child elements")
+    return SignatureParts(
+        signature=signature,
+        signed_info=signed_info,
+        signature_value=_base64_of(signature_value, "SignatureValue"),
+        algorithm=algorithm,
+        info_prefixes=_inclusive_prefixes(c14n_method, "CanonicalizationMethod"),
+        digest_algorithm=digest_method.get("Algorithm"),
+        digest_value=_base64_of(digest_value, "DigestValue"),
+        digest_prefixes=_inclusive_prefixes(exclusive, "the exc-c14n Transform"),
+    )
+
+
+def _canonical(element: etree._Element, prefixes: list[str] | None) -> bytes:
+    try:
+        return etree.tostring(element, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes)
+    except etree.C14NError:
+        # libxml2 refuses a relative namespace URI anywhere in the subtree
+        raise _fail(ErrorCode.SIGNATURE_INVALID, "the signed element cannot be canonicalised") from None
+
+
+def verify_signed_info(parts: SignatureParts, keys: Sequence[PublicKey]) -> PublicKey:
+    """The key of ``keys`` whose signature SignedInfo carries; else SIGNATURE_INVALID.
+
+    SignedInfo is a few hundred bytes whatever the message, so this costs one
+    small canonicalisation and one public-key operation per key: the bounded
+    work an unauthenticated message can cause.  Does **not** check the
+    Reference's digest (:func:`verify_digest` does, and only after this).
+    """
+    signed = _canonical(parts.signed_info, parts.info_prefixes)
+    for key in keys:
+        if verify_bytes(signed, parts.signature_value, (key,), parts.algorithm):
+            return key
+    raise _fail(ErrorCode.SIGNATURE_INVALID, "signature does not verify with any metadata key")
+
+
+class _HashWriter:
+    """The file lxml's ``write_c14n`` writes to: each chunk goes into the hash."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, hasher) -> None:
+        self.write = hasher.update
+
+
+def _processing_instruction_beside(root: etree._Element) -> bool:
+    siblings = itertools.chain(root.itersiblings(preceding=True), root.itersiblings())
+    return any(node.tag is etree.ProcessingInstruction for node in siblings)
+
+
+def _digest(element: etree._Element, hasher, prefixes: list[str] | None) -> None:
+    """Feed ``element``'s exclusive canonical form into ``hasher``.
+
+    The document root is streamed into the hash (no canonical copy of a
+    20 MB aggregate); ``write_c14n`` would take a processing instruction
+    beside the root along, which the Reference (the root element alone)
+    leaves out, so that case is canonicalised as an element.  An element
+    below the root is canonicalised with the namespaces it inherits in
+    scope, as exclusive canonicalisation of a document subset requires.
+    """
+    if element.getparent() is None and not _processing_instruction_beside(element):
+        try:
+            etree.ElementTree(element).write_c14n(
+                _HashWriter(hasher), exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes
+            )
+        except etree.C14NError:
+            raise _fail(ErrorCode.SIGNATURE_INVALID, "the signed element cannot be canonicalised") from None
+        return
+    hasher.update(_canonical(element, prefixes))
+
+
+def verify_digest(element: etree._Element, parts: SignatureParts) -> None:
+    """Compare the digest of ``element`` without its Signature with ``DigestValue``; else SIGNATURE_INVALID.
+
+    That is what the enveloped-signature then exc-c14n transforms of a
+    Reference to the element's own ID produce; nothing is looked up by ID,
+    so no other element (a wrapped copy) can take the signature.  The
+    Signature is detached while the digest is made and put back, with its
+    tail text, before returning, whatever happens: no other thread may read
+    the tree meanwhile.  Call only after :func:`verify_signed_info`, so that
+    the digest of a big element is made only for a signer we trust.
+    """
+    signature = parts.signature
+    index = element.index(signature)
+    tail = signature.tail
+    previous = signature.getprevious()
+    before = previous.tail if previous is not None else element.text
+    # lxml's remove() takes the tail text along, but that text is outside the
+    # Signature (the enveloped transform keeps it): it goes to the previous node
+    signature.tail = None
+    element.remove(signature)
+    if tail:
+        if previous is not None:
+            previous.tail = (before or "") + tail
+        else:
+            element.text = (before or "") + tail
+    try:
+        hasher = _HASHES[parts.digest_algorithm]()
+        _digest(element, hasher, parts.digest_prefixes)
+        actual = hasher.digest()
+    finally:
+        if previous is not None:
+            previous.tail = before
+        else:
+            element.text = before
+        element.insert(index, signature)
+        signature.tail = tail
+    if not hmac.compare_digest(actual, parts.digest_value):
+        raise _fail(ErrorCode.SIGNATURE_INVALID, "the signed element's digest does not match DigestValue")
+
+
 def verify_enveloped(
     element: etree._Element, keys: Sequence[PublicKey], crypto: XmlCrypto | None = None, *, schema: bool = False
 ) -> None:
     """Verify the enveloped signature of ``element`` with one of ``keys``.
 
-    The signature must be a direct child and pass :func:`check_signature_profile`.
-    Each key (IdP rollover) is tried; none matching raises SIGNATURE_INVALID.
-    Keys carried in the message are never used.  With ``schema`` the
-    element is validated (:func:`check_schema`) after the profile check and
-    before the cryptography.  ``crypto`` makes the cryptographic check after
-    ours (default: in process, :data:`IN_PROCESS`).  Does **not** decide
-    *whether* the element must be signed: callers do (:func:`signature_of`).
+    The signature must be a direct child and pass :func:`signature_parts`.
+    The order bounds what a forged message can cost: the signature value over
+    SignedInfo is checked first, with each key (IdP rollover), and only a
+    key that verifies it leads to the digest of the whole element, made by
+    ``crypto`` (default: in process, :func:`verify_digest`).  Keys carried
+    in the message are never used.  With ``schema`` the element is validated
+    (:func:`check_schema`) after the profile check and before the
+    cryptography.  Does **not** decide *whether* the element must be signed:
+    callers do (:func:`signature_of`).
     """
     signature = signature_of(element)
     if signature is None:
         raise _fail(ErrorCode.RESPONSE_NOT_SIGNED, f"{etree.QName(element).localname} is not signed")
-    algorithm = check_signature_profile(element, signature)
+    parts = signature_parts(element, signature)
     if schema:
         check_schema(element)
     if not keys:
         raise _fail(ErrorCode.NO_TRUSTED_KEY, "the issuer has no signing key in metadata")
-    (crypto or IN_PROCESS).verify(element, signature, algorithm, keys)
+    key = verify_signed_info(parts, keys)
+    (crypto or IN_PROCESS).verify(element, parts, key)
 
 
 def sign_enveloped(
@@ -589,8 +819,8 @@ class XmlCrypto:
     """Who does the cryptography once our checks have passed: python-xmlsec, in process.
 
     :func:`verify_enveloped` and :func:`decrypt_element` make every check
-    (profile, algorithms, counts, keys from metadata only) and then call
-    :meth:`verify` or :meth:`decrypt`.  A subclass may hand these two steps
+    (profile, algorithms, counts, keys from metadata only, the signature
+    value over SignedInfo) and then call :meth:`verify` or :meth:`decrypt`.  A subclass may hand these two steps
     to another engine (``ekn_saml.pysaml2_bridge.Xmlsec1Crypto`` runs
     pysaml2's xmlsec1 program, for comparison); it must not skip a check.
     This class keeps no per-message state and is shared by threads.
@@ -598,30 +828,14 @@ class XmlCrypto:
 
     name = "xmlsec"
 
-    def verify(
-        self, element: etree._Element, signature: etree._Element, algorithm: str, keys: Sequence[PublicKey]
-    ) -> None:
-        """Verify ``signature`` (already profile-checked) with one of ``keys``; else SIGNATURE_INVALID."""
-        digest = children_at(signature, DS + "SignedInfo", DS + "Reference", DS + "DigestMethod")[0].get("Algorithm")
-        xmlsec.tree.add_ids(element, ["ID"])
-        for public_key in keys:
-            ctx = xmlsec.SignatureContext()
-            # The key is set, so xmlsec never reads KeyInfo (no KeyValue, no
-            # certificate from the message: CVE-2021-21239).
-            ctx.key = public_key.key
-            # Belt and braces: xmlsec itself runs only the algorithms the
-            # profile check accepted for this very signature.
-            ctx.enable_reference_transform(xmlsec.Transform.ENVELOPED)
-            ctx.enable_reference_transform(xmlsec.Transform.EXCL_C14N)
-            ctx.enable_reference_transform(_DIGEST_TRANSFORMS[digest])
-            ctx.enable_signature_transform(xmlsec.Transform.EXCL_C14N)
-            ctx.enable_signature_transform(SIGNATURE_ALGORITHMS[algorithm])
-            try:
-                ctx.verify(signature)
-                return
-            except xmlsec.Error:
-                continue
-        raise _fail(ErrorCode.SIGNATURE_INVALID, "signature does not verify with any metadata key")
+    def verify(self, element: etree._Element, parts: SignatureParts, key: PublicKey) -> None:
+        """The rest of a signature check whose SignedInfo ``key`` has verified: the Reference's digest.
+
+        Raises SIGNATURE_INVALID if the digest of ``element`` differs.  An
+        engine that verifies whole signatures (the xmlsec1 program) checks
+        the signature value again with ``key``, and nothing but ``key``.
+        """
+        verify_digest(element, parts)
 
     def decrypt(
         self,
@@ -761,6 +975,8 @@ def check_schema(element: etree._Element) -> None:
     if not schema.validate(element):
         # The log belongs to the shared schema object: under concurrency the
         # message may come from another thread's failure; the verdict cannot.
+        # libxml2's message text quotes values (a personal identity number
+        # once reached a warning this way): the kind of error, where, no text.
         last = schema.error_log.last_error
-        detail = f"{last.message} (line {last.line})" if last is not None else "not valid"
+        detail = f"{last.type_name} at {last.path} (line {last.line})" if last is not None else "not valid"
         raise _fail(ErrorCode.SCHEMA_INVALID, f"{etree.QName(element).localname} breaks the SAML schema: {detail}")

@@ -16,7 +16,7 @@ from ekn_saml.server_keys import write_key_file
 from ekn_saml.testing import SERVER_KEYS_FILE
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
 from saml_factory import ResponseFactory
-from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, OTHER_IDP, idp_entity, federation_sp_settings
+from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, MULTIKEY_IDP, OTHER_IDP, idp_entity, federation_sp_settings
 
 # no log line of the whole run may hold a full personal identity number (tests/privacy_guard.py)
 # the attack corpus (tests/attacks) is shared by tests/functional and tests/fuzz
@@ -36,6 +36,14 @@ def key_dir(tmp_path_factory):
     # the server keys (ekn_saml.server_keys) every test app of the session shares
     write_key_file(os.path.join(directory, SERVER_KEYS_FILE))
     return directory
+
+
+# certificates of keys that sign nothing as the multi-key IdP (the SP's own, and the old encryption key)
+MULTIKEY_CERTS = ("sp-signing", "sp-encryption", "sp-encryption-old", "sp-orgid-signing", "sp-orgid-encryption")
+
+
+def _certs(key_dir, stems):
+    return tuple(_pair(key_dir, stem)[1] for stem in stems)
 
 
 def _pair(key_dir, stem):
@@ -73,6 +81,7 @@ def idp_metadata_file(key_dir, idp_keys, idp_next_keys):
             idp_entity(BANKID_IDP, cert, extra_certs=(idp_next_keys[1],)),
             idp_entity(EXPISOFT_IDP, cert, scopes=(EXPISOFT_SCOPE,)),
             idp_entity(OTHER_IDP, cert),
+            idp_entity(MULTIKEY_IDP, idp_next_keys[1], extra_certs=_certs(key_dir, MULTIKEY_CERTS)),
         ]
     )
     xml = (

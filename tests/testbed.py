@@ -10,6 +10,9 @@ ACS_URL = SP_BASE + "/saml/acs"
 BANKID_IDP = "https://idp.example.test/bankid"
 EXPISOFT_IDP = "https://idp.example.test/expisoft"
 OTHER_IDP = "https://idp.example.test/other"
+# an IdP with six signing keys in metadata, none of which signs anything in the tests: a
+# forged response naming it makes the SP try every key (tests/attacks, the cost-* cases)
+MULTIKEY_IDP = "https://idp.example.test/multikey"
 EXPISOFT_SCOPE = "5560000001"
 LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
 UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"

@@ -49,6 +49,7 @@ from .. import audit
 from ..errors import ConfigurationError, ErrorCode, MetadataError, ResponseValidationError
 from ..settings import FederationSettings
 from ..timeutil import format_instant, parse_instant, utcnow
+from ..xml_limits import METADATA_LIMITS
 from ..xmlsecurity import NS, PublicKey, parse_xml
 from .idp import IdpInfo, idp_from_entity
 from .root_signature import verify_root_signature
@@ -61,8 +62,8 @@ ENTITIES = _MD + "EntitiesDescriptor"
 ENTITY = _MD + "EntityDescriptor"
 IDPSSO = _MD + "IDPSSODescriptor"
 _DURATION = re.compile(
-    r"^P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<d>\d+)D)?"
-    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    r"^P(?:(?P<y>[0-9]+)Y)?(?:(?P<mo>[0-9]+)M)?(?:(?P<d>[0-9]+)D)?"
+    r"(?:T(?:(?P<h>[0-9]+)H)?(?:(?P<mi>[0-9]+)M)?(?:(?P<s>[0-9]+(?:\.[0-9]+)?)S)?)?$"
 )
 # Shibboleth's refreshDelayFactor: refresh before the cache duration runs out, not after.
 REFRESH_FACTOR = 0.75
@@ -128,7 +129,7 @@ class FederationIdps:
             return info
         data, inherited = self._entries[entity_id]
         try:
-            info = idp_from_entity(parse_xml(data), inherited)
+            info = idp_from_entity(parse_xml(data, limits=METADATA_LIMITS), inherited)
         except (ValueError, TypeError, ResponseValidationError) as exc:
             raise MetadataError(f"entity {entity_id!r}: bad key or date: {exc}") from None
         if info is None:  # pragma: no cover - only IDPSSODescriptor entities are indexed
@@ -200,7 +201,7 @@ def verify_and_index(
     try:
         # whole_document_signed: the signature below covers the root without any
         # ID lookup, and its canonicalisation refuses relative namespace declarations
-        root = parse_xml(data, whole_document_signed=True)
+        root = parse_xml(data, whole_document_signed=True, limits=METADATA_LIMITS)
     except ResponseValidationError as exc:
         raise MetadataError(f"{source}: {exc.code.name}: {exc.detail}") from None
     if root.tag not in (ENTITIES, ENTITY):
@@ -322,7 +323,7 @@ def read_source(
     try:
         with opener.open(request, timeout=settings.timeout) as response:
             length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
+            total = int(length) if length and length.isascii() and length.isdigit() else None
             if total is not None and total > settings.max_bytes:
                 raise MetadataError(f"{url}: {total} bytes is larger than federation.max_bytes ({settings.max_bytes})")
             chunks, size = [], 0

@@ -11,6 +11,7 @@ from lxml import etree
 
 from ..errors import MetadataError, ResponseValidationError
 from ..timeutil import parse_instant, utcnow
+from ..xml_limits import METADATA_LIMITS
 from ..xmlsecurity import NS, PublicKey, parse_xml
 
 BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -105,7 +106,7 @@ def parse_idp_metadata(data: bytes, *, source: str, now: dt.datetime) -> dict[st
     calling this, for documents that must be signed.
     """
     try:
-        root = parse_xml(data)
+        root = parse_xml(data, limits=METADATA_LIMITS)
     except ResponseValidationError as exc:
         raise MetadataError(f"{source}: {exc.detail}") from None
     if root.tag == _MD + "EntityDescriptor":

@@ -69,7 +69,8 @@ from ekn_saml.redirect_binding import MAX_ENCODED_CHARS, encode_message  # noqa:
 from ekn_saml.settings import KNOWN_METHODS, SamlSettings  # noqa: E402
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey  # noqa: E402
 from saml_factory import A, P, ResponseFactory, ResponseSpec, custom_encrypt, custom_sign, instant, reencrypting  # noqa: E402
-from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, LOA3, LOA3_NONRESIDENT, OTHER_IDP  # noqa: E402
+from attacks import adversarial  # noqa: E402
+from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, LOA3, LOA3_NONRESIDENT, MULTIKEY_IDP, OTHER_IDP  # noqa: E402
 
 T = xmlsec.Transform
 DS = "{%s}" % NS["ds"]
@@ -954,7 +955,7 @@ _register_raw(
     "A DOCTYPE in a UTF-16 document with an XML declaration: found in the decoded prolog, before parsing.",
     '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x "y">]><r/>'.encode("utf-16"),
 )
-_register_raw("parser-deeply-nested-elements", "parser", ErrorCode.XML_MALFORMED, "10,000 nested elements (stack exhaustion in recursive code); libxml2 stops at depth 256.", b"<a>" * 10000 + b"</a>" * 10000)
+_register_raw("parser-deeply-nested-elements", "parser", ErrorCode.XML_TOO_MANY_NODES, "10,000 nested elements (stack exhaustion in recursive code): over the node cap, refused before parsing.", b"<a>" * 10000 + b"</a>" * 10000)
 _register_raw("parser-not-well-formed", "parser", ErrorCode.XML_MALFORMED, "An unterminated start tag.", b"<samlp:Response")
 _register_raw("parser-binary-garbage", "parser", ErrorCode.XML_MALFORMED, "Base64 of bytes that are not XML.", bytes(range(256)) * 4)
 _register_raw("parser-oversized-response", "parser", ErrorCode.RESPONSE_TOO_LARGE, "A SAMLResponse of 1 MiB: refused by its length before it is decoded.", saml_response="A" * (1024 * 1024))
@@ -999,6 +1000,87 @@ def _parser_logout(ctx, d):
     return acs_case(ctx, d, tostring(root), seed)
 
 
+# ---------------------------------------------------------------- cost: bounded work before any signature verifies
+#
+# A forged Response must be refused in about the time of a valid one
+# (tests/attacks/adversarial.py; `make bench` times these shapes).  Each
+# shape is as large as the SAMLResponse cap allows.  The caps on the
+# document's shape (ekn_saml.security.max_xml_*) refuse most of them before
+# parsing or right after; the rest reach the signature, whose SignedInfo is
+# checked before any digest of the (big) Response is made.
+
+
+def _cost(build_message):
+    def build(ctx, d):
+        seed = ctx.seed(d.name)
+        return acs_case(ctx, d, build_message(ctx, seed), seed)
+
+    return build
+
+
+def _register_cost(name, code, doc, build_message):
+    build = _cost(build_message)
+    build.__doc__ = doc
+    case(name, "cost", code)(build)
+
+
+_register_cost(
+    "cost-sorted-attributes", ErrorCode.XML_TOO_MANY_NODES,
+    "The reported attack: a forged SignatureValue and ~17,000 attributes on the root, in sorted order (quadratic to canonicalise); counted on the bytes, refused before parsing.",
+    lambda ctx, seed: adversarial.sorted_attributes(_captured(ctx, seed), MAX_RESPONSE_BYTES),
+)
+_register_cost(
+    "cost-namespaced-attributes", ErrorCode.XML_TOO_MANY_NODES,
+    "As cost-sorted-attributes with namespaced attributes, which the schema allows, so a schema check first would not stop it.",
+    lambda ctx, seed: adversarial.namespaced_attributes(_captured(ctx, seed), MAX_RESPONSE_BYTES),
+)
+_register_cost(
+    "cost-namespace-declarations", ErrorCode.XML_TOO_MANY_NODES,
+    "A forged SignatureValue and ~7,000 namespace declarations on the root; refused before parsing.",
+    lambda ctx, seed: adversarial.namespace_declarations(_captured(ctx, seed), MAX_RESPONSE_BYTES),
+)
+_register_cost(
+    "cost-deep-nesting", ErrorCode.XML_TOO_MANY_NODES,
+    "A forged SignatureValue and elements nested as deep as the cap on the Response's size allows; refused before parsing.",
+    lambda ctx, seed: adversarial.deep_nesting(_captured(ctx, seed), MAX_RESPONSE_BYTES),
+)
+_register_cost(
+    "cost-many-signatures", ErrorCode.XML_TOO_MANY_NODES,
+    "The Response's Signature repeated beside itself as often as the size cap allows; refused before parsing.",
+    lambda ctx, seed: adversarial.many_signatures(_captured(ctx, seed), MAX_RESPONSE_BYTES),
+)
+_register_cost(
+    "cost-attributes-on-one-element", ErrorCode.XML_TOO_MANY_ATTRIBUTES,
+    "1,500 attributes on the root, under the node cap: the per-element cap refuses them right after parsing, before any canonicalisation.",
+    lambda ctx, seed: adversarial.sorted_attributes(_captured(ctx, seed), MAX_RESPONSE_BYTES, count=1_500),
+)
+_register_cost(
+    "cost-namespace-declarations-under-node-cap", ErrorCode.XML_TOO_MANY_NAMESPACES,
+    "300 namespace declarations on the root, under the node cap: the declaration cap refuses them before any canonicalisation.",
+    lambda ctx, seed: adversarial.namespace_declarations(_captured(ctx, seed), MAX_RESPONSE_BYTES, count=300),
+)
+_register_cost(
+    "cost-deep-nesting-under-node-cap", ErrorCode.XML_TOO_DEEP,
+    "Elements nested 200 deep, under the node cap (libxml2 would parse up to 256): the depth cap refuses them.",
+    lambda ctx, seed: adversarial.deep_nesting(_captured(ctx, seed), MAX_RESPONSE_BYTES, depth=200),
+)
+_register_cost(
+    "cost-many-signatures-under-node-cap", ErrorCode.SIGNATURE_PROFILE_VIOLATION,
+    "The Response's Signature three times beside itself, under every cap: more than one Signature is a profile violation, found before any cryptography.",
+    lambda ctx, seed: adversarial.many_signatures(_captured(ctx, seed), MAX_RESPONSE_BYTES, count=3),
+)
+_register_cost(
+    "cost-forged-signature-idp-with-several-keys", ErrorCode.SIGNATURE_INVALID,
+    "A forged SignatureValue from an IdP with six signing keys in metadata, the body grown to just under the node cap: each key checks the small SignedInfo only; no digest of the body is made.",
+    lambda ctx, seed: adversarial.grown_body(ctx.idp.build(ctx.spec(seed, issuer=MULTIKEY_IDP)), MAX_RESPONSE_BYTES, 1_900, forge=True),
+)
+_register_cost(
+    "cost-captured-signature-grown-body", ErrorCode.SIGNATURE_INVALID,
+    "A Response the IdP really signed (the attacker's own login), its body grown after signing to just under the node cap: SignedInfo verifies, the one digest of the grown body does not match. The most work an anonymous POST can cause.",
+    lambda ctx, seed: adversarial.grown_body(_captured(ctx, seed), MAX_RESPONSE_BYTES, 1_900, forge=False),
+)
+
+
 # ---------------------------------------------------------------- the Redirect binding (ekn_saml.redirect_binding)
 
 
@@ -1023,6 +1105,8 @@ _REDIRECT_CASES = [
     ("redirect-trailing-bytes-after-stream", ErrorCode.DEFLATE_INVALID, "Bytes after the end of the DEFLATE stream (a second message for another parser).", lambda: b64(_raw_deflate(_LOGOUT_REQUEST) + b"<evil/>")),
     ("redirect-truncated-stream", ErrorCode.DEFLATE_INVALID, "A DEFLATE stream cut short.", lambda: b64(_raw_deflate(_LOGOUT_REQUEST)[:-8])),
     ("redirect-missing-message", ErrorCode.RESPONSE_MISSING, "No SAMLRequest parameter.", lambda: None),
+    ("redirect-attributes-on-one-element", ErrorCode.XML_TOO_MANY_ATTRIBUTES, "A LogoutRequest with 1,000 attributes on its root, under the node cap: refused before any canonicalisation.", lambda: encode_message(_LOGOUT_REQUEST.replace(b' Version="2.0"', b' Version="2.0" ' + b" ".join(b'a%04d=""' % i for i in range(1000))))),
+    ("redirect-too-many-nodes", ErrorCode.XML_TOO_MANY_NODES, "A LogoutRequest with 10,000 empty elements (60 kB inflated): refused before parsing.", lambda: encode_message(_LOGOUT_REQUEST.replace(b"<saml:NameID>", b"<x/>" * 10_000 + b"<saml:NameID>"))),
     ("redirect-billion-laughs-inside", ErrorCode.XML_DTD_FORBIDDEN, "Billion laughs inside a valid DEFLATE stream: inflated within the cap, then refused by the parser.", lambda: encode_message(BILLION_LAUGHS)),
     ("redirect-xxe-inside", ErrorCode.XML_DTD_FORBIDDEN, "An external entity inside a valid DEFLATE stream.", lambda: encode_message(XXE_FILE)),
 ]

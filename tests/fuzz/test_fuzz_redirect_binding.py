@@ -24,7 +24,7 @@ from fuzzing import XML_TEXT, byte_mutant, fuzz_settings, tally, without_test_nu
 
 pytestmark = pytest.mark.fuzz
 TARGET = tally("redirect_binding_decoder")
-INPUT_CODES = {"EKN-IN-001", "EKN-IN-002", "EKN-IN-003", "EKN-IN-004", "EKN-IN-005", "EKN-IN-006", "EKN-IN-008", "EKN-IN-010", "EKN-IN-011"}
+INPUT_CODES = {"EKN-IN-001", "EKN-IN-002", "EKN-IN-003", "EKN-IN-004", "EKN-IN-005", "EKN-IN-006", "EKN-IN-008", "EKN-IN-010", "EKN-IN-011", "EKN-IN-012", "EKN-IN-013", "EKN-IN-014", "EKN-IN-015"}
 
 
 @pytest.fixture(scope="module")

@@ -537,3 +537,19 @@ def test_idp_status_maps_to_its_code(sp, factory, login, second_level, code):
 def test_unsigned_cancel_is_not_trusted(sp, factory, login):
     spec = spec_for(login, sign_response=False, status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"))
     assert_rejected(ErrorCode.RESPONSE_NOT_SIGNED, sp, factory, login, spec)
+
+
+# ------------------------------------------------------------ bounded work (ekn_saml.security.max_xml_*)
+
+
+def test_the_acs_parses_under_the_configured_node_cap(app_settings, response_factory):
+    """The setting, not only the default, bounds what a Response may hold."""
+    sp = main({}, **{**app_settings, "ekn_saml.security.max_xml_nodes": "100"}).registry.ekn_saml
+    login = begin(sp, "bankid")
+    padded = spec_for(login, post_process=lambda r: r.find(P + "Status").extend(etree.Element("x") for _ in range(100)))
+    assert_rejected(ErrorCode.XML_TOO_MANY_NODES, sp, response_factory, login, padded)
+
+
+def test_under_the_node_cap_the_same_padding_reaches_the_signature(sp, factory, login):
+    padded = spec_for(login, post_process=lambda r: r.find(P + "Status").extend(etree.Element("x") for _ in range(100)))
+    assert_rejected(ErrorCode.SIGNATURE_INVALID, sp, factory, login, padded)

@@ -64,6 +64,10 @@ def test_every_problem_is_reported_at_once(raw):
         ("store.url", "postgres://x"),
         ("session.idle_timeout", "10"),
         ("devidp.data_encryption", "tripledes-cbc"),
+        ("security.max_xml_nodes", "50"),
+        ("security.max_xml_attributes", "2000"),
+        ("security.max_xml_depth", "1000"),
+        ("security.max_xml_namespaces", "2"),
     ],
 )
 def test_bad_value_is_refused(raw, key, value):
@@ -113,3 +117,16 @@ def test_every_documented_key_is_in_the_readme():
     readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [key for key in KEYS if f"`ekn_saml.{key}`" not in readme]
     assert not missing, f"README.md lacks settings: {missing}"
+
+
+def test_the_xml_caps_reach_the_acs_policy(raw):
+    """Each ekn_saml.security.max_xml_* setting is the cap the ACS parses a Response under."""
+    from ekn_saml.xml_limits import XmlLimits
+
+    raw.update({
+        "ekn_saml.security.max_xml_nodes": "500",
+        "ekn_saml.security.max_xml_attributes": "16",
+        "ekn_saml.security.max_xml_depth": "20",
+        "ekn_saml.security.max_xml_namespaces": "30",
+    })
+    assert parse(raw).xml_limits == XmlLimits(max_nodes=500, max_attributes=16, max_depth=20, max_namespaces=30)

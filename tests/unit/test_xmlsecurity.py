@@ -90,13 +90,16 @@ def test_signed_response_verifies(response_factory, idp_keys):
     verify_enveloped(_built(response_factory, response_spec()), [idp_keys[1]], schema=True)
 
 
-def test_only_the_algorithms_of_this_signature_are_enabled(response_factory, idp_keys):
-    """A signature the profile accepted is verified with exactly its own algorithms enabled in xmlsec."""
+def test_signed_info_is_verified_with_the_signatures_own_algorithm(response_factory, idp_keys):
+    """A signature the profile accepted is verified with exactly the algorithm it names, nothing else."""
+    import dataclasses
+
     root = _built(response_factory, response_spec())
-    signature = root.find("ds:Signature", NS)
-    xmlsecurity.IN_PROCESS.verify(root, signature, xmlsecurity.RSA_SHA256, [idp_keys[1]])
-    with pytest.raises(SamlError) as caught:  # told it is RSA-SHA512: only that one is enabled, so it fails
-        xmlsecurity.IN_PROCESS.verify(root, signature, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", [idp_keys[1]])
+    parts = xmlsecurity.signature_parts(root, root.find("ds:Signature", NS))
+    assert xmlsecurity.verify_signed_info(parts, [idp_keys[1]]) is idp_keys[1]
+    told_otherwise = dataclasses.replace(parts, algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha512")
+    with pytest.raises(SamlError) as caught:
+        xmlsecurity.verify_signed_info(told_otherwise, [idp_keys[1]])
     assert caught.value.code == ErrorCode.SIGNATURE_INVALID
 
 
@@ -363,3 +366,138 @@ def test_every_data_encryption_name_has_one_algorithm_and_one_transform():
     names = set(xmlsecurity.DATA_ENCRYPTION_NAMES.values())
     assert names == set(DATA_ENCRYPTIONS) == set(xmlsecurity._ENCRYPTION_TRANSFORMS)
     assert len(names) == len(xmlsecurity.DATA_ENCRYPTION_ALGORITHMS)
+
+
+# ------------------------------------------------------------ bounded work: SignedInfo before any digest
+
+
+class _CountingCrypto(xmlsecurity.XmlCrypto):
+    """The in-process engine, counting the digests it is asked to make."""
+
+    def __init__(self) -> None:
+        self.digests = 0
+
+    def verify(self, element, parts, key):
+        self.digests += 1
+        super().verify(element, parts, key)
+
+
+def test_a_forged_signature_value_costs_no_digest(response_factory, idp_keys):
+    """The SignatureValue over SignedInfo is checked first: a signer we do not trust never gets a digest made."""
+    root = _built(response_factory, response_spec())
+    value = root.find("ds:Signature/ds:SignatureValue", NS)
+    value.text = value.text[8:] + value.text[:8]
+    crypto = _CountingCrypto()
+    assert _code(verify_enveloped, root, [idp_keys[1]], crypto) == ErrorCode.SIGNATURE_INVALID
+    assert crypto.digests == 0
+
+
+def test_every_key_is_tried_on_signed_info_and_one_digest_is_made(response_factory, idp_keys, attacker_keys, sp_encryption):
+    """IdP key rollover: several metadata keys cost one SignedInfo check each, and the one that verifies one digest."""
+    crypto = _CountingCrypto()
+    verify_enveloped(_built(response_factory, response_spec()), [attacker_keys[1], sp_encryption[1], idp_keys[1]], crypto)
+    assert crypto.digests == 1
+
+
+def test_a_changed_body_under_a_valid_signed_info_fails_the_digest(response_factory, idp_keys):
+    root = _built(response_factory, response_spec())
+    root.set("Destination", "https://evil.example/saml/acs")
+    crypto = _CountingCrypto()
+    assert _code(verify_enveloped, root, [idp_keys[1]], crypto) == ErrorCode.SIGNATURE_INVALID
+    assert crypto.digests == 1
+
+
+def _sign_with_prefixes(element, key, *, digest_prefixes=None, info_prefixes=None):
+    signature = xmlsec.template.create(element, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns="ds")
+    element.find("saml:Issuer", NS).addnext(signature)
+    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri="#" + element.get("ID"))
+    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
+    exclusive = xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+    if digest_prefixes is not None:
+        xmlsec.template.transform_add_c14n_inclusive_namespaces(exclusive, digest_prefixes)
+    if info_prefixes is not None:
+        method = signature.find("ds:SignedInfo/ds:CanonicalizationMethod", NS)
+        xmlsec.template.transform_add_c14n_inclusive_namespaces(method, info_prefixes)
+    xmlsec.tree.add_ids(element, ["ID"])
+    ctx = xmlsec.SignatureContext()
+    ctx.key = key.key
+    ctx.sign(signature)
+
+
+def _assertion_in_a_response_declaring(response_factory, prefix="ext"):
+    """A plain assertion inside a Response that declares ``prefix``, which the assertion does not use."""
+    spec = response_spec(sign_response=False, sign_assertion=False, encrypt=False)
+    root = response_factory.build(spec)
+    carrier = etree.Element(root.tag, nsmap={**root.nsmap, prefix: "urn:example:inherited"})
+    for name, value in root.attrib.items():
+        carrier.set(name, value)
+    carrier.extend(list(root))
+    return carrier
+
+
+def test_an_inherited_namespace_named_by_inclusive_namespaces_is_part_of_the_digest(response_factory, idp_keys):
+    """An element below the root: exc-c14n renders a PrefixList namespace declared above it, as xmlsec does."""
+    root = _assertion_in_a_response_declaring(response_factory)
+    assertion = root.find("saml:Assertion", NS)
+    _sign_with_prefixes(assertion, idp_keys[0], digest_prefixes=["ext"], info_prefixes=["ext"])
+    root = parse_xml(etree.tostring(root))
+    assertion = root.find("saml:Assertion", NS)
+    # python-xmlsec's own verification agrees with ours
+    xmlsec.tree.add_ids(assertion, ["ID"])
+    ctx = xmlsec.SignatureContext()
+    ctx.key = idp_keys[1].key
+    ctx.verify(assertion.find("ds:Signature", NS))
+    verify_enveloped(assertion, [idp_keys[1]])
+
+
+def test_an_inherited_namespace_changed_after_signing_breaks_the_digest(response_factory, idp_keys):
+    root = _assertion_in_a_response_declaring(response_factory)
+    assertion = root.find("saml:Assertion", NS)
+    _sign_with_prefixes(assertion, idp_keys[0], digest_prefixes=["ext"])
+    data = etree.tostring(root).replace(b"urn:example:inherited", b"urn:example:changed")
+    assertion = parse_xml(data).find("saml:Assertion", NS)
+    assert _code(verify_enveloped, assertion, [idp_keys[1]]) == ErrorCode.SIGNATURE_INVALID
+
+
+def test_a_long_prefix_list_is_refused_before_canonicalisation(response_factory, idp_keys):
+    """SignedInfo is canonicalised before any key has verified it: its PrefixList is capped."""
+    spec = response_spec(sign_response=False)
+    root = response_factory.build(spec)
+    prefixes = [f"p{i}" for i in range(xmlsecurity.MAX_INCLUSIVE_PREFIXES + 1)]
+    _sign_with_prefixes(root, idp_keys[0], info_prefixes=prefixes)
+    assert _code(verify_enveloped, parse_xml(etree.tostring(root)), [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
+
+
+def test_a_prefix_list_at_the_cap_verifies(response_factory, idp_keys):
+    root = response_factory.build(response_spec(sign_response=False))
+    _sign_with_prefixes(root, idp_keys[0], info_prefixes=[f"p{i}" for i in range(xmlsecurity.MAX_INCLUSIVE_PREFIXES)])
+    verify_enveloped(parse_xml(etree.tostring(root)), [idp_keys[1]])
+
+
+def test_inclusive_namespaces_with_content_is_refused(response_factory, idp_keys):
+    root = response_factory.build(response_spec(sign_response=False))
+    _sign_with_prefixes(root, idp_keys[0], info_prefixes=["ds"])
+    inclusive = root.find("ds:Signature/ds:SignedInfo/ds:CanonicalizationMethod", NS)[0]
+    etree.SubElement(inclusive, "{urn:x}extra")
+    assert _code(verify_enveloped, parse_xml(etree.tostring(root)), [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
+
+
+# ------------------------------------------------------------ what failures say in the log
+
+
+def test_a_parse_failure_names_the_kind_of_error_not_the_text():
+    """libxml2's message quotes the document; the detail says what and where only."""
+    with pytest.raises(SamlError) as caught:
+        parse_xml(b"<r><value>198001012387</valu></r>")
+    assert caught.value.code == ErrorCode.XML_MALFORMED
+    assert "ERR_TAG_NAME_MISMATCH" in caught.value.detail and "198001012387" not in caught.value.detail
+
+
+def test_a_schema_failure_names_the_element_not_the_value(response_factory):
+    """A personal identity number in a badly typed attribute once reached a warning this way."""
+    root = response_factory.build(response_spec(sign_response=False, sign_assertion=False, encrypt=False))
+    root.find("saml:Assertion", NS).set("IssueInstant", "198001012387")
+    with pytest.raises(SamlError) as caught:
+        check_schema(root)
+    assert caught.value.code == ErrorCode.SCHEMA_INVALID
+    assert "Assertion" in caught.value.detail and "198001012387" not in caught.value.detail
