@@ -61,17 +61,36 @@ class BenchKeys:
     server_keys_file: str  # ekn_saml.server_keys
 
 
-def idp_metadata_xml(cert: PublicKey) -> str:
-    return f"""<md:EntitiesDescriptor xmlns:md="{NS['md']}" xmlns:ds="{NS['ds']}">
-  <md:EntityDescriptor entityID="{IDP_ENTITY_ID}">
+# A second IdP with six signing keys in metadata (bench/bench_forged.py): a forged
+# Response naming it makes the SP try every key.
+MULTIKEY_IDP_ENTITY_ID = "https://idp.bench.test/multikey"
+MULTIKEY_KEYS = 6
+
+
+def _idp_entity(entity_id: str, certs: list[PublicKey]) -> str:
+    keys = "".join(
+        f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert.base64}'
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        for cert in certs
+    )
+    return f"""
+  <md:EntityDescriptor entityID="{entity_id}">
     <md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-      <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+      {keys}
       <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{IDP_SSO_URL}"/>
       <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{IDP_SSO_URL}"/>
     </md:IDPSSODescriptor>
-  </md:EntityDescriptor>
-</md:EntitiesDescriptor>
-"""
+  </md:EntityDescriptor>"""
+
+
+def idp_metadata_xml(cert: PublicKey) -> str:
+    # the multi-key IdP's keys: any certificates do, since nothing it sends is really signed
+    return (
+        f'<md:EntitiesDescriptor xmlns:md="{NS["md"]}" xmlns:ds="{NS["ds"]}">'
+        + _idp_entity(IDP_ENTITY_ID, [cert])
+        + _idp_entity(MULTIKEY_IDP_ENTITY_ID, [cert] * MULTIKEY_KEYS)
+        + "\n</md:EntitiesDescriptor>\n"
+    )
 
 
 def bench_keys(directory: str = os.path.join("var", "bench", "keys")) -> BenchKeys:

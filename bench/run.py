@@ -53,6 +53,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--responses", type=int, default=200, help="ACS responses, each through (a), (b) and (c)")
     parser.add_argument("--authn-requests", type=int, default=200)
+    parser.add_argument("--forged-rounds", type=int, default=100, help="rounds of bench/bench_forged.py (valid + each forged shape)")
     parser.add_argument("--logins", type=int, default=200, help="HTTP logins (bounded also by --http-seconds)")
     parser.add_argument("--http-seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -64,6 +65,7 @@ def main(argv=None) -> dict:
         sys.exit("bench: pysaml2's default backend needs the xmlsec1 program: apt-get install xmlsec1 (or run `make bench` as root)")
 
     from .bench_acs import print_acs, print_authn, print_schema, run_acs, run_authn_requests, schema_cost
+    from .bench_forged import print_forged, run_forged
     from .fixtures import bench_keys
     from .http_logins import print_http, run_http
 
@@ -82,6 +84,8 @@ def main(argv=None) -> dict:
     print_acs(acs)
     schema = schema_cost(keys)
     print_schema(schema, acs)
+    forged = run_forged(keys, options.forged_rounds)
+    print_forged(forged)
     authn = run_authn_requests(keys, options.authn_requests)
     print_authn(authn)
     http = None
@@ -117,6 +121,12 @@ def main(argv=None) -> dict:
         "acs_response_bytes": acs["response_bytes"],
         "pysaml2_processes_per_response": acs["pysaml2_processes_per_response"],
         "acs_goal_met": acs["speedup_vs_pysaml2"] >= 20 and acs["ratio_to_floor"] <= 1.5,
+        "acs_forged_worst_ms": forged["worst_ms"],
+        "acs_forged_worst_ratio": forged["worst_ratio"],
+        "acs_forged_worst_shape": forged["worst"],
+        "acs_forged_valid_median_ms": forged["valid"]["median_ms"],
+        "acs_forged_median_ms": {name: forged[name]["median_ms"] for name in forged["bytes"]},
+        "acs_forged_goal_met": forged["worst_ratio"] <= 2,
         "acs_schema_check_median_ms": schema["ekn_saml"]["median_ms"],
         "pysaml2_schema_check_median_ms": schema["pysaml2"]["median_ms"],
         "authn_request_median_ms": authn["ekn_saml"]["median_ms"],

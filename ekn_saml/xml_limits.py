@@ -58,18 +58,24 @@ class XmlLimits:
             return None
         return etree.XPath("boolean(" + "/*" * (self.max_depth + 1) + ")")
 
-    def check_bytes(self, data: bytes) -> None:
-        """The node cap, on the bytes before parsing (see the class docstring)."""
+    def check_bytes(self, data: bytes) -> int:
+        """The node cap, on the bytes before parsing (see the class docstring); return the count of ``=``.
+
+        Every attribute and namespace declaration has its ``=``, so that
+        count bounds them all: :meth:`check_tree` needs it.
+        """
+        equals = data.count(b"=")
         if self.max_nodes is None:
-            return
-        bound = data.count(b"<") - data.count(b"</") + data.count(b"=")
+            return equals
+        bound = data.count(b"<") - data.count(b"</") + equals
         if bound > self.max_nodes:
             raise _fail(ErrorCode.XML_TOO_MANY_NODES, f"the document may hold up to {bound} nodes, cap {self.max_nodes}")
+        return equals
 
-    def check_tree(self, root: etree._Element, data: bytes) -> None:
-        """The attribute and depth caps on a parsed document; ``data`` are its bytes (for cheap bounds)."""
-        # Every attribute has its '=': fewer of them than the cap, and no element can exceed it.
-        if self._too_many_attributes is not None and data.count(b"=") > self.max_attributes:
+    def check_tree(self, root: etree._Element, equals: int) -> None:
+        """The attribute and depth caps on a parsed document; ``equals`` is what :meth:`check_bytes` returned."""
+        # Fewer '=' than the cap, and no element can exceed it: the walk is not needed.
+        if self._too_many_attributes is not None and equals > self.max_attributes:
             if self._too_many_attributes(root):
                 raise _fail(ErrorCode.XML_TOO_MANY_ATTRIBUTES, f"an element has more than {self.max_attributes} attributes")
         if self._too_deep is not None and self._too_deep(root):

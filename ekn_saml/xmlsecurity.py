@@ -149,7 +149,7 @@ def parse_xml(
     The caller must parse again, with every check, any part it goes on to
     use (FederationIdps parses each IdP entity it builds).
     """
-    limits.check_bytes(data)
+    equals = limits.check_bytes(data)
     if _declares_a_dtd(data):
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE or entity declaration is not allowed")
     try:
@@ -159,7 +159,7 @@ def parse_xml(
     docinfo = root.getroottree().docinfo
     if docinfo.doctype:
         raise _fail(ErrorCode.XML_DTD_FORBIDDEN, "a DOCTYPE is not allowed")
-    limits.check_tree(root, data)
+    limits.check_tree(root, equals)
     if whole_document_signed:
         return root
     check_namespaces(root, max_declarations=limits.max_namespaces)

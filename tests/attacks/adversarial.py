@@ -106,7 +106,9 @@ def many_signatures(root: etree._Element, max_response_chars: int, count: int | 
 
 
 def grown_body(root: etree._Element, max_response_chars: int, nodes: int, *, forge: bool) -> bytes:
-    """The Response with ``nodes`` small elements added to its Status, once signed (or forged, with ``forge``).
+    """The Response with ``nodes`` elements (and text up to the size cap) added to its Status, once signed.
+
+    With ``forge`` the SignatureValue is forged too.
 
     With ``forge=False`` the Signature stays as the IdP made it: SignedInfo
     verifies, and only the digest of the whole, grown, Response can tell.
@@ -117,9 +119,11 @@ def grown_body(root: etree._Element, max_response_chars: int, nodes: int, *, for
         forge_signature_value(root)
     status = root.find(SAMLP + "Status")
     detail = etree.SubElement(status, SAMLP + "StatusDetail")
-    for _ in range(nodes):
-        etree.SubElement(detail, "x")
-    message = etree.tostring(root)
-    if _budget(max_response_chars, message) < 0:
+    added = [etree.SubElement(detail, "x") for _ in range(nodes)]
+    budget = _budget(max_response_chars, etree.tostring(root))
+    if budget < 0:
         raise ValueError(f"{nodes} nodes do not fit under the SAMLResponse cap")
-    return message
+    # and text up to the cap: the digest's canonicalisation reads every byte
+    for element in added:
+        element.text = "t" * (budget // nodes - len(b"<x></x>") + len(b"<x/>"))
+    return etree.tostring(root)
