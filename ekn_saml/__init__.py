@@ -154,6 +154,7 @@ def includeme(config):
 
     sessions = StoreSessionFactory(
         store,
+        server_keys=sp.server_keys,  # the one ServerKeys of the app: index MACs and sealed sessions
         cookie_name=settings.session_cookie_name,
         secure=settings.session_cookie_secure,
         idle_timeout=settings.session_idle_timeout,

@@ -118,6 +118,12 @@ class ErrorCode(enum.StrEnum):
     STORE_UNAVAILABLE = "EKN-OPS-001"
     METADATA_INVALID = "EKN-OPS-002"
     CONFIGURATION_INVALID = "EKN-OPS-003"
+    # Logged, never a page.  A stored session that no server key opens (a key
+    # removed too early, an altered or moved record): the user is logged out.
+    SESSION_UNREADABLE = "EKN-OPS-004"
+    # Logged, never a page.  A store file other users could read was found and
+    # tightened to the owner alone (its contents may have been exposed).
+    STORE_FILE_EXPOSED = "EKN-OPS-005"
 
 
 # What each code means for the user: the page family and the HTTP status.

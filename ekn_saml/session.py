@@ -7,30 +7,73 @@ by :meth:`StoreSession.rotate` (called at login), and every session is
 indexed by its identity's subject so that all of them can be ended at once
 (:func:`end_sessions`), and by (IdP, NameID, SessionIndex) so that a SAML
 Single Logout can reach it (:meth:`StoreSessionFactory.end_saml_sessions`).
+
+Personal data at rest is unreadable without the server keys
+(``ekn_saml.server_keys``, :class:`~ekn_saml.server_keys.ServerKeys`): index
+keys are HMACs under them, and a session's data (the identity, the CSRF
+token, whatever the host app stores) is sealed with AES-256-GCM under them.
+Only the two timestamps the timeouts need stay in clear, and they are
+authenticated with the data.  After a key rollover, lookups try every key
+of the file, and a session sealed with an older key is sealed again with
+the newest on its next save.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 
 from pyramid.interfaces import ISession, ISessionFactory
 from zope.interface import implementer, provider
 
+from .errors import ErrorCode
 from .security import IDENTITY_KEY, SUBJECT_KEY
+from .server_keys import ServerKeys, UndecryptableError
 from .storage import StateStore
+
+log = logging.getLogger("ekn_saml")
 
 SESSIONS = "session"
 SUBJECT_INDEX = "session_by_subject"
 SAML_INDEX = "session_by_saml"  # (IdP, NameID[, SessionIndex]) -> session keys, for Single Logout
 _TOUCH_EVERY = 60  # seconds between writes of an unchanged session (idle timer refresh)
 
+# ServerKeys purposes: each gets its own derived key, so one use's MACs or
+# ciphertexts mean nothing to another.
+_SUBJECT_INDEX_PURPOSE = "session-index/subject"
+_SAML_INDEX_PURPOSE = "session-index/saml"
+_RECORD_PURPOSE = "session-record"
 
-def subject_index_key(subject: str) -> str:
-    """The index key of a subject: hashed, because a subject holds a personal
-    identity number and index keys are visible as (Redis) key names."""
-    return hashlib.sha256(subject.encode()).hexdigest()
+
+def subject_index_key(server_keys: ServerKeys, subject: str) -> str:
+    """The index key a session of ``subject`` is written under: an HMAC under the newest server key.
+
+    Keyed, not a plain hash: a subject holds a personal identity number, index
+    keys are visible (as Redis key names, as SQLite rows), and an unkeyed hash
+    of a personal identity number is reversed by trying every valid number.
+    Lookups must try :meth:`ServerKeys.macs` (every key), as
+    :meth:`StoreSessionFactory.end_sessions_of` does.
+    """
+    return server_keys.mac(_SUBJECT_INDEX_PURPOSE, subject)
+
+
+def _saml_index_data(idp: str, name_id: str, session_index: str | None) -> str:
+    # JSON, so that ("a", "b:c") and ("a:b", "c") never give the same input
+    parts = [idp, name_id] if session_index is None else [idp, name_id, session_index]
+    return json.dumps(parts)
+
+
+def saml_index_key(server_keys: ServerKeys, idp: str, name_id: str, session_index: str | None = None) -> str:
+    """Key of the SAML index (HMAC under the newest server key): all sessions of a NameID at an IdP, or one SessionIndex.
+
+    A LogoutRequest names the NameID and optionally SessionIndexes, so both
+    keys are written; ``session_index=None`` means "every session".  Keyed
+    for the reason given at :func:`subject_index_key` (a NameID may be
+    derived from the personal identity number).
+    """
+    return server_keys.mac(_SAML_INDEX_PURPOSE, _saml_index_data(idp, name_id, session_index))
 
 
 def _store_key(session_id: str) -> str:
@@ -38,21 +81,34 @@ def _store_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def saml_index_key(idp: str, name_id: str, session_index: str | None = None) -> str:
-    """Key of the SAML index: all sessions of a NameID at an IdP, or only one SessionIndex.
+def _record_context(key: str, created, accessed) -> str:
+    """What a sealed session is bound to: its store key and its (clear) timestamps.
 
-    A LogoutRequest names the NameID and optionally SessionIndexes, so both
-    keys are written; ``session_index=None`` means "every session".
+    The key: a record copied under another session's key does not open.  The
+    timestamps: whoever can write the store cannot stretch the idle or
+    absolute timeout of a session by editing them.
     """
-    parts = [idp, name_id] if session_index is None else [idp, name_id, session_index]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return f"{key} {created!r} {accessed!r}"
 
 
 @implementer(ISession)
 class StoreSession(dict):
-    """A Pyramid ISession whose data lives in a :class:`StateStore`."""
+    """A Pyramid ISession whose data lives, sealed, in a :class:`StateStore`.
 
-    def __init__(self, factory: "StoreSessionFactory", request, session_id: str | None, record: dict | None) -> None:
+    ``record`` is the opened record (``data``, ``created``, ``accessed``) or
+    ``None`` for a new session; ``reseal`` says it was sealed with an older
+    server key, so the next save writes it even if nothing changed.
+    """
+
+    def __init__(
+        self,
+        factory: "StoreSessionFactory",
+        request,
+        session_id: str | None,
+        record: dict | None,
+        *,
+        reseal: bool = False,
+    ) -> None:
         super().__init__((record or {}).get("data", {}))
         now = factory.clock()
         self._factory = factory
@@ -62,9 +118,13 @@ class StoreSession(dict):
         self.created = (record or {}).get("created", now)
         self._accessed = (record or {}).get("accessed", now)
         self._changed = False
+        self._reseal = reseal
         # ids to remove at save, each with the index entries that point at it
         self._old_ids: list[tuple[str, list[tuple[str, str]]]] = []
-        self._indexed = self._index_entries() if record is not None else []
+        # what the store already holds under the newest key; a session sealed
+        # with an older key was indexed under that key's MACs, so it is
+        # indexed again under the newest when it is sealed again
+        self._indexed = self._index_entries() if record is not None and not reseal else []
 
     # --- ISession ---
     def changed(self) -> None:
@@ -84,23 +144,32 @@ class StoreSession(dict):
         self._changed = True
 
     def _retire_id(self) -> None:
-        # the old id leaves the store, and the indexes that point at it, at save
+        # The old id leaves the store, and the indexes that point at it, at
+        # save: under every server key, as it may have been indexed before a rollover.
         if self._id:
-            self._old_ids.append((self._id, self._index_entries()))
+            self._old_ids.append((self._id, self._index_entries(every_key=True)))
         self._id = None
 
-    def _index_entries(self) -> list[tuple[str, str]]:
-        """The (namespace, index key) pairs this session's data belongs under."""
-        entries = []
+    def _index_entries(self, *, every_key: bool = False) -> list[tuple[str, str]]:
+        """The (namespace, index key) pairs this session's data belongs under.
+
+        Under the newest server key (where it is written), or with
+        ``every_key`` under each key of the file (what to remove).
+        """
+        sources = []
         subject = self.get(SUBJECT_KEY)
         if subject:
-            entries.append((SUBJECT_INDEX, subject_index_key(subject)))
+            sources.append((SUBJECT_INDEX, _SUBJECT_INDEX_PURPOSE, subject))
         identity = self.get(IDENTITY_KEY)
         if isinstance(identity, dict) and identity.get("idp") and identity.get("name_id"):
             idp, name_id = identity["idp"], identity["name_id"]
-            entries.append((SAML_INDEX, saml_index_key(idp, name_id)))
-            entries.append((SAML_INDEX, saml_index_key(idp, name_id, identity.get("session_index") or "")))
-        return entries
+            sources.append((SAML_INDEX, _SAML_INDEX_PURPOSE, _saml_index_data(idp, name_id, None)))
+            session_index = identity.get("session_index") or ""
+            sources.append((SAML_INDEX, _SAML_INDEX_PURPOSE, _saml_index_data(idp, name_id, session_index)))
+        keys = self._factory.server_keys
+        if every_key:
+            return [(namespace, mac) for namespace, purpose, data in sources for mac in keys.macs(purpose, data)]
+        return [(namespace, keys.mac(purpose, data)) for namespace, purpose, data in sources]
 
     def flash(self, msg, queue="", allow_duplicate=True):
         storage = self.setdefault("_f_" + queue, [])
@@ -150,7 +219,7 @@ class StoreSession(dict):
             for namespace, index_key in entries:
                 factory.store.index_discard(namespace, index_key, old_key)
         now = factory.clock()
-        if not self._changed and (self.new or now - self._accessed < _TOUCH_EVERY):
+        if not self._changed and not self._reseal and (self.new or now - self._accessed < _TOUCH_EVERY):
             return
         if not dict.__len__(self):
             if self._old_ids or self._id:
@@ -177,10 +246,11 @@ class StoreSession(dict):
         factory.store.put(
             SESSIONS,
             key,
-            {"data": dict(self), "created": self.created, "accessed": now},
+            {"sealed": factory._seal(key, self, self.created, now), "created": self.created, "accessed": now},
             factory.ttl_for(self.created, now),
         )
         self._indexed = entries
+        self._reseal = False
         factory.set_cookie(request, response, self._id)
 
 
@@ -192,6 +262,7 @@ class StoreSessionFactory:
         self,
         store: StateStore,
         *,
+        server_keys: ServerKeys,
         cookie_name: str = "ekn_session",
         secure: bool = True,
         idle_timeout: int = 1800,
@@ -199,6 +270,8 @@ class StoreSessionFactory:
         clock=time.time,
     ) -> None:
         self.store = store
+        # index MACs and sealed records; the same file on every process and node
+        self.server_keys = server_keys
         self.cookie_name = cookie_name
         self.secure = secure
         self.idle_timeout = idle_timeout
@@ -210,21 +283,46 @@ class StoreSessionFactory:
     def ttl_for(self, created: float, now: float) -> int:
         return max(1, int(min(self.idle_timeout, created + self.absolute_timeout - now)))
 
+    def _seal(self, key: str, data: dict, created, accessed) -> str:
+        """``data`` as JSON, sealed with the newest server key for the record at store key ``key``."""
+        plaintext = json.dumps(data, separators=(",", ":")).encode()
+        return self.server_keys.seal(_RECORD_PURPOSE, plaintext, context=_record_context(key, created, accessed))
+
     def __call__(self, request) -> StoreSession:
         session_id = request.cookies.get(self.cookie_name)
-        record = None
+        record, reseal = None, False
         if session_id and len(session_id) < 100:
-            record = self.store.get(SESSIONS, _store_key(session_id))
-            now = self.clock()
-            if record is not None and (
-                now - record.get("accessed", 0) > self.idle_timeout
-                or now - record.get("created", 0) > self.absolute_timeout
-            ):
-                self.store.delete(SESSIONS, _store_key(session_id))
-                record = None
+            key = _store_key(session_id)
+            stored = self.store.get(SESSIONS, key)
+            if stored is not None:
+                record, reseal = self._open(key, stored)
         if record is None:
             session_id = None
-        return StoreSession(self, request, session_id, record)
+        return StoreSession(self, request, session_id, record, reseal=reseal)
+
+    def _open(self, key: str, stored: dict) -> tuple[dict | None, bool]:
+        """The opened record at ``key`` and whether it needs sealing again; ``(None, False)`` if it ended.
+
+        Opened before the timeouts are checked, so that they are checked on
+        authenticated times.  A record that does not open (its key removed
+        from the file, altered, moved, or written in clear by an older
+        version) ends the session: it is deleted and logged (EKN-OPS-004),
+        never shown as an error.  Its index entries are left to expire.
+        """
+        created, accessed = stored.get("created"), stored.get("accessed")
+        sealed = stored.get("sealed")
+        try:
+            plaintext = self.server_keys.open(_RECORD_PURPOSE, sealed, context=_record_context(key, created, accessed))
+        except UndecryptableError as exc:
+            log.warning("%s: a stored session does not open (%s); it is ended", ErrorCode.SESSION_UNREADABLE.value, exc)
+            self.store.delete(SESSIONS, key)
+            return None, False
+        now = self.clock()
+        if now - accessed > self.idle_timeout or now - created > self.absolute_timeout:
+            self.store.delete(SESSIONS, key)
+            return None, False
+        record = {"data": json.loads(plaintext), "created": created, "accessed": accessed}
+        return record, not self.server_keys.is_sealed_with_newest(sealed)
 
     def set_cookie(self, request, response, session_id: str) -> None:
         # Lax: the session is never needed on the IdP's cross-site POST, which
@@ -241,25 +339,31 @@ class StoreSessionFactory:
     def end_sessions_of(self, subject: str) -> int:
         """End every session of ``subject`` (an :attr:`Identity.subject`); return how many.
 
-        The count is of index entries, which may include sessions that had
-        already ended.  Their SAML index entries are left to expire.
+        Sessions indexed under any key of the server key file are found, so a
+        rollover does not hide the older ones.  The count is of the sessions
+        the index names, which may include some that had already ended.
+        Their SAML index entries are left to expire.
         """
-        return self._end_indexed(SUBJECT_INDEX, subject_index_key(subject))
+        return self._end_indexed(SUBJECT_INDEX, self.server_keys.macs(_SUBJECT_INDEX_PURPOSE, subject))
 
     def end_saml_sessions(self, idp: str, name_id: str, session_index: str | None = None) -> int:
         """End the sessions a LogoutRequest names: NameID at ``idp``, and SessionIndex if given.
 
         Does **not** check the LogoutRequest itself (signature, issuer): the
-        caller must have done that.  Returns the number of index entries.
+        caller must have done that.  Looks under every server key; returns
+        the number of sessions the index names.
         """
-        return self._end_indexed(SAML_INDEX, saml_index_key(idp, name_id, session_index))
+        data = _saml_index_data(idp, name_id, session_index)
+        return self._end_indexed(SAML_INDEX, self.server_keys.macs(_SAML_INDEX_PURPOSE, data))
 
-    def _end_indexed(self, namespace: str, index_key: str) -> int:
-        keys = self.store.index_members(namespace, index_key)
-        for key in keys:
-            self.store.delete(SESSIONS, key)
-            self.store.index_discard(namespace, index_key, key)
-        return len(keys)
+    def _end_indexed(self, namespace: str, index_keys: list[str]) -> int:
+        ended = set()
+        for index_key in index_keys:
+            for key in self.store.index_members(namespace, index_key):
+                self.store.delete(SESSIONS, key)
+                self.store.index_discard(namespace, index_key, key)
+                ended.add(key)
+        return len(ended)
 
 
 def end_sessions(request, subject: str) -> int:

@@ -2,14 +2,77 @@
 """An embedded SQLite file: the default for one machine with several workers."""
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from urllib.parse import unquote, urlsplit
 
-from ..errors import StoreUnavailableError
+from ..errors import ErrorCode, StoreUnavailableError
 from .base import StateStore
+
+log = logging.getLogger("ekn_saml")
+
+# The files SQLite keeps beside the database in WAL mode.  It creates them
+# itself with the database file's permission bits (and fchmods a new one to
+# exactly those bits, whatever the umask), so a 0600 database gives 0600
+# companions; ones left by an older version are tightened like the database.
+_COMPANIONS = ("-wal", "-shm")
+
+# Held while a thread makes its first connection; see _prepare_private_file.
+_FIRST_CONNECT = threading.Lock()
+
+
+def _prepare_private_file(path: str) -> None:
+    """Create the database file 0600 if it is absent; take group and other bits off it and its companions.
+
+    Why not set the umask around ``sqlite3.connect``: the umask belongs to
+    the process, so another thread creating a file meanwhile (a log, the
+    federation backing file, another connection) would get ours, or we
+    theirs.  Creating the file ourselves needs no process-wide state.
+
+    ``O_EXCL``: a file that already exists is never opened here.  Closing a
+    descriptor drops every POSIX lock the process holds on that file,
+    including the locks of this process's SQLite connections, so opening an
+    existing database outside SQLite could break its locking.  A file we
+    just created is opened by no connection yet, as long as no other thread
+    connects before we close it: hence ``_FIRST_CONNECT``, held by the caller
+    over this and the connect.
+
+    A file open to other users (mode 0644 from a version before this check,
+    or an admin's chmod) is tightened, with a warning (EKN-OPS-005), rather
+    than refused: refusing would turn the upgrade that fixes the exposure
+    into an outage (every request a 503), and the data is ours.  Raises
+    ``OSError`` if the file cannot be made or tightened (e.g. it belongs to
+    another user); the caller turns that into ``StoreUnavailableError``.
+    Does **not** check the directory's permissions.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        try:
+            os.fchmod(fd, 0o600)  # a umask such as 0o277 could have taken bits SQLite needs
+        finally:
+            os.close(fd)
+    for name in (path, *(path + suffix for suffix in _COMPANIONS)):
+        try:
+            info = os.stat(name)
+        except FileNotFoundError:
+            continue  # a companion that does not exist yet is made private by SQLite
+        mode = stat.S_IMODE(info.st_mode)
+        if stat.S_ISREG(info.st_mode) and mode & 0o077:
+            os.chmod(name, mode & 0o700)
+            log.warning(
+                "%s: sqlite store file %s was open to other users (mode %04o); tightened to %04o",
+                ErrorCode.STORE_FILE_EXPOSED.value,
+                name,
+                mode,
+                mode & 0o700,
+            )
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -33,6 +96,8 @@ class SQLiteStateStore(StateStore):
     and ``DELETE … RETURNING``), which SQLite runs under its write lock.
     Wall-clock time is used for expiry because several processes share it.
     Each thread has its own connection (sqlite3 connections are not shareable).
+    The database and its ``-wal`` and ``-shm`` files are private to the
+    process's user (0600), whatever the umask: see :func:`_prepare_private_file`.
     """
 
     _PURGE_EVERY = 500  # writes between purges of expired rows
@@ -65,17 +130,24 @@ class SQLiteStateStore(StateStore):
                 os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             except OSError as exc:
                 raise StoreUnavailableError(f"sqlite store {self.path}: cannot create its directory: {exc}") from exc
+            # the real path, so that a symlink to a file not made yet is made private too
+            path = os.path.realpath(self.path)
             conn = None
-            try:
-                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=True)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA busy_timeout=10000")
-                conn.executescript(_SCHEMA)
-            except sqlite3.Error as exc:
-                if conn is not None:  # do not leak a half-set-up connection on every retry
-                    conn.close()
-                raise StoreUnavailableError(f"sqlite store {self.path}: {exc}") from exc
+            with _FIRST_CONNECT:
+                try:
+                    _prepare_private_file(path)
+                except OSError as exc:
+                    raise StoreUnavailableError(f"sqlite store {self.path}: cannot make it private: {exc}") from exc
+                try:
+                    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=True)
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute("PRAGMA busy_timeout=10000")
+                    conn.executescript(_SCHEMA)
+                except sqlite3.Error as exc:
+                    if conn is not None:  # do not leak a half-set-up connection on every retry
+                        conn.close()
+                    raise StoreUnavailableError(f"sqlite store {self.path}: {exc}") from exc
             self._local.conn = conn
         return conn
 

@@ -15,7 +15,7 @@ from pyramid.config import Configurator
 import ekn_saml
 from dev_app import browser, log_in
 from ekn_saml.demo import Root
-from ekn_saml.security import IDENTITY_KEY
+from ekn_saml.server_keys import ServerKeys
 from ekn_saml.session import SAML_INDEX, SESSIONS, SUBJECT_INDEX, _store_key, saml_index_key, subject_index_key
 
 IDLE = 600
@@ -43,7 +43,12 @@ def cart(request):
 
 def whoami(request):
     identity = request.identity
-    return {"subject": identity.subject if identity else None, "csrf": request.session.get_csrf_token()}
+    return {
+        "subject": identity.subject if identity else None,
+        "csrf": request.session.get_csrf_token(),
+        # what a LogoutRequest would name (the store holds them sealed)
+        "saml": [identity.idp, identity.name_id, identity.session_index] if identity else None,
+    }
 
 
 def log_out_everywhere(request):
@@ -193,7 +198,7 @@ def test_end_sessions_from_a_host_view_ends_the_current_session_too(app, store):
     assert laptop.get("/host/everywhere").json == {"ended": 2}
     assert not logged_in(laptop)  # not written back by the request that ended it
     assert not logged_in(phone)
-    assert store.index_members(SUBJECT_INDEX, subject_index_key(subject)) == []
+    assert store.index_members(SUBJECT_INDEX, subject_index_key(app.registry.ekn_saml.server_keys, subject)) == []
 
 
 # --- the index a future Single Logout uses ----------------------------------------
@@ -201,20 +206,38 @@ def test_login_indexes_the_session_by_idp_name_id_and_session_index(app, store):
     client = browser(app)
     log_in(client)
     key = _store_key(session_cookie(client))
-    identity = store.get(SESSIONS, key)["data"][IDENTITY_KEY]
-    assert identity["idp"] and identity["name_id"] and identity["session_index"]
-    triple = saml_index_key(identity["idp"], identity["name_id"], identity["session_index"])
-    assert store.index_members(SAML_INDEX, triple) == [key]
-    assert store.index_members(SAML_INDEX, saml_index_key(identity["idp"], identity["name_id"])) == [key]
+    idp, name_id, session_index = client.get("/host/whoami").json["saml"]
+    assert idp and name_id and session_index
+    keys = app.registry.ekn_saml.server_keys
+    assert store.index_members(SAML_INDEX, saml_index_key(keys, idp, name_id, session_index)) == [key]
+    assert store.index_members(SAML_INDEX, saml_index_key(keys, idp, name_id)) == [key]
 
 
-def test_end_saml_sessions_reaches_a_logged_in_browser(app, store):
+def test_end_saml_sessions_reaches_a_logged_in_browser(app):
     client = browser(app)
     log_in(client)
-    identity = store.get(SESSIONS, _store_key(session_cookie(client)))["data"][IDENTITY_KEY]
+    idp, name_id, session_index = client.get("/host/whoami").json["saml"]
     sessions = app.registry.ekn_saml_sessions
-    assert sessions.end_saml_sessions(identity["idp"], identity["name_id"], identity["session_index"]) == 1
+    assert sessions.end_saml_sessions(idp, name_id, session_index) == 1
     assert not logged_in(client)
+
+
+# --- sealed sessions and server key rollover ----------------------------------------
+def test_the_session_factory_seals_with_the_apps_server_keys(app):
+    """One ServerKeys for the whole app (ekn_saml.server_keys): what the SP and the sessions use."""
+    assert app.registry.ekn_saml_sessions.server_keys is app.registry.ekn_saml.server_keys
+
+
+def test_a_session_whose_server_key_was_removed_is_logged_out_not_an_error(app, store):
+    client = browser(app)
+    log_in(client)
+    key = _store_key(session_cookie(client))
+    app.registry.ekn_saml_sessions.server_keys = ServerKeys.ephemeral()  # as after removing a key too early
+    page = client.get("/mina-sidor")
+    assert page.status_int == 302 and "/login" in page.location
+    assert store.get(SESSIONS, key) is None
+    log_in(client)  # and a new login works at once
+    assert logged_in(client)
 
 
 def test_no_store_key_carries_a_personal_number(dev_settings):
