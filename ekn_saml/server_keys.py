@@ -73,6 +73,11 @@ class ServerKey:
             self.secret
         )
 
+    @lru_cache(maxsize=32)  # noqa: B019 - as derived(): an AESGCM object keeps its key schedule; calls share no state
+    def cipher(self, purpose: str) -> AESGCM:
+        """AES-256-GCM under the key of ``purpose``, made once (every session read and write uses it)."""
+        return AESGCM(self.derived(purpose))
+
 
 def new_key_line(now: dt.datetime | None = None) -> str:
     """A fresh key line for the file: an id from the time and 32 random bytes."""
@@ -181,7 +186,7 @@ class ServerKeys:
         """
         key = self.newest
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = AESGCM(key.derived(purpose)).encrypt(nonce, plaintext, context.encode())
+        sealed = key.cipher(purpose).encrypt(nonce, plaintext, context.encode())
         return f"{_SEALED_PREFIX}{key.key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
     def open(self, purpose: str, sealed: str, *, context: str = "") -> bytes:
@@ -198,7 +203,7 @@ class ServerKeys:
             raise UndecryptableError(f"sealed with key {key_id[:32]!r}, which is not in the key file")
         try:
             raw = base64.urlsafe_b64decode(body)
-            return AESGCM(key.derived(purpose)).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+            return key.cipher(purpose).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
         except (binascii.Error, ValueError, InvalidTag):
             raise UndecryptableError("the sealed value does not open (altered, or sealed for another place)") from None
 
