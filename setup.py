@@ -1,11 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
+import re
+from pathlib import Path
+
 from setuptools import find_namespace_packages, setup
+
+HERE = Path(__file__).parent
+# the version is written once, in ekn_saml/_version.py (read, not imported: nothing is installed yet)
+VERSION = re.search(r'^__version__ = "([^"]+)"$', (HERE / "ekn_saml" / "_version.py").read_text(encoding="utf-8"), re.M).group(1)
 
 setup(
     name="ekn_saml",
-    version="0.1.0",
+    version=VERSION,
     description="A strict SAML 2.0 Service Provider for Pyramid, for Swedish e-legitimations (BankID, Expisoft)",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
@@ -18,14 +25,20 @@ setup(
         "pyramid>=2.0,<3",
         "pyramid_jinja2>=2.10",
         "pysaml2>=7.5,<8",
-        "lxml>=5",
-        "xmlsec>=1.3.14",
+        # exactly what ekn_saml.xmlsec_check.KNOWN_GOOD says (a test keeps them equal): both
+        # wheels must bundle the same libxml2, which the startup check enforces
+        "lxml>=6.1,<6.2",
+        "xmlsec==1.3.17",
         "cryptography>=42",
-        "redis>=5",
-        "waitress>=3",
     ],
     extras_require={
+        # the Redis store (ekn_saml.store.url = redis://...)
+        "redis": ["redis>=5"],
+        # the demo app served by `pserve development.ini`
+        "demo": ["waitress>=3"],
         "test": [
+            "redis>=5",
+            "waitress>=3",
             "webtest>=3",
             "pytest>=8",
             "pytest-playwright>=0.5",

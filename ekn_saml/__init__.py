@@ -8,11 +8,12 @@ from __future__ import annotations
 from pyramid.renderers import render_to_response
 from pyramid.tweens import EXCVIEW
 
+from ._version import __version__
 from .errors import ConfigurationError, MetadataError
 from .identity import Identity
 from .session import end_sessions
 
-__all__ = ["includeme", "Identity", "end_sessions"]
+__all__ = ["includeme", "Identity", "end_sessions", "__version__"]
 
 
 def _load_trusted_idps(settings, now):
