@@ -468,6 +468,14 @@ class TestNeverBackInTime:
         assert _signing_ders(fed) == [idp_next_keys[1].der]
         assert fed.health.failures == 1
 
+    def test_older_document_is_refused_without_a_backing_file(self, rotation, fed_settings, idp_next_keys):
+        # the document in use is the limit even when no backing file tells (removed, or never writable)
+        fed, before, _ = rotation
+        os.remove(fed_settings.backing_file)
+        write(fed_settings.metadata_url, before)
+        assert fed.refresh() is False
+        assert _signing_ders(fed) == [idp_next_keys[1].der]
+
     def test_refused_rollback_is_audited_as_a_failed_refresh(self, rotation, fed_settings, caplog):
         fed, before, _ = rotation
         write(fed_settings.metadata_url, before)
