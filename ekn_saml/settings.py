@@ -241,7 +241,8 @@ KEYS: dict[str, tuple[Any, str]] = {
     "sp.public_base_url": (
         REQUIRED,
         "The public base URL users reach (scheme://host[:port], no path). ACS = base + /saml/acs; "
-        "Destination and Recipient are compared with it exactly, so set it even behind a proxy.",
+        "Destination and Recipient are compared with it exactly, so set it even behind a proxy. "
+        "https (DP §6.1); http only in development.",
     ),
     "sp.signing_key": (REQUIRED, "PEM private key that signs AuthnRequests (RSA >= 2048)."),
     "sp.signing_cert": (REQUIRED, "PEM certificate of the signing key, published in metadata."),
@@ -926,6 +927,13 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         crypto_backend=r.choice("crypto_backend", "xmlsec", CRYPTO_BACKENDS),
         development_flag=r.bool("development", False),
         server_keys=path_setting_optional("server_keys"),
+    )
+    # DP §6.1: the ACS MUST be TLS-protected. Every SP profile's ACS (and so the
+    # Destination and Recipient we accept) is built on this base, so one check covers all.
+    r.check(
+        urlsplit(base).scheme != "http" or result.is_development,
+        f"{PREFIX}sp.public_base_url must be https (the ACS must be TLS-protected, DP §6.1), not {base!r}; "
+        f"http only in development ({PREFIX}development, {PREFIX}testing or {PREFIX}devidp.enabled)",
     )
     store_scheme = urlsplit(result.store_url).scheme
     r.check(
