@@ -13,6 +13,7 @@ import xmlsec
 from lxml import etree
 
 from ekn_saml.timeutil import format_instant, utcnow
+from ekn_saml.xml_limits import METADATA_LIMITS
 from ekn_saml.xmlsecurity import DS, NS, PrivateKey, PublicKey, parse_xml, sign_enveloped
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "metadata")
@@ -71,7 +72,7 @@ def add_publication_info(root: etree._Element, creation_instant: str | None) -> 
 
 
 def strip_signature(xml: bytes) -> bytes:
-    root = parse_xml(xml)
+    root = parse_xml(xml, limits=METADATA_LIMITS)  # an aggregate is no message: the message caps do not apply
     root.remove(root.find("ds:Signature", NS))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 

@@ -117,9 +117,10 @@ class TestVerifyAndIndex:
     def test_wrapped_aggregate_with_the_signed_roots_id_is_rejected(self, sveleg, fed_signer):
         from lxml import etree
 
+        from ekn_saml.xml_limits import METADATA_LIMITS
         from ekn_saml.xmlsecurity import NS, parse_xml
 
-        original = parse_xml(signed(sveleg, fed_signer[0]))
+        original = parse_xml(signed(sveleg, fed_signer[0]), limits=METADATA_LIMITS)
         evil = etree.Element(original.tag, ID=original.get("ID"), validUntil=original.get("validUntil"), nsmap=original.nsmap)
         evil.append(original.find("ds:Signature", NS))  # the signature moves to the evil root
         extensions = etree.SubElement(evil, "{%s}Extensions" % NS["md"])
