@@ -128,6 +128,9 @@ def sp_settings(keys: BenchKeys, store_url: str = "memory://", base: str = SP_BA
     """``ekn_saml.*`` settings of the SP under test (the demo app's, with the bench IdP)."""
     return {
         "ekn_saml.testing": "true" if store_url.startswith("memory") else "false",
+        # the HTTP-login bench serves plain http on loopback with a SQLite store (testing off):
+        # an http ACS is allowed only in development (DP §6.1)
+        "ekn_saml.development": "true" if base.startswith("http://") else "false",
         "ekn_saml.sp.entity_id": SP_ENTITY_ID,
         "ekn_saml.sp.public_base_url": base,
         "ekn_saml.sp.signing_key": keys.sp_signing_key_file,

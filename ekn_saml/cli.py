@@ -251,8 +251,8 @@ def _progress_printer(out: _Out) -> Callable[[int, int | None], None]:
 
 
 def cmd_fetch_metadata(args, out: _Out) -> int:
-    from .metadata.federation import read_source, verify_and_index, write_atomically
-    from .timeutil import format_instant, utcnow
+    from .metadata.federation import read_source
+    from .timeutil import format_instant
 
     settings = _settings(args.config)
     federation = _federation(settings)
@@ -263,9 +263,7 @@ def cmd_fetch_metadata(args, out: _Out) -> int:
         data = read_source(fed, progress=_progress_printer(out))
         out.say(f"read {_mb(len(data))} in {time.monotonic() - started:.1f} s; verifying the signature and the schema ...")
         started = time.monotonic()
-        doc = verify_and_index(
-            data, federation.signers, now=utcnow(), source=fed.metadata_url, eager=federation.eager
-        )
+        doc = federation.verify(data, source=fed.metadata_url, origin="source")
     except MetadataError as exc:
         out.error(f"{exc.detail}\nnothing was stored; the backing file {fed.backing_file} is unchanged")
         return PROBLEMS
@@ -274,7 +272,11 @@ def cmd_fetch_metadata(args, out: _Out) -> int:
         f"valid until {format_instant(doc.valid_until)}"
     )
     try:
-        write_atomically(fed.backing_file, data)
+        # never replaces a newer document in the backing file (workers may have stored one)
+        federation.store_backing_file(data, doc, source=fed.metadata_url)
+    except MetadataError as exc:
+        out.error(f"{exc.detail}\nnothing was stored; the backing file {fed.backing_file} is unchanged")
+        return PROBLEMS
     except OSError as exc:
         out.error(f"cannot write the backing file {fed.backing_file}: {exc.strerror or exc}")
         return PROBLEMS

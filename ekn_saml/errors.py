@@ -100,6 +100,8 @@ class ErrorCode(enum.StrEnum):
     COORDINATION_NUMBER_NOT_ACCEPTED = "EKN-ATTR-005"
     ORG_NUMBER_INVALID = "EKN-ATTR-006"
     SCOPE_NOT_AUTHORISED = "EKN-ATTR-007"
+    # organizationIdentifier names no organisation of the orgAffiliation values (DP §6.2.1)
+    ORG_IDENTIFIER_MISMATCH = "EKN-ATTR-008"
     # --- IdP status (checklist 10) ---
     IDP_CANCELLED = "EKN-IDP-001"
     IDP_FRAUD = "EKN-IDP-002"

@@ -105,6 +105,11 @@ class Identity:
     org_name: str | None = None
     org_unique_id: str | None = None
     org_identifier: str | None = None
+    # every (uid, orgnr) of the orgAffiliation values, in the IdP's order; the
+    # organisation above (org_number, org_unique_id) is one of them.  Only that
+    # one gets an ekn:org: principal.  Sessions written before this field get the
+    # one organisation they had (see from_dict).
+    org_affiliations: tuple[tuple[str, str], ...] = ()
     # the assertion this login came from (audit trail, support); not in older sessions
     assertion_id: str | None = None
     # the entityID of the SP profile the user logged in through (the assertion's Audience); not in older sessions
@@ -136,7 +141,21 @@ class Identity:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Identity":
-        return cls(**{**data, "authn_instant": parse_instant(data["authn_instant"])})
+        """The identity :meth:`to_dict` wrote, after a trip through JSON (which makes tuples lists).
+
+        A session written before ``org_affiliations`` existed held one
+        organisation only, which becomes its one affiliation.
+        """
+        affiliations = data.get("org_affiliations")
+        if affiliations is None:
+            affiliations = [(data.get("org_unique_id"), data["org_number"])] if data.get("org_number") else []
+        return cls(
+            **{
+                **data,
+                "authn_instant": parse_instant(data["authn_instant"]),
+                "org_affiliations": tuple((uid, orgnr) for uid, orgnr in affiliations),
+            }
+        )
 
     def __repr__(self) -> str:  # never print the full number, e.g. in a traceback
         return f"Identity(kind={self.kind!r}, method={self.method!r}, subject={self.log_subject!r}, loa={self.loa!r})"
@@ -170,8 +189,14 @@ def map_identity(
     ``sp_entity_id`` (the SP profile that received the assertion) is recorded as given, not checked here.
 
     person: pnr-01 (sn, givenName, displayName, personalIdentityNumber; dateOfBirth optional).
-    organisation: org-person-01 (displayName, orgAffiliation, o; organizationIdentifier optional);
-    the orgAffiliation scope must be a ``shibmd:Scope`` of the issuing IdP.
+    organisation: org-person-01 (displayName, orgAffiliation, o; organizationIdentifier optional).
+    Every orgAffiliation value must be ``uid@orgnr`` (split at the last ``@``)
+    with a valid organisation number that is a ``shibmd:Scope`` of the issuing
+    IdP; organizationIdentifier, when given, must be the orgnr of one of them
+    (DP §6.2.1).  The identity's organisation is that one, else the first in
+    the IdP's order; all of them are kept in ``org_affiliations``.  Does
+    **not** check that the user may act for the organisation beyond what the
+    IdP asserts, nor let the user choose among several.
     """
     attrs = facts.attributes
     common = dict(
@@ -215,14 +240,24 @@ def map_identity(
             raise ResponseValidationError(ErrorCode.SCOPE_NOT_AUTHORISED, f"scope {scope} is not a shibmd:Scope of the IdP")
         parsed.append((uid, scope))
     org_identifier = _single(attrs, ORGANIZATION_IDENTIFIER, required=False)
+    chosen = parsed[0]
     if org_identifier is not None:
         check_org_number(org_identifier)
-    uid, org_number = parsed[0]
+        # it says which organisation the login is for; one the affiliations do not name
+        # (so one the IdP's scope does not vouch for) must not become the identity's
+        named = [pair for pair in parsed if pair[1] == org_identifier]
+        if not named:
+            raise ResponseValidationError(
+                ErrorCode.ORG_IDENTIFIER_MISMATCH, "organizationIdentifier is the scope of no orgAffiliation value"
+            )
+        chosen = named[0]
+    uid, org_number = chosen
     return Identity(
         kind="organisation",
         org_number=org_number,
         org_unique_id=uid,
         org_name=_single(attrs, ORGANIZATION_NAME, required=True),
         org_identifier=org_identifier,
+        org_affiliations=tuple(parsed),
         **common,
     )

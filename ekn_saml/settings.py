@@ -124,6 +124,10 @@ class SpProfile:
         return f"{PREFIX}sp." if self.is_default else f"{PREFIX}sp_profile.{self.name}."
 
 
+# ekn_saml.federation.max_validity_days: a month, the longest validity federations commonly sign for
+DEFAULT_MAX_VALIDITY_DAYS = 31
+
+
 @dataclass(frozen=True, slots=True)
 class FederationSettings:
     """Where signed federation metadata comes from and how it is kept fresh."""
@@ -135,6 +139,9 @@ class FederationSettings:
     max_refresh: int = 14400
     timeout: int = 30
     max_bytes: int = 64 * 1024 * 1024
+    # a signed document is refused if its validUntil is further ahead than this:
+    # it bounds how long a captured document could be replayed
+    max_validity_days: int = DEFAULT_MAX_VALIDITY_DAYS
     allow_loopback_http: bool = False  # only with ekn_saml.testing
 
     @property
@@ -234,7 +241,8 @@ KEYS: dict[str, tuple[Any, str]] = {
     "sp.public_base_url": (
         REQUIRED,
         "The public base URL users reach (scheme://host[:port], no path). ACS = base + /saml/acs; "
-        "Destination and Recipient are compared with it exactly, so set it even behind a proxy.",
+        "Destination and Recipient are compared with it exactly, so set it even behind a proxy. "
+        "https (DP §6.1); http only in development.",
     ),
     "sp.signing_key": (REQUIRED, "PEM private key that signs AuthnRequests (RSA >= 2048)."),
     "sp.signing_cert": (REQUIRED, "PEM certificate of the signing key, published in metadata."),
@@ -372,6 +380,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     "federation.max_refresh": ("14400", "Longest refresh interval in seconds (used when there is no cacheDuration)."),
     "federation.timeout": ("30", "Seconds to wait for the metadata server."),
     "federation.max_bytes": ("67108864", "Largest metadata document accepted, in bytes."),
+    "federation.max_validity_days": (
+        "31",
+        "Refuse a document whose validUntil is more than this many days ahead (1-366), so that a captured "
+        "old document cannot be replayed for long; raise it only if the federation signs for longer.",
+    ),
     # --- status endpoint ---
     "status.allowed_addresses": ("127.0.0.1 ::1", "Client addresses or networks (CIDR) that may read /saml/status."),
 }
@@ -699,6 +712,7 @@ def _parse_federation(r: _Reader, file_exists: Callable[[str], bool]) -> Federat
         max_refresh=max_refresh,
         timeout=r.int("federation.timeout", 30, 1, 600),
         max_bytes=r.int("federation.max_bytes", 64 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+        max_validity_days=r.int("federation.max_validity_days", DEFAULT_MAX_VALIDITY_DAYS, 1, 366),
         allow_loopback_http=testing,
     )
     if not url:
@@ -913,6 +927,13 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         crypto_backend=r.choice("crypto_backend", "xmlsec", CRYPTO_BACKENDS),
         development_flag=r.bool("development", False),
         server_keys=path_setting_optional("server_keys"),
+    )
+    # DP §6.1: the ACS MUST be TLS-protected. Every SP profile's ACS (and so the
+    # Destination and Recipient we accept) is built on this base, so one check covers all.
+    r.check(
+        urlsplit(base).scheme != "http" or result.is_development,
+        f"{PREFIX}sp.public_base_url must be https (the ACS must be TLS-protected, DP §6.1), not {base!r}; "
+        f"http only in development ({PREFIX}development, {PREFIX}testing or {PREFIX}devidp.enabled)",
     )
     store_scheme = urlsplit(result.store_url).scheme
     r.check(

@@ -89,7 +89,10 @@ DATA_ENCRYPTION_ALGORITHMS = {
 # settings, encrypt_element and the development IdP use.
 DATA_ENCRYPTION_NAMES = {uri: uri.rsplit("#", 1)[1] for uri in DATA_ENCRYPTION_ALGORITHMS}
 RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
-KEY_TRANSPORT_ALGORITHMS = {RSA_OAEP_MGF1P, "http://www.w3.org/2009/xmlenc11#rsa-oaep"}
+# Only the profile's mandatory key transport. xmlenc11#rsa-oaep is not in the
+# DP §8 table, so a receiver MUST refuse it unless its own metadata declares it;
+# our SP metadata (metadata/sp.py) declares exactly this set.
+KEY_TRANSPORT_ALGORITHMS = {RSA_OAEP_MGF1P}
 # The SHA-1 *OAEP digest* is the profile's mandatory default and is accepted;
 # SHA-1 signatures and reference digests are not (checklist 11).
 OAEP_DIGESTS = {"http://www.w3.org/2000/09/xmldsig#sha1", SHA256, *DIGEST_ALGORITHMS}

@@ -13,11 +13,13 @@ import xmlsec
 from lxml import etree
 
 from ekn_saml.timeutil import format_instant, utcnow
+from ekn_saml.xml_limits import METADATA_LIMITS
 from ekn_saml.xmlsecurity import DS, NS, PrivateKey, PublicKey, parse_xml, sign_enveloped
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "metadata")
 SVELEG_IDP = "https://idp.svelegtest.se/idp"
 SVELEG_MOBILE_IDP = "https://midp.svelegtest.se/idp"
+MDRPI = "urn:oasis:names:tc:SAML:metadata:rpi"
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -32,10 +34,13 @@ def signed(
     *,
     valid_until: dt.datetime | None = None,
     cache_duration: str | None = None,
+    created: dt.datetime | str | None = None,
     mutate=None,
 ) -> bytes:
     """``xml`` with a fresh validUntil (default: in two days) and an enveloped signature over its root.
 
+    ``created`` adds ``md:Extensions/mdrpi:PublicationInfo`` with that
+    creationInstant to the root (a string is used as it is).
     ``mutate(root)`` runs before signing, to change one thing and still sign properly.
     """
     # lxml's own parser: the factory signs what a test hands it, also what parse_xml would refuse
@@ -43,6 +48,8 @@ def signed(
     root.set("validUntil", format_instant(valid_until or utcnow() + dt.timedelta(days=2)))
     if cache_duration is not None:
         root.set("cacheDuration", cache_duration)
+    if created is not None:
+        add_publication_info(root, created if isinstance(created, str) else format_instant(created))
     if not root.get("ID"):
         root.set("ID", "_aggregate")
     if mutate is not None:
@@ -51,8 +58,21 @@ def signed(
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 
+def add_publication_info(root: etree._Element, creation_instant: str | None) -> etree._Element:
+    """Add an ``mdrpi:PublicationInfo`` (with ``creationInstant`` unless ``None``) to the root's md:Extensions."""
+    md = "{%s}" % NS["md"]
+    extensions = root.find(md + "Extensions")
+    if extensions is None:
+        extensions = etree.Element(md + "Extensions")
+        root.insert(0, extensions)  # first: the schema puts Extensions before the entities
+    info = etree.SubElement(extensions, "{%s}PublicationInfo" % MDRPI, publisher="https://md.example.test")
+    if creation_instant is not None:
+        info.set("creationInstant", creation_instant)
+    return info
+
+
 def strip_signature(xml: bytes) -> bytes:
-    root = parse_xml(xml)
+    root = parse_xml(xml, limits=METADATA_LIMITS)  # an aggregate is no message: the message caps do not apply
     root.remove(root.find("ds:Signature", NS))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 

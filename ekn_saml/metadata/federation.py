@@ -8,7 +8,12 @@ whose signature was stripped, pysaml2 #1037, and never refreshes, #808):
   pinned certificates (``ekn_saml.federation.signing_cert``), passing the
   same profile check as a SAML Response (:mod:`ekn_saml.xmlsecurity`) and a
   stricter one of its own (:mod:`~ekn_saml.metadata.root_signature`);
-* it must have a ``validUntil`` that has not passed, and be schema-valid;
+* it must have a ``validUntil`` that has not passed, nor lies further ahead
+  than ``ekn_saml.federation.max_validity_days``, and be schema-valid;
+* it must not be older than the document in use or the one in the backing
+  file (:class:`Publication`): a refresh never goes back in time, so an old,
+  still valid document (from an attacker on the path, or a stale mirror)
+  cannot bring back a key the federation has since removed;
 * only then is it indexed and swapped in whole; a failed refresh changes
   nothing but a logged warning, and the last good document keeps serving
   until its own ``validUntil``;
@@ -27,8 +32,10 @@ worker).  A login request only reads the current document reference.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import logging
 import os
@@ -47,7 +54,7 @@ from lxml import etree
 
 from .. import audit
 from ..errors import ConfigurationError, ErrorCode, MetadataError, ResponseValidationError
-from ..settings import FederationSettings
+from ..settings import DEFAULT_MAX_VALIDITY_DAYS, FederationSettings
 from ..timeutil import format_instant, parse_instant, utcnow
 from ..xml_limits import METADATA_LIMITS
 from ..xmlsecurity import NS, PublicKey, parse_xml
@@ -61,6 +68,14 @@ _MD = "{%s}" % NS["md"]
 ENTITIES = _MD + "EntitiesDescriptor"
 ENTITY = _MD + "EntityDescriptor"
 IDPSSO = _MD + "IDPSSODescriptor"
+EXTENSIONS = _MD + "Extensions"
+# SAML V2.0 Metadata Extensions for Registration and Publication Information (MDRPI)
+MDRPI = "urn:oasis:names:tc:SAML:metadata:rpi"
+PUBLICATION_INFO = "{%s}PublicationInfo" % MDRPI
+# The signer's clock may run ahead of ours: a document signed "now" for exactly
+# max_validity_days, or stamped "now", must not be refused for a few seconds' difference.
+CLOCK_ALLOWANCE = dt.timedelta(minutes=5)
+DEFAULT_MAX_VALIDITY = dt.timedelta(days=DEFAULT_MAX_VALIDITY_DAYS)
 _DURATION = re.compile(
     r"^P(?:(?P<y>[0-9]+)Y)?(?:(?P<mo>[0-9]+)M)?(?:(?P<d>[0-9]+)D)?"
     r"(?:T(?:(?P<h>[0-9]+)H)?(?:(?P<mi>[0-9]+)M)?(?:(?P<s>[0-9]+(?:\.[0-9]+)?)S)?)?$"
@@ -161,6 +176,52 @@ class FederationIdps:
         return list(self._entries)
 
 
+def _exact(moment: dt.datetime) -> str:
+    """An instant to the millisecond, for messages comparing two that may differ by less than a second."""
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Publication:
+    """When a verified document was published: what the rule "never back in time" compares.
+
+    ``created`` is the root's ``mdrpi:PublicationInfo/@creationInstant``
+    (``None`` if it has none); :attr:`instant` is that, else ``valid_until``.
+    """
+
+    created: dt.datetime | None
+    valid_until: dt.datetime
+
+    @property
+    def instant(self) -> dt.datetime:
+        return self.created if self.created is not None else self.valid_until
+
+    @property
+    def kind(self) -> str:
+        """Which attribute :attr:`instant` comes from: ``creationInstant`` or ``validUntil``."""
+        return "creationInstant" if self.created is not None else "validUntil"
+
+    def rollback_from(self, other: "Publication", other_name: str) -> str | None:
+        """Why this document would go back in time from ``other`` (named ``other_name`` in the message); ``None`` if it would not.
+
+        Two creationInstants are compared when both documents have one, else
+        the two validUntils.  Never a creationInstant with a validUntil: an old
+        document without PublicationInfo (its validUntil still ahead) would
+        then pass any newer one that has it (its creationInstant behind us).
+        An equal instant is not older: the same document may be served again.
+        """
+        if self.created is not None and other.created is not None:
+            kind, mine, theirs = "creationInstant", self.created, other.created
+        else:
+            kind, mine, theirs = "validUntil", self.valid_until, other.valid_until
+        if mine >= theirs:
+            return None
+        return (
+            f"{kind} {_exact(mine)} is older than {kind} {_exact(theirs)} of {other_name}; "
+            "federation metadata never goes back in time (an old document could bring back a removed key)"
+        )
+
+
 @dataclass(frozen=True)
 class MetadataDocument:
     """One verified aggregate, indexed; replaced whole, never changed."""
@@ -174,6 +235,32 @@ class MetadataDocument:
     origin: str  # "source" or "backing file"
     fetched_at: dt.datetime | None = None  # when the bytes came from the source (backing file: its mtime)
     sha256: str | None = None
+    created: dt.datetime | None = None  # mdrpi:PublicationInfo/@creationInstant, if the root has one
+
+    @property
+    def publication(self) -> Publication:
+        return Publication(self.created, self.valid_until)
+
+
+def _creation_instant(root: etree._Element, source: str) -> dt.datetime | None:
+    """The root's ``md:Extensions/mdrpi:PublicationInfo/@creationInstant``; ``None`` if it has none.
+
+    (MDRPI makes the attribute optional.)  MetadataError if there are
+    several PublicationInfo elements, or a creationInstant that is not a
+    time with a zone: the metadata schema we validate against skips mdrpi,
+    so these are checked here.
+    """
+    found = [info for ext in root.iterchildren(EXTENSIONS) for info in ext.iterchildren(PUBLICATION_INFO)]
+    if len(found) > 1:
+        # two would leave it to us which one counts
+        raise MetadataError(f"{source}: {len(found)} mdrpi:PublicationInfo elements; at most one is allowed")
+    raw = found[0].get("creationInstant") if found else None
+    if raw is None:
+        return None
+    try:
+        return parse_instant(raw)
+    except ValueError:
+        raise MetadataError(f"{source}: creationInstant {raw!r} is not a time with a zone") from None
 
 
 def verify_and_index(
@@ -185,6 +272,7 @@ def verify_and_index(
     origin: str = "source",
     eager: Iterable[str] = (),
     fetched_at: dt.datetime | None = None,
+    max_validity: dt.timedelta = DEFAULT_MAX_VALIDITY,
 ) -> MetadataDocument:
     """Parse, verify, check and index a federation metadata document.
 
@@ -193,10 +281,14 @@ def verify_and_index(
     checks are the signature's, see :func:`parse_xml`); the root is an
     EntitiesDescriptor or EntityDescriptor; it has exactly one enveloped
     signature over its own ID, by one of ``signers``
-    (:func:`~ekn_saml.metadata.root_signature.verify_root_signature`); it has a ``validUntil`` in the future; it is valid
+    (:func:`~ekn_saml.metadata.root_signature.verify_root_signature`); it has a ``validUntil`` in the future
+    and at most ``max_validity`` ahead; its PublicationInfo, if any, is
+    well-formed and not in the future; it is valid
     against the metadata schema; each IdP in ``eager`` present in it builds.
     Entities whose own ``validUntil`` has passed are left out.  Does **not**
-    check certificate expiry (metadata certificates are key containers).
+    check certificate expiry (metadata certificates are key containers),
+    nor whether the document is older than another one: that needs the
+    document in use (:meth:`FederationMetadata.load_from_source`).
     """
     try:
         # whole_document_signed: the signature below covers the root without any
@@ -222,6 +314,16 @@ def verify_and_index(
         raise MetadataError(f"{source}: validUntil {raw_valid_until!r} is not a time with a zone") from None
     if valid_until <= now:
         raise MetadataError(f"{source}: validUntil {raw_valid_until} has passed")
+    if valid_until - now > max_validity + CLOCK_ALLOWANCE:
+        # a document signed for years could be replayed for years, keys it has since lost included
+        raise MetadataError(
+            f"{source}: validUntil {raw_valid_until} is more than {max_validity.days} days ahead; "
+            "raise ekn_saml.federation.max_validity_days only if the federation really signs for that long"
+        )
+    created = _creation_instant(root, source)
+    if created is not None and created > now + CLOCK_ALLOWANCE:
+        # it would become the instant every later document must reach, locking refreshes out until then
+        raise MetadataError(f"{source}: creationInstant {_exact(created)} is in the future")
     validate_metadata(root, source=source)
     cache_duration = parse_duration(root.get("cacheDuration", "")) if root.get("cacheDuration") else None
 
@@ -258,6 +360,7 @@ def verify_and_index(
         size=len(data),
         origin=origin,
         fetched_at=fetched_at or now,
+        created=created,
     )
 
 
@@ -420,6 +523,8 @@ class FederationMetadata:
         self._pid: int | None = None
         self._background = False
         self._expired_logged = False
+        # (identity, publication) of the backing file this process last wrote or verified
+        self._backing_known: tuple[tuple[int, ...], Publication] | None = None
 
     # -- reading (login path) --
 
@@ -447,44 +552,122 @@ class FederationMetadata:
 
     # -- loading --
 
-    def _verify(self, data: bytes, *, source: str, origin: str, fetched_at: dt.datetime | None = None) -> MetadataDocument:
+    def verify(self, data: bytes, *, source: str, origin: str, fetched_at: dt.datetime | None = None) -> MetadataDocument:
+        """:func:`verify_and_index` with this holder's signers, eager IdPs, clock and validity cap.
+
+        Does **not** compare the document with the one in use or the backing file's.
+        """
         doc = verify_and_index(
-            data, self.signers, now=self.clock(), source=source, origin=origin, eager=self.eager, fetched_at=fetched_at
+            data,
+            self.signers,
+            now=self.clock(),
+            source=source,
+            origin=origin,
+            eager=self.eager,
+            fetched_at=fetched_at,
+            max_validity=dt.timedelta(days=self.settings.max_validity_days),
         )
         # which bytes are in use, for the status report (kept out of verify_and_index: not needed to trust them)
         return dataclasses.replace(doc, sha256=hashlib.sha256(data).hexdigest())
 
     def load_from_source(self, *, progress: Callable[[int, int | None], None] | None = None) -> MetadataDocument:
-        """Download (or read) and verify the source; on success write the backing file. Does not swap."""
+        """Download (or read) and verify the source; on success write the backing file. Does not swap.
+
+        MetadataError if the document is older (:meth:`Publication.rollback_from`)
+        than the one in use or than the one in the backing file: then the
+        backing file is left as it is.  A backing file that cannot be written
+        is only recorded (``health.backing_error``): the document is still good.
+        """
         data = read_source(self.settings, progress=progress)
-        doc = self._verify(data, source=self.settings.metadata_url, origin="source")
-        self._write_backing(data, doc)
+        source = self.settings.metadata_url
+        doc = self.verify(data, source=source, origin="source")
+        current = self._current
+        if current is not None:
+            problem = doc.publication.rollback_from(current.publication, "the document in use")
+            if problem:
+                raise MetadataError(f"{source}: {problem}")
+        try:
+            self.store_backing_file(data, doc, source=source)
+            self.health.backing_error = None
+        except OSError as exc:
+            # the verified document is still good; only the fallback copy is stale
+            self.health.backing_error = f"{self.settings.backing_file}: {exc.strerror or exc}"
+            log.warning("federation metadata: could not write the backing file %s", self.health.backing_error)
         return doc
 
-    def load_backing_file(self) -> MetadataDocument:
-        """Verify the backing file exactly like a download (it is only as trusted as its signature)."""
+    def _read_backing(self) -> tuple[bytes, tuple[int, ...], dt.datetime]:
+        """The backing file's bytes, identity (see :func:`_file_identity`) and mtime; MetadataError if unreadable."""
         path = self.settings.backing_file
         try:
             with open(path, "rb") as fh:
+                stat = os.fstat(fh.fileno())  # of the file read, even if it is replaced meanwhile
                 data = fh.read(self.settings.max_bytes + 1)
-            mtime = dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.timezone.utc)
         except OSError as exc:
             raise MetadataError(f"backing file {path}: cannot be read: {exc.strerror or exc}") from None
         if len(data) > self.settings.max_bytes:
             raise MetadataError(f"backing file {path}: larger than federation.max_bytes")
-        return self._verify(data, source=f"backing file {path}", origin="backing file", fetched_at=mtime)
+        return data, _file_identity(stat), dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc)
 
-    def _write_backing(self, data: bytes, doc: MetadataDocument) -> None:
+    def load_backing_file(self) -> MetadataDocument:
+        """Verify the backing file exactly like a download (it is only as trusted as its signature)."""
+        data, identity, mtime = self._read_backing()
+        path = self.settings.backing_file
+        doc = self.verify(data, source=f"backing file {path}", origin="backing file", fetched_at=mtime)
+        self._backing_known = (identity, doc.publication)
+        return doc
+
+    def store_backing_file(self, data: bytes, doc: MetadataDocument, *, source: str) -> None:
+        """Write ``data`` (verified as ``doc``) to the backing file, unless that holds a newer document.
+
+        The check and the write run under an exclusive lock (``<backing
+        file>.lock``), so that workers sharing the file, and ``ekn-saml
+        fetch-metadata``, cannot replace a newer document one of them just
+        stored with an older one.  The file's document counts only once it
+        verifies; one that does not (tampered, expired, beyond the validity
+        cap) sets no limit, as it would not be used either.  Raises
+        MetadataError for a rollback (the file is then unchanged), OSError
+        if the file cannot be written.  Does nothing without a backing file.
+        """
         path = self.settings.backing_file
         if not path:
             return
-        try:
+        with _exclusive_lock(path + ".lock"):
+            stored = self._stored_publication(data)
+            if stored is not None:
+                problem = doc.publication.rollback_from(stored, f"the backing file {path}")
+                if problem:
+                    raise MetadataError(f"{source}: {problem}")
             write_atomically(path, data)
-            self.health.backing_error = None
-        except OSError as exc:
-            # the verified document is still good; only the fallback copy is stale
-            self.health.backing_error = f"{path}: {exc.strerror or exc}"
-            log.warning("federation metadata: could not write the backing file %s", self.health.backing_error)
+            self._backing_known = (_file_identity(os.stat(path)), doc.publication)
+
+    def _stored_publication(self, incoming: bytes) -> Publication | None:
+        """The publication of the verified document in the backing file; ``None`` if none counts.
+
+        A file this process wrote or verified is known by its identity and
+        not verified again; one another process wrote is verified once.
+        """
+        path = self.settings.backing_file
+        try:
+            identity = _file_identity(os.stat(path))
+        except FileNotFoundError:
+            return None
+        known = self._backing_known
+        if known is not None and known[0] == identity:
+            return known[1]
+        try:
+            data, identity, mtime = self._read_backing()
+        except MetadataError as exc:
+            log.warning("federation metadata: %s; it sets no limit on the new document", exc.detail)
+            return None
+        if data == incoming:
+            return None  # the same document again (another worker stored it): never older than itself
+        try:
+            doc = self.verify(data, source=f"backing file {path}", origin="backing file", fetched_at=mtime)
+        except MetadataError as exc:
+            log.warning("federation metadata: %s; it sets no limit on the new document", exc.detail)
+            return None
+        self._backing_known = (identity, doc.publication)
+        return doc.publication
 
     def _swap(self, doc: MetadataDocument) -> None:
         self._current = doc  # one reference assignment: readers see the old document or the new one
@@ -509,8 +692,10 @@ class FederationMetadata:
 
         A backing file verified less than ``min_refresh`` seconds ago is used
         without contacting the source, so that restarting many workers does
-        not download the aggregate many times.  Raises MetadataError (with
-        both reasons) if nothing valid can be loaded.
+        not download the aggregate many times.  A source document older than
+        the backing file's is refused like any failing source, so the backing
+        file's is used: startup never goes back in time either.  Raises
+        MetadataError (with both reasons) if nothing valid can be loaded.
         """
         now = self.clock()
         backing = self.settings.backing_file
@@ -529,6 +714,7 @@ class FederationMetadata:
             doc = self.load_from_source()
         except MetadataError as source_exc:
             log.warning("federation metadata: %s; trying the backing file", source_exc.detail)
+            audit.metadata_refreshed(self.settings.metadata_url, error=source_exc)
             try:
                 doc = self.load_backing_file()
             except MetadataError as backing_exc:
@@ -641,11 +827,41 @@ class FederationMetadata:
                 idps=len(doc.idps),
                 size=doc.size,
                 sha256=doc.sha256,
+                # the instant a newer document must reach (never back in time)
+                published=_iso(doc.publication.instant),
+                published_from=doc.publication.kind,
             )
         return result
 
 
 _START_LOCK = threading.Lock()
+
+
+def _file_identity(stat: os.stat_result) -> tuple[int, ...]:
+    """What tells one backing file from its replacement: write_atomically makes a new inode each time."""
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: str):
+    """Hold an exclusive advisory lock (flock) on ``path`` for the ``with`` block.
+
+    Every process that replaces the backing file takes it first.  If the
+    lock file cannot be made (a read-only directory), the block runs
+    unlocked: its check must still run, and its write would fail anyway.
+    """
+    fd = None
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        log.warning("federation metadata: cannot lock %s: %s", path, exc.strerror or exc)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

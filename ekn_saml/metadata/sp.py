@@ -19,7 +19,15 @@ from ..credentials import SpCredentials
 from ..errors import ConfigurationError, MetadataError
 from ..settings import SamlSettings, SpProfile
 from ..timeutil import format_instant, utcnow
-from ..xmlsecurity import DIGEST_ALGORITHMS, NS, SHA256, SIGNATURE_ALGORITHMS, PublicKey, sign_enveloped
+from ..xmlsecurity import (
+    DIGEST_ALGORITHMS,
+    KEY_TRANSPORT_ALGORITHMS,
+    NS,
+    SHA256,
+    SIGNATURE_ALGORITHMS,
+    PublicKey,
+    sign_enveloped,
+)
 from .categories import ATTRIBUTE_FRIENDLY_NAMES, ENTITY_CATEGORY_ATTRIBUTE, URI_NAME_FORMAT
 from .schema import validate_metadata
 
@@ -44,7 +52,6 @@ ENCRYPTION_METHODS = (
     "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
     "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
 )
-RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 NAMEID_FORMATS = (
     "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
     "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
@@ -142,9 +149,12 @@ def build_sp_metadata(
     enc = _key_descriptor(sp, "encryption", credentials.encryption_cert)
     for algorithm in ENCRYPTION_METHODS:
         _sub(enc, "md:EncryptionMethod", Algorithm=algorithm)
-    # SHA-256 as the OAEP digest instead of the SHA-1 default (DP §8.4)
-    oaep = _sub(enc, "md:EncryptionMethod", Algorithm=RSA_OAEP_MGF1P)
-    _sub(oaep, "ds:DigestMethod", Algorithm=SHA256)
+    # Exactly the key transports the ACS accepts: DP §8 lets a receiver accept one
+    # outside the profile's table only if its own metadata declares it.
+    # SHA-256 as the OAEP digest instead of the SHA-1 default (DP §8.4).
+    for algorithm in sorted(KEY_TRANSPORT_ALGORITHMS):
+        oaep = _sub(enc, "md:EncryptionMethod", Algorithm=algorithm)
+        _sub(oaep, "ds:DigestMethod", Algorithm=SHA256)
     for name_format in NAMEID_FORMATS:
         _sub(sp, "md:NameIDFormat", name_format)
     _sub(sp, "md:AssertionConsumerService", Binding=BINDING_POST, Location=profile.acs_url, index="0", isDefault="true")

@@ -2,16 +2,20 @@
 """The app trusting IdPs from signed federation metadata, and the status endpoint."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
 import webtest
 
+from acs_helpers import assert_rejected, begin, finish
 from ekn_saml.demo import main
-from ekn_saml.errors import ConfigurationError
+from ekn_saml.errors import ConfigurationError, ErrorCode
 from ekn_saml.keygen import write_key_pair
+from ekn_saml.timeutil import utcnow
 from ekn_saml.xmlsecurity import PrivateKey
 from metadata_factory import aggregate, bankid_and_expisoft, federation_idp, signed, write
+from saml_factory import ResponseFactory
 from testbed import BANKID_IDP, SP_BASE
 
 ENV = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
@@ -76,6 +80,37 @@ def test_backing_file_serves_when_the_source_is_gone(federation_settings):
         assert webtest.TestApp(app, extra_environ=ENV).get("/login/bankid").status_int in (302, 303)
     finally:
         app.registry.ekn_saml_federation.stop()
+
+
+class TestRolledBackMetadata:
+    """An IdP rotated its signing key; then an older, still valid signed document is served again."""
+
+    @pytest.fixture
+    def rotated_app(self, federation_settings, federation_signer, idp_keys, idp_next_keys):
+        source = federation_settings["ekn_saml.federation.metadata_url"]
+        now = utcnow()
+        before = signed(bankid_and_expisoft(idp_keys[1]), federation_signer[0], created=now - dt.timedelta(hours=2))
+        after = signed(bankid_and_expisoft(idp_next_keys[1]), federation_signer[0], created=now - dt.timedelta(hours=1))
+        write(source, before)
+        app = main({}, **federation_settings)
+        federation = app.registry.ekn_saml_federation
+        write(source, after)
+        assert federation.refresh() is True
+        write(source, before)  # an attacker on the path, or a stale mirror
+        federation.refresh()
+        yield app
+        federation.stop()
+
+    def test_login_signed_with_the_removed_key_is_refused(self, rotated_app, response_factory):
+        sp = rotated_app.registry.ekn_saml
+        login = begin(sp, "bankid")
+        assert_rejected(ErrorCode.SIGNATURE_INVALID, sp, response_factory, login)
+
+    def test_login_signed_with_the_current_key_still_works(self, rotated_app, idp_next_keys, response_factory):
+        sp = rotated_app.registry.ekn_saml
+        login = begin(sp, "bankid")
+        current = ResponseFactory(idp_next_keys[0], idp_next_keys[1], response_factory.sp_encryption_cert)
+        assert finish(sp, current, login)[0].kind == "person"
 
 
 class TestStatus:

@@ -2,6 +2,7 @@
 """``ekn-saml``: each subcommand against a temporary ini, with real keys and really signed metadata."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 
@@ -11,6 +12,7 @@ from lxml import etree
 from ekn_saml.cli import main
 from ekn_saml.keygen import make_key_pair, write_key_pair
 from ekn_saml.metadata.schema import schema_errors
+from ekn_saml.timeutil import utcnow
 from ekn_saml.xmlsecurity import PrivateKey, PublicKey, parse_xml, verify_enveloped
 from metadata_factory import aggregate, bankid_and_expisoft, federation_idp, signed, write
 from testbed import BANKID_IDP, EXPISOFT_IDP
@@ -131,6 +133,16 @@ class TestFetchMetadata:
 
     def test_without_federation_settings_is_a_usage_error(self, ini):
         assert main(["fetch-metadata", ini]) == 2
+
+    def test_older_source_does_not_replace_a_newer_backing_file(self, fed_ini, tmp_path, idp_keys, fed_signer):
+        now = utcnow()
+        newer = signed(bankid_and_expisoft(idp_keys[1]), fed_signer[0], created=now - dt.timedelta(hours=1))
+        write(tmp_path / "source.xml", newer)
+        assert main(["fetch-metadata", fed_ini]) == 0
+        write(tmp_path / "source.xml", signed(bankid_and_expisoft(idp_keys[1]), fed_signer[0], created=now - dt.timedelta(hours=2)))
+        assert main(["fetch-metadata", fed_ini]) == 1
+        with open(backing_of(fed_ini), "rb") as fh:
+            assert fh.read() == newer
 
 
 class TestCheck:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 import datetime as dt
+import json
 
 import pytest
 
@@ -90,3 +91,35 @@ def test_an_organisation_number_with_a_line_break_after_it_is_refused():
     with pytest.raises(ResponseValidationError) as caught:
         check_org_number("5560000001\n")
     assert caught.value.code == ErrorCode.ORG_NUMBER_INVALID
+
+
+def _organisation(**kw):
+    base = dict(
+        kind="organisation", personal_number=None, org_number="5560000118", org_unique_id="b2",
+        org_affiliations=(("a1", "5560000001"), ("b2", "5560000118")),
+    )
+    base.update(kw)
+    return _identity(**base)
+
+
+def test_organisation_identity_round_trips_through_json():
+    # the session store keeps identities as JSON, which turns tuples into lists
+    identity = _organisation()
+    assert Identity.from_dict(json.loads(json.dumps(identity.to_dict()))) == identity
+
+
+def test_organisation_session_written_before_org_affiliations_keeps_its_one_organisation():
+    data = _organisation(org_affiliations=()).to_dict()
+    del data["org_affiliations"]
+    assert Identity.from_dict(data).org_affiliations == (("b2", "5560000118"),)
+
+
+def test_person_session_written_before_org_affiliations_has_none():
+    data = _identity().to_dict()
+    del data["org_affiliations"]
+    assert Identity.from_dict(data).org_affiliations == ()
+
+
+def test_only_the_chosen_organisation_is_a_principal():
+    principals = _organisation().principals
+    assert "ekn:org:5560000118" in principals and "ekn:org:5560000001" not in principals

@@ -14,11 +14,11 @@ import xmlsec
 from lxml import etree
 
 from acs_helpers import PNR, assert_rejected, begin, finish, spec_for
-from testbed import ACS_URL, LOA3, OTHER_IDP
+from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, LOA3, OTHER_IDP, idp_entity
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
-from ekn_saml.identity import ORG_AFFILIATION, PERSONAL_IDENTITY_NUMBER
-from ekn_saml.xmlsecurity import NS
+from ekn_saml.identity import ORG_AFFILIATION, ORGANIZATION_IDENTIFIER, PERSONAL_IDENTITY_NUMBER
+from ekn_saml.xmlsecurity import NS, XENC
 from saml_factory import A, P, ResponseFactory, custom_sign, reencrypting
 
 T = xmlsec.Transform
@@ -248,6 +248,21 @@ def test_triple_des_data_encryption_is_refused(sp, factory, login):
     assert_rejected(ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
 
 
+def test_xmlenc11_rsa_oaep_key_transport_is_refused(sp, factory, login):
+    """DP §8: not in the profile's table and not declared in our metadata, so refused before decryption."""
+
+    def transport_with_xmlenc11_rsa_oaep(response):
+        # compared by .tag: lxml's tag matching misses nodes python-xmlsec's templates made
+        (method,) = [el for el in response.iter() if el.tag == XENC + "EncryptionMethod" and el.getparent().tag == XENC + "EncryptedKey"]
+        # python-xmlsec 1.3 has no transform for it, but with its default mask generation
+        # (MGF1 with SHA-1) and the DigestMethod kept, xmlenc11#rsa-oaep computes exactly
+        # what rsa-oaep-mgf1p does: the key below is really transported with it
+        method.set("Algorithm", "http://www.w3.org/2009/xmlenc11#rsa-oaep")
+
+    spec = spec_for(login, mutate_response=transport_with_xmlenc11_rsa_oaep)
+    assert_rejected(ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
+
+
 def test_encrypted_attribute_is_refused(sp, factory, login):
     def add(a):
         etree.SubElement(a.find("saml:AttributeStatement", NS), A + "EncryptedAttribute")
@@ -468,6 +483,96 @@ def test_org_number_with_a_bad_check_digit_is_refused(sp, factory):
     spec = spec_for(login)
     spec.attributes[ORG_AFFILIATION] = ["x1@5560000002"]
     assert_rejected(ErrorCode.ORG_NUMBER_INVALID, sp, factory, login, spec)
+
+
+AFFILIATION = f"stbj1006@{EXPISOFT_SCOPE}"
+
+
+@pytest.mark.parametrize("position", [0, 1], ids=["first", "second"])
+@pytest.mark.parametrize(
+    "bad, code",
+    [
+        ("x1", ErrorCode.ATTRIBUTE_VALUE_MALFORMED),  # no '@'
+        (f"@{EXPISOFT_SCOPE}", ErrorCode.ATTRIBUTE_VALUE_MALFORMED),  # no uid
+        ("x1@5560000002", ErrorCode.ORG_NUMBER_INVALID),  # check digit
+        ("x1@5560000019", ErrorCode.SCOPE_NOT_AUTHORISED),  # not a shibmd:Scope of the IdP
+    ],
+    ids=["no-at", "no-uid", "check-digit", "scope"],
+)
+def test_every_org_affiliation_value_is_checked(sp, factory, position, bad, code):
+    login = begin(sp, "expisoft")
+    spec = spec_for(login)
+    values = [AFFILIATION]
+    values.insert(position, bad)
+    spec.attributes[ORG_AFFILIATION] = values
+    assert_rejected(code, sp, factory, login, spec)
+
+
+def test_single_org_affiliation_is_kept(sp, factory):
+    login = begin(sp, "expisoft")
+    assert finish(sp, factory, login)[0].org_affiliations == (("stbj1006", EXPISOFT_SCOPE),)
+
+
+def test_organization_identifier_with_a_bad_check_digit_is_refused(sp, factory):
+    login = begin(sp, "expisoft")
+    spec = spec_for(login)
+    spec.attributes[ORGANIZATION_IDENTIFIER] = ["5560000002"]
+    assert_rejected(ErrorCode.ORG_NUMBER_INVALID, sp, factory, login, spec)
+
+
+def test_organization_identifier_of_no_affiliation_is_refused(sp, factory):
+    login = begin(sp, "expisoft")
+    spec = spec_for(login)
+    spec.attributes[ORGANIZATION_IDENTIFIER] = ["5560000019"]  # a valid number, but not the affiliation's
+    assert_rejected(ErrorCode.ORG_IDENTIFIER_MISMATCH, sp, factory, login, spec)
+
+
+SECOND_ORG = "5560000118"  # made up, valid check digit
+
+
+@pytest.fixture
+def two_org_sp(app_settings, idp_keys, tmp_path):
+    """The SP trusting an Expisoft IdP whose shibmd:Scope names two organisations."""
+    body = idp_entity(BANKID_IDP, idp_keys[1]) + idp_entity(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE, SECOND_ORG))
+    path = tmp_path / "idps.xml"
+    path.write_text(
+        f'<md:EntitiesDescriptor xmlns:md="{NS["md"]}" xmlns:ds="{NS["ds"]}" xmlns:shibmd="{NS["shibmd"]}">{body}</md:EntitiesDescriptor>'
+    )
+    return main({}, **{**app_settings, "ekn_saml.idp.metadata_files": str(path)}).registry.ekn_saml
+
+
+def _two_organisations(login, organization_identifier=None):
+    spec = spec_for(login)
+    spec.attributes[ORG_AFFILIATION] = [AFFILIATION, f"karin@{SECOND_ORG}"]
+    if organization_identifier is None:
+        del spec.attributes[ORGANIZATION_IDENTIFIER]
+    else:
+        spec.attributes[ORGANIZATION_IDENTIFIER] = [organization_identifier]
+    return spec
+
+
+def test_with_several_organisations_organization_identifier_chooses_one(two_org_sp, factory):
+    login = begin(two_org_sp, "expisoft")
+    identity, _ = finish(two_org_sp, factory, login, _two_organisations(login, SECOND_ORG))
+    assert (identity.org_number, identity.org_unique_id) == (SECOND_ORG, "karin")
+
+
+def test_with_several_organisations_and_no_organization_identifier_the_first_is_chosen(two_org_sp, factory):
+    login = begin(two_org_sp, "expisoft")
+    identity, _ = finish(two_org_sp, factory, login, _two_organisations(login))
+    assert (identity.org_number, identity.org_unique_id) == (EXPISOFT_SCOPE, "stbj1006")
+
+
+def test_with_several_organisations_every_affiliation_is_kept(two_org_sp, factory):
+    login = begin(two_org_sp, "expisoft")
+    identity, _ = finish(two_org_sp, factory, login, _two_organisations(login, SECOND_ORG))
+    assert identity.org_affiliations == (("stbj1006", EXPISOFT_SCOPE), ("karin", SECOND_ORG))
+
+
+def test_with_several_organisations_only_the_chosen_one_is_a_principal(two_org_sp, factory):
+    login = begin(two_org_sp, "expisoft")
+    principals = finish(two_org_sp, factory, login, _two_organisations(login, SECOND_ORG))[0].principals
+    assert [p for p in principals if p.startswith("ekn:org:")] == [f"ekn:org:{SECOND_ORG}"]
 
 
 def test_personal_number_with_a_bad_check_digit_is_refused(sp, factory, login):

@@ -75,6 +75,40 @@ def test_bad_value_is_refused(raw, key, value):
     assert any(key in problem for problem in problems_of(raw)), key
 
 
+def test_http_public_base_url_is_refused_outside_development(raw):
+    # DP §6.1: the ACS must be TLS-protected
+    raw["ekn_saml.sp.public_base_url"] = "http://sp.example.test"
+    assert any("sp.public_base_url must be https" in p for p in problems_of(raw))
+
+
+def test_http_public_base_url_is_refused_for_a_further_sp_profile_too(raw):
+    # the profiles share the base: their ACS URLs would be http as well
+    raw.update(
+        {
+            "ekn_saml.sp.public_base_url": "http://sp.example.test",
+            "ekn_saml.sp_profiles": "orgid",
+            "ekn_saml.sp_profile.orgid.entity_id": "https://sp.example.test/sp/orgid",
+            "ekn_saml.method.expisoft.sp_profile": "orgid",
+        }
+    )
+    assert any("sp.public_base_url must be https" in p for p in problems_of(raw))
+
+
+@pytest.mark.parametrize(
+    "development",
+    [
+        {"ekn_saml.development": "true"},
+        {"ekn_saml.testing": "true"},
+        {"ekn_saml.devidp.enabled": "true", "ekn_saml.devidp.key": "/k/idp.key", "ekn_saml.devidp.cert": "/k/idp.crt"},
+    ],
+    ids=["development", "testing", "devidp"],
+)
+def test_http_public_base_url_is_allowed_in_development(raw, development):
+    raw["ekn_saml.sp.public_base_url"] = "http://localhost:6543"
+    raw.update(development)
+    assert parse(raw).acs_url == "http://localhost:6543/saml/acs"
+
+
 def test_idle_timeout_may_not_exceed_absolute_timeout(raw):
     raw["ekn_saml.session.idle_timeout"] = "7200"
     raw["ekn_saml.session.absolute_timeout"] = "3600"

@@ -125,6 +125,18 @@ class TestFederationSettings:
         raw["ekn_saml.federation.max_refresh"] = "3600"
         assert any("min_refresh" in p for p in problems_of(raw))
 
+    def test_validity_cap_is_a_month_by_default(self, raw):
+        assert parse(raw).federation.max_validity_days == 31
+
+    def test_validity_cap_can_be_raised(self, raw):
+        raw["ekn_saml.federation.max_validity_days"] = "366"
+        assert parse(raw).federation.max_validity_days == 366
+
+    @pytest.mark.parametrize("value", ["0", "367", "a month"])
+    def test_validity_cap_out_of_range_is_a_problem(self, raw, value):
+        raw["ekn_saml.federation.max_validity_days"] = value
+        assert any("federation.max_validity_days" in p for p in problems_of(raw))
+
 
 class TestStatusSettings:
     def test_loopback_by_default(self, raw):

@@ -117,9 +117,10 @@ class TestVerifyAndIndex:
     def test_wrapped_aggregate_with_the_signed_roots_id_is_rejected(self, sveleg, fed_signer):
         from lxml import etree
 
+        from ekn_saml.xml_limits import METADATA_LIMITS
         from ekn_saml.xmlsecurity import NS, parse_xml
 
-        original = parse_xml(signed(sveleg, fed_signer[0]))
+        original = parse_xml(signed(sveleg, fed_signer[0]), limits=METADATA_LIMITS)
         evil = etree.Element(original.tag, ID=original.get("ID"), validUntil=original.get("validUntil"), nsmap=original.nsmap)
         evil.append(original.find("ds:Signature", NS))  # the signature moves to the evil root
         extensions = etree.SubElement(evil, "{%s}Extensions" % NS["md"])
@@ -423,3 +424,240 @@ class TestNestedGroups:
         doc = check(signed(aggregate(inner, federation_idp(EXPISOFT_IDP, idp_keys[1])), fed_signer[0]), fed_signer)
         assert doc.entity_count == 2
         assert doc.idps.get(BANKID_IDP).valid_until < doc.idps.get(EXPISOFT_IDP).valid_until
+
+
+# ------------------------------------------------------------ never back in time
+
+
+def _bankid(cert, fed_signer, **signing) -> bytes:
+    """A federation document whose BankID IdP signs with ``cert``; ``signing`` goes to metadata_factory.signed."""
+    return signed(aggregate(federation_idp(BANKID_IDP, cert)), fed_signer[0], **signing)
+
+
+def _signing_ders(fed) -> list[bytes]:
+    return [key.der for key in fed.get(BANKID_IDP).signing_keys]
+
+
+def _aged(path, seconds=3600):
+    """Make ``path`` look written ``seconds`` ago, so that startup tries the source before it."""
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+
+
+@pytest.fixture
+def rotation(fed_settings, fed_signer, idp_keys, idp_next_keys):
+    """A holder that loaded the document with the IdP's old key, then the newer one that rotated it.
+
+    Returns ``(holder, old document bytes, new document bytes)``.
+    """
+    now = utcnow()
+    before = _bankid(idp_keys[1], fed_signer, created=now - dt.timedelta(hours=2))
+    after = _bankid(idp_next_keys[1], fed_signer, created=now - dt.timedelta(hours=1))
+    write(fed_settings.metadata_url, before)
+    fed = make(fed_settings)
+    fed.load_initial()
+    write(fed_settings.metadata_url, after)
+    assert fed.refresh() is True
+    return fed, before, after
+
+
+class TestNeverBackInTime:
+    def test_older_document_is_refused_and_the_removed_key_stays_untrusted(self, rotation, fed_settings, idp_keys, idp_next_keys):
+        fed, before, _ = rotation
+        write(fed_settings.metadata_url, before)  # the very bytes that were accepted two hours' worth ago
+        assert fed.refresh() is False
+        assert _signing_ders(fed) == [idp_next_keys[1].der]
+        assert fed.health.failures == 1
+
+    def test_older_document_is_refused_without_a_backing_file(self, rotation, fed_settings, idp_next_keys):
+        # the document in use is the limit even when no backing file tells (removed, or never writable)
+        fed, before, _ = rotation
+        os.remove(fed_settings.backing_file)
+        write(fed_settings.metadata_url, before)
+        assert fed.refresh() is False
+        assert _signing_ders(fed) == [idp_next_keys[1].der]
+
+    def test_refused_rollback_is_audited_as_a_failed_refresh(self, rotation, fed_settings, caplog):
+        fed, before, _ = rotation
+        write(fed_settings.metadata_url, before)
+        with caplog.at_level(logging.INFO, "ekn_saml.audit"):
+            fed.refresh()
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ekn_saml.audit"]
+        assert [(line["outcome"], line["code"]) for line in lines] == [("failure", "EKN-OPS-002")]
+
+    def test_refused_rollback_leaves_the_backing_file_alone(self, rotation, fed_settings):
+        fed, before, after = rotation
+        write(fed_settings.metadata_url, before)
+        fed.refresh()
+        with open(fed_settings.backing_file, "rb") as fh:
+            assert fh.read() == after
+
+    def test_the_same_document_again_is_accepted(self, rotation):
+        fed, _, _ = rotation
+        assert fed.refresh() is True  # the source still serves the new document
+
+    def test_newer_document_is_accepted(self, rotation, fed_settings, fed_signer, idp_keys):
+        fed, _, _ = rotation
+        write(fed_settings.metadata_url, _bankid(idp_keys[1], fed_signer, created=utcnow()))
+        assert fed.refresh() is True
+        assert _signing_ders(fed) == [idp_keys[1].der]
+
+    def test_without_publication_info_an_earlier_valid_until_is_refused(self, fed_settings, fed_signer, idp_keys, idp_next_keys):
+        now = utcnow()
+        write(fed_settings.metadata_url, _bankid(idp_next_keys[1], fed_signer, valid_until=now + dt.timedelta(days=2)))
+        fed = make(fed_settings)
+        fed.load_initial()
+        write(fed_settings.metadata_url, _bankid(idp_keys[1], fed_signer, valid_until=now + dt.timedelta(days=1)))
+        assert fed.refresh() is False
+        assert _signing_ders(fed) == [idp_next_keys[1].der]
+
+    def test_without_publication_info_a_later_valid_until_is_accepted(self, fed_settings, fed_signer, idp_keys, idp_next_keys):
+        now = utcnow()
+        write(fed_settings.metadata_url, _bankid(idp_keys[1], fed_signer, valid_until=now + dt.timedelta(days=1)))
+        fed = make(fed_settings)
+        fed.load_initial()
+        write(fed_settings.metadata_url, _bankid(idp_next_keys[1], fed_signer, valid_until=now + dt.timedelta(days=2)))
+        assert fed.refresh() is True
+
+    def test_old_document_without_publication_info_does_not_pass_a_newer_one_with_it(
+        self, fed_settings, fed_signer, idp_keys, idp_next_keys
+    ):
+        # its validUntil (ahead of us) must not be weighed against a creationInstant (behind us)
+        now = utcnow()
+        old = _bankid(idp_keys[1], fed_signer, valid_until=now + dt.timedelta(days=1))
+        write(
+            fed_settings.metadata_url,
+            _bankid(idp_next_keys[1], fed_signer, valid_until=now + dt.timedelta(days=2), created=now - dt.timedelta(minutes=1)),
+        )
+        fed = make(fed_settings)
+        fed.load_initial()
+        write(fed_settings.metadata_url, old)
+        assert fed.refresh() is False
+        assert _signing_ders(fed) == [idp_next_keys[1].der]
+
+    def test_publication_info_without_creation_instant_counts_as_none(self, fed_signer, idp_keys):
+        from metadata_factory import add_publication_info
+
+        doc = check(_bankid(idp_keys[1], fed_signer, mutate=lambda root: add_publication_info(root, None)), fed_signer)
+        assert (doc.created, doc.publication.kind) == (None, "validUntil")
+
+    def test_status_shows_the_publication_instant_in_use(self, rotation):
+        fed, _, _ = rotation
+        status = fed.status()
+        assert status["published_from"] == "creationInstant"
+        assert status["published"] == _iso_of(fed.current.created)
+
+
+def _iso_of(moment):
+    from ekn_saml.timeutil import format_instant
+
+    return format_instant(moment)
+
+
+class TestPublicationInfo:
+    def test_creation_instant_is_read(self, fed_signer, idp_keys):
+        moment = utcnow().replace(microsecond=0) - dt.timedelta(hours=1)
+        doc = check(_bankid(idp_keys[1], fed_signer, created=moment), fed_signer)
+        assert (doc.created, doc.publication.instant) == (moment, moment)
+
+    def test_creation_instant_in_the_future_is_refused(self, fed_signer, idp_keys):
+        data = _bankid(idp_keys[1], fed_signer, created=utcnow() + dt.timedelta(hours=1))
+        assert "in the future" in rejected(data, fed_signer).detail
+
+    def test_creation_instant_without_a_zone_is_refused(self, fed_signer, idp_keys):
+        data = _bankid(idp_keys[1], fed_signer, created="2026-01-01T00:00:00")
+        assert "creationInstant" in rejected(data, fed_signer).detail
+
+    def test_two_publication_infos_are_refused(self, fed_signer, idp_keys):
+        from metadata_factory import add_publication_info
+
+        def twice(root):
+            add_publication_info(root, "2026-01-01T00:00:00Z")
+            add_publication_info(root, "2026-02-01T00:00:00Z")
+
+        assert "PublicationInfo" in rejected(_bankid(idp_keys[1], fed_signer, mutate=twice), fed_signer).detail
+
+
+class TestValidityCap:
+    def test_valid_until_beyond_the_cap_is_refused(self, fed_signer, idp_keys):
+        data = _bankid(idp_keys[1], fed_signer, valid_until=utcnow() + dt.timedelta(days=32))
+        assert "max_validity_days" in rejected(data, fed_signer).detail
+
+    def test_valid_until_at_the_cap_is_accepted(self, fed_signer, idp_keys):
+        data = _bankid(idp_keys[1], fed_signer, valid_until=utcnow() + dt.timedelta(days=31))
+        assert check(data, fed_signer).idps.get(BANKID_IDP) is not None
+
+    def test_the_setting_sets_the_cap(self, fed_settings, fed_signer, idp_keys):
+        write(fed_settings.metadata_url, _bankid(idp_keys[1], fed_signer, valid_until=utcnow() + dt.timedelta(days=3)))
+        with pytest.raises(MetadataError) as info:
+            make(dataclasses.replace(fed_settings, max_validity_days=2)).load_initial()
+        assert "max_validity_days" in info.value.detail
+
+    def test_backing_file_beyond_the_cap_is_not_used(self, fed_settings, fed_signer, idp_keys):
+        write(fed_settings.metadata_url, _bankid(idp_keys[1], fed_signer, valid_until=utcnow() + dt.timedelta(days=3)))
+        make(fed_settings).load_initial()
+        os.remove(fed_settings.metadata_url)
+        with pytest.raises(MetadataError) as info:
+            make(dataclasses.replace(fed_settings, max_validity_days=2)).load_initial()
+        assert "backing file" in info.value.detail and "max_validity_days" in info.value.detail
+
+
+class TestBackingFileNeverBackInTime:
+    def test_source_older_than_the_backing_file_at_startup_uses_the_backing_file(self, rotation, fed_settings, idp_next_keys):
+        _, before, after = rotation  # the backing file holds the newer document
+        write(fed_settings.metadata_url, before)
+        _aged(fed_settings.backing_file)
+        fed = make(fed_settings)
+        assert fed.load_initial().origin == "backing file"
+        assert _signing_ders(fed) == [idp_next_keys[1].der]
+        with open(fed_settings.backing_file, "rb") as fh:
+            assert fh.read() == after
+
+    def test_source_refused_at_startup_is_audited(self, rotation, fed_settings, caplog):
+        _, before, _ = rotation
+        write(fed_settings.metadata_url, before)
+        _aged(fed_settings.backing_file)
+        with caplog.at_level(logging.INFO, "ekn_saml.audit"):
+            make(fed_settings).load_initial()
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ekn_saml.audit"]
+        assert [(line["outcome"], line["code"]) for line in lines] == [("failure", "EKN-OPS-002")]
+
+    def test_refresh_does_not_replace_a_newer_document_another_worker_stored(
+        self, fed_settings, fed_signer, idp_keys, idp_next_keys
+    ):
+        now = utcnow()
+        first = _bankid(idp_keys[1], fed_signer, created=now - dt.timedelta(hours=3))
+        middle = _bankid(idp_keys[1], fed_signer, created=now - dt.timedelta(hours=2))
+        newest = _bankid(idp_next_keys[1], fed_signer, created=now - dt.timedelta(hours=1))
+        write(fed_settings.metadata_url, first)
+        worker = make(fed_settings)
+        worker.load_initial()
+        write(fed_settings.metadata_url, newest)
+        make(fed_settings).load_from_source()  # another worker sharing the backing file
+        write(fed_settings.metadata_url, middle)  # newer than what `worker` uses, older than the stored one
+        assert worker.refresh() is False
+        with open(fed_settings.backing_file, "rb") as fh:
+            assert fh.read() == newest
+
+    def test_an_unusable_backing_file_does_not_hold_back_a_valid_source(self, rotation, fed_settings, fed_signer, idp_keys):
+        _, before, _ = rotation
+        with open(fed_settings.backing_file, "rb") as fh:
+            tampered = fh.read().replace(b"https://idp.example.test/sso", b"https://evil.example.test/sso")
+        write(fed_settings.backing_file, tampered)
+        write(fed_settings.metadata_url, before)
+        _aged(fed_settings.backing_file)
+        assert make(fed_settings).load_initial().origin == "source"
+
+    def test_the_backing_file_is_replaced_under_its_lock(self, rotation, fed_settings, fed_signer, idp_keys):
+        import fcntl
+
+        fed, _, _ = rotation
+        write(fed_settings.metadata_url, _bankid(idp_keys[1], fed_signer, created=utcnow()))
+        with open(fed_settings.backing_file + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker is comparing and writing
+            refresher = threading.Thread(target=fed.refresh)
+            refresher.start()
+            refresher.join(1.0)
+            assert refresher.is_alive()  # waits for the lock
+        refresher.join(10)
+        assert fed.current.created is not None and fed.health.failures == 0

@@ -13,7 +13,14 @@ from ekn_saml.metadata.schema import schema_errors
 from ekn_saml.metadata.sp import MDORGEXT, sp_metadata_bytes
 from ekn_saml.settings import parse_settings
 from ekn_saml.timeutil import parse_instant, utcnow
-from ekn_saml.xmlsecurity import NS, PublicKey, parse_xml, verify_enveloped
+from ekn_saml.xmlsecurity import (
+    DATA_ENCRYPTION_ALGORITHMS,
+    KEY_TRANSPORT_ALGORITHMS,
+    NS,
+    PublicKey,
+    parse_xml,
+    verify_enveloped,
+)
 from testbed import ACS_URL, SP_ENTITY_ID
 
 FULL = {
@@ -76,6 +83,12 @@ class TestContents:
         assert x(root, f"//md:EncryptionMethod[@Algorithm='{oaep}']/ds:DigestMethod/@Algorithm") == [
             "http://www.w3.org/2001/04/xmlenc#sha256"
         ]
+
+    def test_declares_exactly_the_key_transports_the_acs_accepts(self, root):
+        # DP §8: an algorithm outside the profile's table may be accepted only if declared here
+        declared = x(root, "md:SPSSODescriptor/md:KeyDescriptor[@use='encryption']/md:EncryptionMethod/@Algorithm")
+        key_transports = {a for a in declared if a not in DATA_ENCRYPTION_ALGORITHMS}
+        assert key_transports == KEY_TRANSPORT_ALGORITHMS == {"http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"}
 
     def test_http_post_acs(self, root):
         acs = x(root, "md:SPSSODescriptor/md:AssertionConsumerService")
