@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from . import cookies
 from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
 from .errors import BadRequestError, ErrorCode, MetadataError, SamlError, printable
@@ -22,8 +23,6 @@ from .storage import StateStore
 from .timeutil import utcnow
 
 log = logging.getLogger("ekn_saml")
-
-BROWSER_COOKIE = "ekn_saml_req"
 
 
 def _xml_crypto(name: str):
@@ -113,6 +112,11 @@ class ServiceProvider:
         self.policy = self.profiles[DEFAULT_SP_PROFILE].policy
         # (the methods' IdP records, their SSO origins): see idp_form_origins
         self._form_origins: tuple[tuple, tuple[str, ...]] | None = None
+
+    @property
+    def browser_cookie_name(self) -> str:
+        """The browser-binding cookie's name: ``__Host-ekn_saml_req`` when cookies are Secure (ekn_saml.cookies)."""
+        return cookies.cookie_name(cookies.BROWSER_BINDING, secure=self.settings.session_cookie_secure)
 
     def _policy_of(self, profile: SpProfile) -> ValidationPolicy:
         settings = self.settings

@@ -28,6 +28,7 @@ import time
 from pyramid.interfaces import ISession, ISessionFactory
 from zope.interface import implementer, provider
 
+from . import cookies
 from .errors import ErrorCode
 from .security import IDENTITY_KEY, SUBJECT_KEY
 from .server_keys import ServerKeys, UndecryptableError
@@ -223,7 +224,7 @@ class StoreSession(dict):
             return
         if not dict.__len__(self):
             if self._old_ids or self._id:
-                response.delete_cookie(factory.cookie_name, path="/")
+                factory.delete_cookie(response)
             if self._id:
                 factory.store.delete(SESSIONS, _store_key(self._id))
             return
@@ -235,7 +236,7 @@ class StoreSession(dict):
             # Ended while this request ran (logout elsewhere, end_sessions_of,
             # timeout): writing it back would bring it to life again.  The
             # window left is this get/put pair, not the whole request.
-            response.delete_cookie(factory.cookie_name, path="/")
+            factory.delete_cookie(response)
             return
         key = _store_key(self._id)
         # Indexed before it is stored, so a stored session is always reachable
@@ -272,7 +273,8 @@ class StoreSessionFactory:
         self.store = store
         # index MACs and sealed records; the same file on every process and node
         self.server_keys = server_keys
-        self.cookie_name = cookie_name
+        # __Host-<name> when Secure: a subdomain cannot plant a session cookie (ekn_saml.cookies)
+        self.cookie_name = cookies.cookie_name(cookie_name, secure=secure)
         self.secure = secure
         self.idle_timeout = idle_timeout
         self.absolute_timeout = absolute_timeout
@@ -335,6 +337,12 @@ class StoreSessionFactory:
             secure=self.secure,
             samesite="Lax",
         )
+
+    def delete_cookie(self, response) -> None:
+        # with the attributes it was set with: a browser ignores a deletion
+        # of a __Host- cookie that lacks Secure
+        # (WebOb's delete_cookie cannot say Secure; a None value is its deletion)
+        response.set_cookie(self.cookie_name, None, path="/", httponly=True, secure=self.secure, samesite="Lax")
 
     def end_sessions_of(self, subject: str) -> int:
         """End every session of ``subject`` (an :attr:`Identity.subject`); return how many.

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pyramid.settings import asbool, aslist
 
+from .cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
 from .errors import ConfigurationError
 from .xml_limits import MESSAGE_LIMITS, XmlLimits
 
@@ -290,7 +291,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     "session.idle_timeout": ("1800", "Seconds of inactivity that end a session (server-side)."),
     "session.absolute_timeout": ("28800", "Seconds after login that end a session whatever the activity."),
     "session.cookie_secure": ("true", "Send cookies with Secure (browsers accept it on http://localhost)."),
-    "session.cookie_name": ("ekn_session", "Name of the session cookie."),
+    "session.cookie_name": (
+        "ekn_session",
+        "Name of the session cookie; with cookie_secure = true it is sent as __Host-<name> (so is the "
+        "browser-binding cookie, __Host-ekn_saml_req), which a subdomain cannot set.",
+    ),
     "landing_path": ("/", "Local path to go to after login when no safe next target was given."),
     "logged_out_path": ("/login", "Local path to go to after logout."),
     "crypto_backend": (
@@ -939,6 +944,12 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
     r.check(
         store_scheme in ("sqlite", "redis", "rediss", "unix", "memory"),
         f"{PREFIX}store.url must start with sqlite:///, redis:// or memory://, not {result.store_url!r}",
+    )
+    # the prefix follows from cookie_secure (ekn_saml.cookies); a configured one would be doubled or refused by browsers
+    r.check(
+        not result.session_cookie_name.startswith(RESERVED_COOKIE_PREFIXES),
+        f"{PREFIX}session.cookie_name must not start with {' or '.join(RESERVED_COOKIE_PREFIXES)}: "
+        f"the __Host- prefix is added when session.cookie_secure = true",
     )
     if r.problems:
         raise ConfigurationError(r.problems)

@@ -11,7 +11,6 @@ from pyramid.view import view_config
 from .. import audit
 from ..errors import ErrorCode, ResponseValidationError
 from ..events import LoginSucceeded
-from ..service import BROWSER_COOKIE
 from . import sp_profile_of_route
 
 log = logging.getLogger("ekn_saml")
@@ -35,7 +34,7 @@ def acs(request):
     identity, next_path = sp.finish_login(
         request.POST.get("SAMLResponse"),
         request.POST.get("RelayState"),
-        request.cookies.get(BROWSER_COOKIE),
+        request.cookies.get(sp.browser_cookie_name),
         sp_profile=sp_profile,
     )
     remember(request, identity.subject, identity=identity)

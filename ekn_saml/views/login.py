@@ -10,7 +10,6 @@ from pyramid.view import view_config
 
 from ..i18n import method_description, method_label
 from ..safe_url import is_safe_local_path
-from ..service import BROWSER_COOKIE
 
 
 @view_config(route_name="saml.login", request_method="GET", renderer="ekn_saml:templates/chooser.jinja2")
@@ -34,7 +33,7 @@ def chooser(request):
 @view_config(route_name="saml.login_start", request_method="GET")
 def login_start(request):
     sp = request.registry.ekn_saml
-    browser_token = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(32)
+    browser_token = request.cookies.get(sp.browser_cookie_name) or secrets.token_urlsafe(32)
     start = sp.start_login(request.matchdict["method"], request.params.get("next"), browser_token)
     if start.binding == "redirect":
         response = HTTPFound(location=start.url)
@@ -44,7 +43,7 @@ def login_start(request):
     # what binds it to this browser (sp-checklist §3.1).  Secure is required
     # for SameSite=None; browsers accept it on http://localhost too.
     response.set_cookie(
-        BROWSER_COOKIE,
+        sp.browser_cookie_name,
         browser_token,
         max_age=sp.settings.request_ttl,
         # Path "/" so that the next login start sees and reuses it: logins

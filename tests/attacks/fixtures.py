@@ -18,7 +18,7 @@ from attacks import generate_corpus
 from ekn_saml import demo
 from ekn_saml.redirect_binding import parse_redirect_message
 from ekn_saml.response import REQUESTS
-from ekn_saml.service import BROWSER_COOKIE
+from ekn_saml.cookies import BROWSER_BINDING, cookie_name
 from testbed import federation_sp_settings
 
 HOST = "sp.example.test"
@@ -88,4 +88,4 @@ def seed_request(app, seed: generate_corpus.Seed) -> None:
 
 
 def binding_cookie(token: str) -> dict[str, str]:
-    return {"Cookie": f"{BROWSER_COOKIE}={token}"}
+    return {"Cookie": f"{cookie_name(BROWSER_BINDING, secure=True)}={token}"}

@@ -29,7 +29,7 @@ REGISTRY = generate_corpus.REGISTRY
 REFUSED = [d.name for d in REGISTRY if d.expect == "refused"]
 DROPPED = [d.name for d in REGISTRY if d.expect == "dropped"]
 CONTROLS = [d.name for d in REGISTRY if d.expect == "accepted"]
-SESSION_COOKIE = "ekn_session"
+SESSION_COOKIE = "__Host-ekn_session"  # Secure, so __Host- (ekn_saml.cookies)
 CODE = re.compile(r"EKN-[A-Z]+-[0-9]+")
 
 

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dev_app import answer, idp_page
+from dev_app import SESSION_COOKIE, answer, idp_page
 from ekn_saml.errors import ErrorCode
 
 
@@ -160,7 +160,7 @@ def test_session_id_is_rotated_at_login(testapp):
     before = {c.name: c.value for c in testapp.cookiejar}
     login(testapp, "bankid", "karin")
     after = {c.name: c.value for c in testapp.cookiejar}
-    assert after["ekn_session"] and after["ekn_session"] != before.get("ekn_session")
+    assert after[SESSION_COOKIE] and after[SESSION_COOKIE] != before.get(SESSION_COOKIE)
 
 
 def test_logout_needs_the_csrf_token(testapp):

@@ -13,7 +13,7 @@ import pytest
 from pyramid.config import Configurator
 
 import ekn_saml
-from dev_app import browser, log_in
+from dev_app import SESSION_COOKIE, browser, log_in
 from ekn_saml.demo import Root
 from ekn_saml.server_keys import ServerKeys
 from ekn_saml.session import SAML_INDEX, SESSIONS, SUBJECT_INDEX, _store_key, saml_index_key, subject_index_key
@@ -89,7 +89,7 @@ def store(app):
 
 
 def session_cookie(client) -> str | None:
-    return {c.name: c.value for c in client.cookiejar}.get("ekn_session")
+    return {c.name: c.value for c in client.cookiejar}.get(SESSION_COOKIE)
 
 
 def logged_in(client) -> bool:
@@ -115,7 +115,7 @@ def test_an_idle_expired_cookie_sent_again_is_still_refused(app, clock):
     clock.advance(IDLE + 1)
     logged_in(client)
     replayed = browser(app)
-    replayed.set_cookie("ekn_session", cookie)
+    replayed.set_cookie(SESSION_COOKIE, cookie)
     assert not logged_in(replayed)
 
 
@@ -156,14 +156,14 @@ def test_the_pre_login_session_id_is_dead_after_login(app, store):
     log_in(client)
     assert store.get(SESSIONS, _store_key(before)) is None
     fixated = browser(app)
-    fixated.set_cookie("ekn_session", before)
+    fixated.set_cookie(SESSION_COOKIE, before)
     assert not logged_in(fixated)
     assert fixated.get("/host/cart").json == {"cart": None}
 
 
 def test_a_planted_session_cookie_is_never_adopted(app):
     client = browser(app)
-    client.set_cookie("ekn_session", "attacker-chosen-session-id")
+    client.set_cookie(SESSION_COOKIE, "attacker-chosen-session-id")
     log_in(client)
     assert session_cookie(client) not in (None, "attacker-chosen-session-id")
 

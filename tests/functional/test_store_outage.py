@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from dev_app import acs_form, browser, log_in
+from dev_app import SESSION_COOKIE, acs_form, browser, log_in
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
 from ekn_saml.session import SESSIONS
@@ -152,7 +152,7 @@ def test_acs_with_the_store_down_gives_503_and_no_session(app, store):
     store.down = True
     page = form.submit(expect_errors=True)
     assert_503(page)
-    assert "ekn_session" not in cookie_names(page)
+    assert SESSION_COOKIE not in cookie_names(page)
     store.down = False
     assert not logged_in(client)
 
@@ -175,7 +175,7 @@ def test_acs_failing_at_any_store_call_never_half_logs_in_nor_accepts_a_replay(a
         first = form.submit(expect_errors=True)
         store.fail_when = None
         assert_503(first)
-        assert "ekn_session" not in cookie_names(first), calls[failing]
+        assert SESSION_COOKIE not in cookie_names(first), calls[failing]
         assert not logged_in(client), calls[failing]
         # The same response again, now that the store answers: accepted at
         # most once, and only if the failed attempt consumed nothing.

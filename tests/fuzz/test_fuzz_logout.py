@@ -30,7 +30,7 @@ from fuzzing import XML_TEXT, byte_mutant, fuzz_settings, tally
 pytestmark = pytest.mark.fuzz
 TARGET = tally("logout")
 ORIGIN = "https://sp.example.test"
-SESSION = "ekn_session"
+SESSION = "__Host-ekn_session"  # Secure, so __Host- (ekn_saml.cookies)
 CODE = re.compile(r"EKN-[A-Z]+-[0-9]+")
 
 

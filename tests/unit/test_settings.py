@@ -68,6 +68,9 @@ def test_every_problem_is_reported_at_once(raw):
         ("security.max_xml_attributes", "2000"),
         ("security.max_xml_depth", "1000"),
         ("security.max_xml_namespaces", "2"),
+        # the __Host- prefix follows from cookie_secure; a configured one would be doubled
+        ("session.cookie_name", "__Host-ekn_session"),
+        ("session.cookie_name", "__Secure-ekn_session"),
     ],
 )
 def test_bad_value_is_refused(raw, key, value):
