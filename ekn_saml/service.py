@@ -24,6 +24,9 @@ from .timeutil import utcnow
 
 log = logging.getLogger("ekn_saml")
 
+# ServerKeys purpose of the browser-binding cookie's signature
+BROWSER_BINDING_PURPOSE = "browser-binding"
+
 
 def _xml_crypto(name: str):
     """The :class:`~ekn_saml.xmlsecurity.XmlCrypto` named by ``ekn_saml.crypto_backend``.
@@ -69,6 +72,19 @@ class LoginStart:
     url: str
     fields: dict[str, str]
     request_id: str
+
+
+@dataclass(frozen=True)
+class BrowserBinding:
+    """The browser-binding of one browser: the random ``token`` and the signed ``cookie`` that carries it.
+
+    The outstanding request stores a hash of ``token``
+    (:func:`~ekn_saml.authn_request.browser_hash`); the browser holds
+    ``cookie`` (``token.<key id>.<MAC>``, :meth:`ServerKeys.sign`).
+    """
+
+    token: str
+    cookie: str
 
 
 class ServiceProvider:
@@ -117,6 +133,29 @@ class ServiceProvider:
     def browser_cookie_name(self) -> str:
         """The browser-binding cookie's name: ``__Host-ekn_saml_req`` when cookies are Secure (ekn_saml.cookies)."""
         return cookies.cookie_name(cookies.BROWSER_BINDING, secure=self.settings.session_cookie_secure)
+
+    def browser_binding(self, cookie: str | None) -> BrowserBinding:
+        """The binding carried by ``cookie`` if the SP issued it, else a new one (``cookie=None``: always new).
+
+        The existing one is reused so that logins started in two tabs of one
+        browser can both finish.  Only a value signed with the server key
+        (:meth:`ServerKeys.sign`, any key of the file) is reused: the SP never
+        adopts a value it did not make, such as a fixed or guessable one planted
+        by a sibling subdomain or anything else able to write the cookie.
+
+        What signing does **not** stop: an attacker can get an SP-issued
+        binding for himself (by starting a login), bind his own IdP answer to
+        it and then try to plant that cookie in a victim's browser (login
+        CSRF).  What stops the planting is the cookie's ``__Host-`` name
+        (:mod:`ekn_saml.cookies`): on https, a subdomain cannot set it.  With
+        ``session.cookie_secure = false`` (plain-http development) there is no
+        such protection.
+        """
+        token = self.server_keys.unsign(BROWSER_BINDING_PURPOSE, cookie)
+        if token is not None:
+            return BrowserBinding(token, cookie)
+        token = secrets.token_urlsafe(32)  # 256 random bits; never contains "."
+        return BrowserBinding(token, self.server_keys.sign(BROWSER_BINDING_PURPOSE, token))
 
     def _policy_of(self, profile: SpProfile) -> ValidationPolicy:
         settings = self.settings
@@ -225,7 +264,7 @@ class ServiceProvider:
         self,
         saml_response: str | None,
         relay_state: str | None,
-        browser_token: str | None,
+        browser_cookie: str | None,
         *,
         sp_profile: str = DEFAULT_SP_PROFILE,
     ) -> tuple[Identity, str]:
@@ -238,11 +277,16 @@ class ServiceProvider:
         (KeyError otherwise: the ACS view answers 404 for unknown ones).
         The next path was checked when stored and is checked again here, so a
         store written by anything else still cannot make us redirect off-site.
+        ``browser_cookie`` is the browser-binding cookie as the browser sent it:
+        one the SP did not sign (:meth:`browser_binding`) binds nothing, so the
+        response is refused with REQUEST_BROWSER_MISMATCH, before the
+        outstanding request is consumed (a stranger cannot burn the login).
         A failure carries the IdP and method known when it failed
         (:attr:`SamlError.idp`, :attr:`SamlError.method`) for the audit trail.
         """
         profile = self.profiles[sp_profile]
         trail: dict[str, str] = {}
+        browser_token = self.server_keys.unsign(BROWSER_BINDING_PURPOSE, browser_cookie)
         try:
             return self._finish_login(profile, saml_response, relay_state, browser_token, trail)
         except SamlError as exc:

@@ -2,7 +2,6 @@
 """The chooser and the start of a login."""
 from __future__ import annotations
 
-import secrets
 from types import SimpleNamespace
 
 from pyramid.httpexceptions import HTTPFound
@@ -33,8 +32,9 @@ def chooser(request):
 @view_config(route_name="saml.login_start", request_method="GET")
 def login_start(request):
     sp = request.registry.ekn_saml
-    browser_token = request.cookies.get(sp.browser_cookie_name) or secrets.token_urlsafe(32)
-    start = sp.start_login(request.matchdict["method"], request.params.get("next"), browser_token)
+    # an existing binding is reused only if the SP signed it (ServiceProvider.browser_binding)
+    binding = sp.browser_binding(request.cookies.get(sp.browser_cookie_name))
+    start = sp.start_login(request.matchdict["method"], request.params.get("next"), binding.token)
     if start.binding == "redirect":
         response = HTTPFound(location=start.url)
     else:
@@ -44,7 +44,7 @@ def login_start(request):
     # for SameSite=None; browsers accept it on http://localhost too.
     response.set_cookie(
         sp.browser_cookie_name,
-        browser_token,
+        binding.cookie,
         max_age=sp.settings.request_ttl,
         # Path "/" so that the next login start sees and reuses it: logins
         # started in two tabs must both be able to finish.  It grants nothing

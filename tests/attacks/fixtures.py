@@ -18,7 +18,7 @@ from attacks import generate_corpus
 from ekn_saml import demo
 from ekn_saml.redirect_binding import parse_redirect_message
 from ekn_saml.response import REQUESTS
-from ekn_saml.cookies import BROWSER_BINDING, cookie_name
+from ekn_saml.service import BROWSER_BINDING_PURPOSE
 from testbed import federation_sp_settings
 
 HOST = "sp.example.test"
@@ -87,5 +87,7 @@ def seed_request(app, seed: generate_corpus.Seed) -> None:
     app.registry.ekn_saml.store.put(REQUESTS, seed.request_id, seed.record(), 600)
 
 
-def binding_cookie(token: str) -> dict[str, str]:
-    return {"Cookie": f"{cookie_name(BROWSER_BINDING, secure=True)}={token}"}
+def binding_cookie(app, token: str) -> dict[str, str]:
+    """The Cookie header of a browser whose binding token is ``token``, signed as ``app`` signs it (a seed's record holds its hash)."""
+    sp = app.registry.ekn_saml
+    return {"Cookie": f"{sp.browser_cookie_name}={sp.server_keys.sign(BROWSER_BINDING_PURPOSE, token)}"}
