@@ -49,6 +49,9 @@ class OutstandingRequest:
     next_path: str
     # the SP profile that sent it: only that profile's ACS may consume it
     sp_profile: str = DEFAULT_SP_PROFILE
+    # store key of the session the browser had at the login start (ekn_saml.session.current_session_key):
+    # the login ends it, though the IdP's cross-site POST carries no session cookie
+    previous_session: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -57,6 +60,8 @@ class OutstandingRequest:
             # the record of a single-SP app stays as it was, so nodes of the
             # previous version read it during a rolling upgrade
             del data["sp_profile"]
+        if self.previous_session is None:
+            del data["previous_session"]
         return data
 
     @classmethod

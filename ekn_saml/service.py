@@ -6,6 +6,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlsplit
 
 from . import cookies
@@ -206,7 +207,9 @@ class ServiceProvider:
         self._form_origins = (idps, result)
         return result
 
-    def start_login(self, method_name: str, next_path: str | None, browser_token: str) -> LoginStart:
+    def start_login(
+        self, method_name: str, next_path: str | None, browser_token: str, *, previous_session: str | None = None
+    ) -> LoginStart:
         """Build, store and sign the AuthnRequest for ``method_name``.
 
         The request goes out as the method's SP profile: its entityID as
@@ -214,6 +217,9 @@ class ServiceProvider:
         outstanding request names the profile.
         ``next_path`` must pass :func:`is_safe_local_path` (else UNSAFE_REDIRECT);
         it is stored server-side, never sent to the IdP (RelayState is opaque).
+        ``previous_session`` is the store key of the session the browser has
+        now (:func:`~ekn_saml.session.current_session_key`); it is stored with
+        the request, and :meth:`finish_login` hands it back to be ended.
         """
         method = self.settings.method(method_name)
         if method is None:
@@ -251,6 +257,7 @@ class ServiceProvider:
             relay_state=relay_state,
             next_path=next_path or self.settings.landing_path,
             sp_profile=profile.name,
+            previous_session=previous_session,
         )
         # Stored before the browser leaves, so the answer can land on any node.
         self.store.put(REQUESTS, request_id, outstanding.to_dict(), self.settings.request_ttl)
@@ -267,6 +274,7 @@ class ServiceProvider:
         browser_cookie: str | None,
         *,
         sp_profile: str = DEFAULT_SP_PROFILE,
+        end_previous_session: Callable[[str], None] | None = None,
     ) -> tuple[Identity, str]:
         """Check the response posted to the ACS of ``sp_profile`` and map its identity; return it with the stored next path.
 
@@ -281,6 +289,10 @@ class ServiceProvider:
         one the SP did not sign (:meth:`browser_binding`) binds nothing, so the
         response is refused with REQUEST_BROWSER_MISMATCH, before the
         outstanding request is consumed (a stranger cannot burn the login).
+        Once every check has passed, ``end_previous_session`` is called with
+        the store key of the session the browser had when it started this
+        login, if it had one (see :meth:`start_login`): a new login ends it,
+        also when it is another user's.
         A failure carries the IdP and method known when it failed
         (:attr:`SamlError.idp`, :attr:`SamlError.method`) for the audit trail.
         """
@@ -288,15 +300,18 @@ class ServiceProvider:
         trail: dict[str, str] = {}
         browser_token = self.server_keys.unsign(BROWSER_BINDING_PURPOSE, browser_cookie)
         try:
-            return self._finish_login(profile, saml_response, relay_state, browser_token, trail)
+            identity, next_path, previous_session = self._finish_login(profile, saml_response, relay_state, browser_token, trail)
         except SamlError as exc:
             exc.idp = exc.idp or trail.get("idp")
             exc.method = exc.method or trail.get("method")
             raise
+        if previous_session and end_previous_session is not None:
+            end_previous_session(previous_session)
+        return identity, next_path
 
     def _finish_login(
         self, profile: LoadedSpProfile, saml_response, relay_state, browser_token, trail: dict[str, str]
-    ) -> tuple[Identity, str]:
+    ) -> tuple[Identity, str, str | None]:
         facts = validate_response(
             saml_response,
             relay_state,
@@ -321,4 +336,4 @@ class ServiceProvider:
         next_path = facts.request.next_path
         if not is_safe_local_path(next_path):
             next_path = self.settings.landing_path
-        return identity, next_path
+        return identity, next_path, facts.request.previous_session

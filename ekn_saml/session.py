@@ -344,6 +344,15 @@ class StoreSessionFactory:
         # (WebOb's delete_cookie cannot say Secure; a None value is its deletion)
         response.set_cookie(self.cookie_name, None, path="/", httponly=True, secure=self.secure, samesite="Lax")
 
+    def end_session(self, store_key: str) -> None:
+        """End the one stored session whose store key is ``store_key`` (see :func:`current_session_key`).
+
+        Its index entries are left to expire (an index entry without its
+        session is harmless).  Does **not** check whose session it is: the
+        caller must know why this one ends.
+        """
+        self.store.delete(SESSIONS, store_key)
+
     def end_sessions_of(self, subject: str) -> int:
         """End every session of ``subject`` (an :attr:`Identity.subject`); return how many.
 
@@ -372,6 +381,32 @@ class StoreSessionFactory:
                 self.store.index_discard(namespace, index_key, key)
                 ended.add(key)
         return len(ended)
+
+
+def current_session_key(request) -> str | None:
+    """The store key of the stored session ``request`` came with, or ``None`` (no cookie, ended, new).
+
+    The key, never the cookie value, is what may be recorded elsewhere
+    (a copy of the store does not hand out live cookies).  Reads the
+    session, so it costs one store read when the request has a session cookie.
+    """
+    session = request.session
+    if not isinstance(session, StoreSession) or session.new or not session._id:
+        return None
+    return _store_key(session._id)
+
+
+def end_replaced_session(request, store_key: str) -> None:
+    """End the session ``store_key``, which a login finishing in ``request`` replaces, unless it is ``request``'s own.
+
+    The IdP's POST to the ACS is cross-site, so it carries no session cookie
+    and the browser's earlier session (recorded at the login start, a
+    same-site GET) would stay alive on the server until it timed out.  The
+    request's own session is left to :meth:`SamlSecurityPolicy.remember`,
+    which ends its id at save (and keeps pre-login data of the same user).
+    """
+    if store_key != current_session_key(request):
+        request.registry.ekn_saml_sessions.end_session(store_key)
 
 
 def end_sessions(request, subject: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.security import remember
@@ -11,6 +12,7 @@ from pyramid.view import view_config
 from .. import audit
 from ..errors import ErrorCode, ResponseValidationError
 from ..events import LoginSucceeded
+from ..session import end_replaced_session
 from . import sp_profile_of_route
 
 log = logging.getLogger("ekn_saml")
@@ -36,6 +38,7 @@ def acs(request):
         request.POST.get("RelayState"),
         request.cookies.get(sp.browser_cookie_name),
         sp_profile=sp_profile,
+        end_previous_session=partial(end_replaced_session, request),
     )
     remember(request, identity.subject, identity=identity)
     log.info(

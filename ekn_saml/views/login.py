@@ -9,6 +9,7 @@ from pyramid.view import view_config
 
 from ..i18n import method_description, method_label
 from ..safe_url import is_safe_local_path
+from ..session import current_session_key
 
 
 @view_config(route_name="saml.login", request_method="GET", renderer="ekn_saml:templates/chooser.jinja2")
@@ -34,7 +35,13 @@ def login_start(request):
     sp = request.registry.ekn_saml
     # an existing binding is reused only if the SP signed it (ServiceProvider.browser_binding)
     binding = sp.browser_binding(request.cookies.get(sp.browser_cookie_name))
-    start = sp.start_login(request.matchdict["method"], request.params.get("next"), binding.token)
+    start = sp.start_login(
+        request.matchdict["method"],
+        request.params.get("next"),
+        binding.token,
+        # this same-site GET carries the session cookie, the IdP's POST to the ACS will not
+        previous_session=current_session_key(request),
+    )
     if start.binding == "redirect":
         response = HTTPFound(location=start.url)
     else:
