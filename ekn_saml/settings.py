@@ -243,7 +243,7 @@ KEYS: dict[str, tuple[Any, str]] = {
         REQUIRED,
         "The public base URL users reach (scheme://host[:port], no path). ACS = base + /saml/acs; "
         "Destination and Recipient are compared with it exactly, so set it even behind a proxy. "
-        "https (DP §6.1); http only in development.",
+        "https (DP §6.1); http only in development. Every redirect's Location is built from it, never from the Host header.",
     ),
     "sp.signing_key": (REQUIRED, "PEM private key that signs AuthnRequests (RSA >= 2048)."),
     "sp.signing_cert": (REQUIRED, "PEM certificate of the signing key, published in metadata."),

@@ -12,6 +12,7 @@ from pyramid.view import view_config
 from .. import audit
 from ..errors import ErrorCode, ResponseValidationError
 from ..events import LoginSucceeded
+from ..public_url import public_url
 from ..session import end_replaced_session
 from . import sp_profile_of_route
 
@@ -47,4 +48,4 @@ def acs(request):
     )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
-    return HTTPFound(location=next_path)
+    return HTTPFound(location=public_url(request, next_path))
