@@ -67,6 +67,10 @@ class FaultyStore(StateStore):
         self._gate("delete", namespace)
         return self.inner.delete(namespace, key)
 
+    def increment(self, namespace, key, ttl):
+        self._gate("increment", namespace)
+        return self.inner.increment(namespace, key, ttl)
+
     def index_add(self, namespace, index_key, member, ttl):
         self._gate("index_add", namespace)
         return self.inner.index_add(namespace, index_key, member, ttl)
