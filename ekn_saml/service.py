@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from . import cookies
 from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
-from .errors import BadRequestError, ErrorCode, MetadataError, SamlError, printable
+from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
@@ -27,6 +27,9 @@ log = logging.getLogger("ekn_saml")
 
 # ServerKeys purpose of the browser-binding cookie's signature
 BROWSER_BINDING_PURPOSE = "browser-binding"
+# store namespace of the login-start counters, and the ServerKeys purpose of their keys
+LOGIN_STARTS = "login_starts"
+LOGIN_STARTS_PURPOSE = "login-starts"
 
 
 def _xml_crypto(name: str):
@@ -208,7 +211,13 @@ class ServiceProvider:
         return result
 
     def start_login(
-        self, method_name: str, next_path: str | None, browser_token: str, *, previous_session: str | None = None
+        self,
+        method_name: str,
+        next_path: str | None,
+        browser_token: str,
+        *,
+        previous_session: str | None = None,
+        client_address: str | None = None,
     ) -> LoginStart:
         """Build, store and sign the AuthnRequest for ``method_name``.
 
@@ -220,6 +229,9 @@ class ServiceProvider:
         ``previous_session`` is the store key of the session the browser has
         now (:func:`~ekn_saml.session.current_session_key`); it is stored with
         the request, and :meth:`finish_login` hands it back to be ended.
+        ``client_address`` is the client's address (``REMOTE_ADDR``): the start
+        is counted against it (:meth:`count_login_start`) before anything is
+        built, signed or stored.
         """
         method = self.settings.method(method_name)
         if method is None:
@@ -234,6 +246,7 @@ class ServiceProvider:
         destination = idp.sso_url(binding) or ""
         if not destination:
             raise MetadataError(f"IdP {idp.entity_id} has no SingleSignOnService for {binding}")
+        self.count_login_start(client_address)
         profile = self.profiles[method.sp_profile]
         request_id = new_id()
         relay_state = secrets.token_urlsafe(16)
@@ -266,6 +279,28 @@ class ServiceProvider:
             return LoginStart("post", destination, post_fields(request, relay_state, signing_key), request_id)
         url = redirect_url(destination, request, relay_state, signing_key)
         return LoginStart("redirect", url, {}, request_id)
+
+    def count_login_start(self, client_address: str | None) -> None:
+        """Count a login start of ``client_address``; LoginRateLimitedError once it is over ``security.login_start_limit``.
+
+        Each start costs a 3072-bit RSA signature and a stored request, so one
+        client must not make them without bound.  The counter lives in the
+        store, so the limit holds across workers and nodes; its window is
+        fixed (``security.login_start_window`` from the first start), so a
+        client may make up to twice the limit across a window's edge.  The
+        key is a MAC of the address (no client address in the store).  The
+        limit is per address: it does **not** stop many addresses (a botnet),
+        and all users behind one NAT or proxy share it; behind a reverse
+        proxy REMOTE_ADDR must be the client's (README, "Limits").
+        A missing address (some WSGI servers on a Unix socket) is one shared client.
+        """
+        limit = self.settings.login_start_limit
+        if not limit:
+            return
+        window = self.settings.login_start_window
+        key = self.server_keys.mac(LOGIN_STARTS_PURPOSE, client_address or "")
+        if self.store.increment(LOGIN_STARTS, key, window) > limit:
+            raise LoginRateLimitedError(window, f"more than {limit} login starts in {window} s from this client address")
 
     def finish_login(
         self,

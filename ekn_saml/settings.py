@@ -171,6 +171,8 @@ class SamlSettings:
     max_response_bytes: int = 256 * 1024
     request_ttl: int = 600
     xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on a message's shape before any signature work
+    login_start_limit: int = 60  # login starts per client address and window; 0: no limit
+    login_start_window: int = 60  # seconds
     store_url: str = ""
     store_key_prefix: str = "ekn_saml:"
     session_idle_timeout: int = 1800
@@ -283,6 +285,12 @@ KEYS: dict[str, tuple[Any, str]] = {
     "security.max_xml_attributes": ("32", "Most attributes on one element of a SAML message (EKN-IN-013); federation metadata has the default cap."),
     "security.max_xml_depth": ("32", "Deepest nesting of elements in a SAML message (EKN-IN-014)."),
     "security.max_xml_namespaces": ("64", "Most namespace declarations in a SAML message (EKN-IN-015)."),
+    "security.login_start_limit": (
+        "60",
+        "Login starts (/login/<method>: a signed AuthnRequest and a stored request each) one client address "
+        "(REMOTE_ADDR) may make per login_start_window; more get HTTP 429 (EKN-WEB-006). 0 turns the limit off.",
+    ),
+    "security.login_start_window": ("60", "Seconds of the login_start_limit window (fixed, from the first start)."),
     "store.url": (
         "sqlite:///<cwd>/var/ekn_saml.sqlite",
         "State store: sqlite:///path, redis://host:port/db, or memory:// (unit tests only).",
@@ -915,6 +923,8 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
             max_depth=r.int("security.max_xml_depth", MESSAGE_LIMITS.max_depth, 8, 256),
             max_namespaces=r.int("security.max_xml_namespaces", MESSAGE_LIMITS.max_namespaces, 8, 10_000),
         ),
+        login_start_limit=r.int("security.login_start_limit", 60, 0, 100_000),
+        login_start_window=r.int("security.login_start_window", 60, 1, 3600),
         store_url=r.str("store.url", "sqlite:///" + os.path.abspath(os.path.join("var", "ekn_saml.sqlite"))),
         store_key_prefix=r.str("store.key_prefix", "ekn_saml:"),
         session_idle_timeout=idle,

@@ -92,7 +92,10 @@ def saml_error(exc: SamlError, request):
         return HTTPSeeOther(
             location=public_route_url(request, "saml.login_expired", _query={"code": exc.code.value, "ref": exc.reference})
         )
-    return render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+    response = render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @view_config(route_name="saml.login_expired", request_method="GET")

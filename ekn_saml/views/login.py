@@ -41,6 +41,8 @@ def login_start(request):
         binding.token,
         # this same-site GET carries the session cookie, the IdP's POST to the ACS will not
         previous_session=current_session_key(request),
+        # REMOTE_ADDR as the WSGI server sets it, never X-Forwarded-For (anyone can send that)
+        client_address=request.remote_addr,
     )
     if start.binding == "redirect":
         response = HTTPFound(location=start.url)

@@ -62,7 +62,10 @@ def attack_corpus(key_dir, tmp_path_factory) -> str:
 def corpus_settings(key_dir, idp_metadata_file, tmp_path_factory) -> dict:
     """The test federation's settings with a SQLite store that two app instances ("nodes") share."""
     store = tmp_path_factory.mktemp("corpus-store") / "state.sqlite"
-    return federation_sp_settings(key_dir, idp_metadata_file, store_url=f"sqlite:///{store}")
+    settings = federation_sp_settings(key_dir, idp_metadata_file, store_url=f"sqlite:///{store}")
+    # The corpus and the fuzzers start logins from one address for the whole session;
+    # the login-start limit has its own tests (tests/functional/test_login_rate_limit.py).
+    return {**settings, "ekn_saml.security.login_start_limit": "0"}
 
 
 @pytest.fixture(scope="session")
