@@ -262,13 +262,12 @@ class ServiceProvider:
             request_id=request_id,
             method=method.name,
             idp_entity_id=idp.entity_id,
-            acs_url=profile.acs_url,
             loa=method.loa,
             force_authn=self.settings.force_authn,
             issued_at=time.time(),
             browser=browser_hash(browser_token),
             relay_state=relay_state,
-            next_path=next_path or self.settings.landing_path,
+            next_path=next_path or None,  # none given: landing_path, as it is when the answer comes
             sp_profile=profile.name,
             previous_session=previous_session,
         )
@@ -368,7 +367,7 @@ class ServiceProvider:
             accept_coordination_number=self.settings.accept_coordination_number,
             sp_entity_id=profile.entity_id,
         )
-        next_path = facts.request.next_path
+        next_path = facts.request.next_path  # None when none was given: landing_path
         if not is_safe_local_path(next_path):
             next_path = self.settings.landing_path
         return identity, next_path, facts.request.previous_session

@@ -18,6 +18,7 @@ from ekn_saml.identity import (
     SN,
     TRANSACTION_IDENTIFIER,
 )
+from ekn_saml.response import REQUESTS
 from saml_factory import ResponseSpec
 
 PNR = "198001012387"  # made up, valid check digit
@@ -47,7 +48,7 @@ class Login:
 def begin(sp, method: str = "bankid", next_path: str | None = None) -> Login:
     binding = sp.browser_binding(None)  # a new one, as the login start view makes it
     start = sp.start_login(method, next_path, binding.token)
-    stored = sp.store.get("request", start.request_id)
+    stored = sp.store.get(REQUESTS, start.request_id)
     return Login(start.request_id, stored["relay_state"], binding.cookie, method)
 
 

@@ -18,6 +18,7 @@ import pytest
 from dev_app import SESSION_COOKIE, acs_form, browser, log_in
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
+from ekn_saml.response import REQUESTS
 from ekn_saml.session import SESSIONS
 from ekn_saml.storage.base import StateStore
 
@@ -188,7 +189,7 @@ def test_acs_failing_at_any_store_call_never_half_logs_in_nor_accepts_a_replay(a
         assert len(logins) <= 1, calls[failing]
         for refused in (r for r in outcomes if r.status_int != 302):
             assert refused.status_int == 400 and ErrorCode.REQUEST_UNKNOWN.value in refused.text, calls[failing]
-        if failing > calls.index(("take", "request")):
+        if failing > calls.index(("take", REQUESTS)):
             assert not logins, f"{calls[failing]}: the request was already used, a second try must be refused"
 
 

@@ -125,3 +125,17 @@ def test_the_store_holds_no_client_address(app_settings, tmp_path):
     with sqlite3.connect(store) as db:
         rows = db.execute("SELECT key, value FROM kv").fetchall()
     assert rows and not any("198.51.100.23" in key + value for key, value in rows)
+
+
+# --- the stored outstanding request ---------------------------------------------------
+
+
+def test_a_plain_login_start_stores_only_what_the_checks_need(sp):
+    # no request ID (the key), no ACS URL (the profile's), no next path (landing_path), no defaults
+    login = begin(sp, "bankid")
+    assert set(sp.store.get(REQUESTS, login.request_id)) == {"method", "idp_entity_id", "loa", "issued_at", "browser", "relay_state"}
+
+
+def test_a_start_without_next_returns_to_the_landing_path(sp, response_factory):
+    login = begin(sp, "bankid")
+    assert finish(sp, response_factory, login)[1] == "/mina-sidor"  # the test settings' landing_path
