@@ -17,7 +17,7 @@ from .headers import is_origin
 from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
-from .safe_url import is_safe_local_path
+from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 from .server_keys import ServerKeys
 from .settings import DEFAULT_SP_PROFILE, SamlSettings, SpProfile
 from .storage import StateStore
@@ -224,7 +224,8 @@ class ServiceProvider:
         The request goes out as the method's SP profile: its entityID as
         Issuer, its ACS URL, signed with its signing key; the stored
         outstanding request names the profile.
-        ``next_path`` must pass :func:`is_safe_local_path` (else UNSAFE_REDIRECT);
+        ``next_path`` must pass :func:`is_acceptable_next`, a safe local path of
+        at most :data:`MAX_NEXT_PATH` characters (else UNSAFE_REDIRECT);
         it is stored server-side, never sent to the IdP (RelayState is opaque).
         ``previous_session`` is the store key of the session the browser has
         now (:func:`~ekn_saml.session.current_session_key`); it is stored with
@@ -236,8 +237,10 @@ class ServiceProvider:
         method = self.settings.method(method_name)
         if method is None:
             raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"no login method {method_name!r}")
-        if next_path and not is_safe_local_path(next_path):
-            raise BadRequestError(ErrorCode.UNSAFE_REDIRECT, "next is not a local path")
+        if next_path and not is_acceptable_next(next_path):
+            raise BadRequestError(
+                ErrorCode.UNSAFE_REDIRECT, f"next is not a local path of at most {MAX_NEXT_PATH} characters ({len(next_path)})"
+            )
         idp = self.registry.get(method.idp_entity_id)
         if idp is None:
             raise MetadataError(f"IdP {method.idp_entity_id} of method {method.name} is not in trusted metadata")

@@ -8,15 +8,15 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from ..i18n import method_description, method_label
-from ..safe_url import is_safe_local_path
+from ..safe_url import is_acceptable_next
 from ..session import current_session_key
 
 
 @view_config(route_name="saml.login", request_method="GET", renderer="ekn_saml:templates/chooser.jinja2")
 def chooser(request):
     next_path = request.params.get("next", "")
-    if not is_safe_local_path(next_path):
-        next_path = ""  # an unsafe target is dropped here and refused if it reaches login_start
+    if not is_acceptable_next(next_path):
+        next_path = ""  # an unsafe or over-long target is dropped here and refused if it reaches login_start
     sp = request.registry.ekn_saml
     methods = [
         SimpleNamespace(
