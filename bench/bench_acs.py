@@ -77,7 +77,6 @@ class Ours:
             request_id=request_id,
             method="bankid",
             idp_entity_id=IDP_ENTITY_ID,
-            acs_url=ACS_URL,
             loa=(UNCERTIFIED_LOA3,),
             force_authn=True,
             issued_at=issued_at,

@@ -96,6 +96,9 @@ def _in_threads(count: int, items: list, work) -> float:
 
 
 HOST, PORT = "127.0.0.1", 0
+# sp_settings leaves cookie_secure at true, so both cookies have the __Host- prefix (ekn_saml.cookies)
+BINDING_COOKIE = "__Host-ekn_saml_req"
+SESSION_COOKIE = "__Host-ekn_session"
 DEADLINE = [60.0]
 
 
@@ -117,7 +120,7 @@ def load(port: int, keys_dir: str, logins: int, seconds: float, concurrency: int
         response.read()
         elapsed = (time.perf_counter() - t) * 1000
         location = response.getheader("Location", "")
-        token = _cookie(response.getheaders(), "ekn_saml_req")
+        token = _cookie(response.getheaders(), BINDING_COOKIE)
         if response.status == 302 and token and "SAMLRequest=" in location:
             request_id, relay_state = _request_id(location)
             with lock:
@@ -136,12 +139,12 @@ def load(port: int, keys_dir: str, logins: int, seconds: float, concurrency: int
             "POST",
             "/saml/acs",
             body=login["body"],
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"ekn_saml_req={login['token']}"},
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{BINDING_COOKIE}={login['token']}"},
         )
         response = conn.getresponse()
         response.read()
         elapsed = (time.perf_counter() - t) * 1000
-        session = _cookie(response.getheaders(), "ekn_session")
+        session = _cookie(response.getheaders(), SESSION_COOKIE)
         if response.status == 302 and response.getheader("Location", "").endswith("/mina-sidor") and session:
             with lock:
                 acs_ms.append(elapsed)
@@ -150,7 +153,7 @@ def load(port: int, keys_dir: str, logins: int, seconds: float, concurrency: int
     phase3 = _in_threads(concurrency, started, finish_login)
     # one session really works (untimed)
     conn = HTTPConnection(HOST, PORT, timeout=30)
-    conn.request("GET", "/mina-sidor", headers={"Cookie": f"ekn_session={done[0]}"} if done else {})
+    conn.request("GET", "/mina-sidor", headers={"Cookie": f"{SESSION_COOKIE}={done[0]}"} if done else {})
     page = conn.getresponse()
     page.read()
     conn.close()

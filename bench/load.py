@@ -215,8 +215,14 @@ def run_backend(name: str, store_url: str, prefix: str, args, workdir: str, keys
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # the load clients speak plain HTTP and would not send Secure cookies over it
+    # and all 50 simulated users share 127.0.0.1, so the per-address login-start limit is off
     settings = development_settings(
-        sp_base=base, keys_dir=keys, store_url=store_url, cookie_secure=False, store__key_prefix=prefix
+        sp_base=base,
+        keys_dir=keys,
+        store_url=store_url,
+        cookie_secure=False,
+        store__key_prefix=prefix,
+        security__login_start_limit="0",
     )
     ini = write_ini(
         os.path.join(workdir, f"{name}.ini"),

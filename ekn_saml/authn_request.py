@@ -6,7 +6,7 @@ import base64
 import hashlib
 import secrets
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import urlencode, urlsplit
 
 from lxml import etree
@@ -34,35 +34,75 @@ def browser_hash(browser_token: str) -> str:
 class OutstandingRequest:
     """Everything the ACS needs to know about the request a response answers.
 
-    Stored server-side under the request ID; single use (taken atomically).
+    Stored server-side under the request ID (:meth:`to_dict`); single use
+    (taken atomically).  Every anonymous login start stores one for
+    ``security.request_ttl`` seconds, so the record holds only what a check
+    needs.
     """
 
-    request_id: str
+    request_id: str  # the store key: not part of the record
     method: str
-    idp_entity_id: str
-    acs_url: str
-    loa: tuple[str, ...]
-    force_authn: bool
-    issued_at: float  # epoch seconds
-    browser: str  # browser_hash() of the binding cookie
+    idp_entity_id: str  # the IdP it was sent to: only that IdP may answer
+    loa: tuple[str, ...]  # the LoAs requested: the answer's must be one of them
+    issued_at: float  # epoch seconds (the ForceAuthn check)
+    browser: str  # browser_hash() of the binding token
     relay_state: str
-    next_path: str
+    # the checked path to return to; None when none was given (the ACS goes to landing_path)
+    next_path: str | None = None
+    force_authn: bool = True
     # the SP profile that sent it: only that profile's ACS may consume it
     sp_profile: str = DEFAULT_SP_PROFILE
+    # store key of the session the browser had at the login start (ekn_saml.session.current_session_key):
+    # the login ends it, though the IdP's cross-site POST carries no session cookie
+    previous_session: str | None = None
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["loa"] = list(self.loa)
-        if self.sp_profile == DEFAULT_SP_PROFILE:
-            # the record of a single-SP app stays as it was, so nodes of the
-            # previous version read it during a rolling upgrade
-            del data["sp_profile"]
+        """The stored record: what the checks need and nothing derivable.
+
+        Left out: the request ID (it is the record's store key), the ACS URL
+        (the SP profile's own: Destination and Recipient are compared with the
+        ACS URL of the profile, which must be ``sp_profile``), and each field
+        below ``relay_state`` while it has its default.
+        """
+        data = {
+            "method": self.method,
+            "idp_entity_id": self.idp_entity_id,
+            "loa": list(self.loa),
+            "issued_at": self.issued_at,
+            "browser": self.browser,
+            "relay_state": self.relay_state,
+        }
+        for name, default in _DEFAULTS.items():
+            value = getattr(self, name)
+            if value != default:
+                data[name] = value
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "OutstandingRequest":
-        """The record :meth:`to_dict` wrote; one without ``sp_profile`` was sent by the default profile."""
-        return cls(**{**data, "loa": tuple(data["loa"])})
+    def from_dict(cls, request_id: str, data: dict) -> "OutstandingRequest":
+        """The request stored under ``request_id``: a :meth:`to_dict` record, or one of the previous version.
+
+        The previous version also stored ``request_id`` (the same as the key)
+        and ``acs_url`` (its profile's ACS URL, checked through the profile
+        now): both are ignored.  It always stored ``next_path`` and
+        ``force_authn``, which are read as they are.
+        """
+        return cls(
+            request_id=request_id,
+            method=data["method"],
+            idp_entity_id=data["idp_entity_id"],
+            loa=tuple(data["loa"]),
+            issued_at=data["issued_at"],
+            browser=data["browser"],
+            relay_state=data["relay_state"],
+            **{name: data.get(name, default) for name, default in _DEFAULTS.items()},
+        )
+
+
+# the fields a record carries only when they differ from their defaults
+_DEFAULTS = {
+    f.name: f.default for f in fields(OutstandingRequest) if f.name in ("next_path", "force_authn", "sp_profile", "previous_session")
+}
 
 
 def build_authn_request(

@@ -12,6 +12,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from .i18n import method_label
+from .public_url import public_route_url
 
 
 class Root:
@@ -25,7 +26,7 @@ class Root:
 
 @view_config(route_name="demo.home")
 def home(request):
-    return HTTPFound(location=request.route_path("demo.mina_sidor"))
+    return HTTPFound(location=public_route_url(request, "demo.mina_sidor"))
 
 
 @view_config(route_name="demo.mina_sidor", permission="view", renderer="ekn_saml:templates/mina_sidor.jinja2")

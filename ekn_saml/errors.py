@@ -23,6 +23,7 @@ class ErrorFamily(enum.StrEnum):
     INVALID_RESPONSE = "invalid_response"
     REQUEST_STATE = "request_state"
     BAD_REQUEST = "bad_request"
+    RATE_LIMITED = "rate_limited"  # too many login starts from one client address
     UNAVAILABLE = "unavailable"
     CONFIGURATION = "configuration"
 
@@ -116,6 +117,8 @@ class ErrorCode(enum.StrEnum):
     CSRF_FAILED = "EKN-WEB-003"
     REQUEST_ENCODING_INVALID = "EKN-WEB-004"  # a URL or query string that is not UTF-8
     UNKNOWN_LANGUAGE = "EKN-WEB-005"  # the language switch (/lang/{code}) for a language we do not offer
+    # more login starts from one client address than security.login_start_limit per window (HTTP 429)
+    LOGIN_RATE_LIMITED = "EKN-WEB-006"
     # --- operations ---
     STORE_UNAVAILABLE = "EKN-OPS-001"
     METADATA_INVALID = "EKN-OPS-002"
@@ -129,16 +132,18 @@ class ErrorCode(enum.StrEnum):
 
 
 # What each code means for the user: the page family and the HTTP status.
-_IDP_FAMILY = {
+# Codes with a page of their own; the others take their prefix's page.
+_OWN_FAMILY = {
     ErrorCode.IDP_CANCELLED: ErrorFamily.CANCELLED,
     ErrorCode.IDP_FRAUD: ErrorFamily.FRAUD,
     ErrorCode.IDP_POSSIBLE_FRAUD: ErrorFamily.FRAUD,
+    ErrorCode.LOGIN_RATE_LIMITED: ErrorFamily.RATE_LIMITED,
 }
 
 
 def family_of(code: ErrorCode) -> ErrorFamily:
-    if code in _IDP_FAMILY:
-        return _IDP_FAMILY[code]
+    if code in _OWN_FAMILY:
+        return _OWN_FAMILY[code]
     prefix = code.value.split("-")[1]
     return {
         "IDP": ErrorFamily.IDP_ERROR,
@@ -184,6 +189,8 @@ class SamlError(Exception):
     # trusted IdP the message names (its signature may not have verified).
     idp: str | None = None
     method: str | None = None
+    # seconds after which trying again may succeed: sent as Retry-After when set
+    retry_after: int | None = None
 
     def __init__(self, code: ErrorCode, detail: str = "", *, escape: bool = True) -> None:
         # the detail quotes values of the message: escaped here, for every log line it reaches
@@ -241,6 +248,16 @@ class BadRequestError(SamlError):
     """A user-side request is malformed (unknown method, unsafe target)."""
 
     http_status = 400
+
+
+class LoginRateLimitedError(SamlError):
+    """Too many login starts from one client address in the current window (HTTP 429)."""
+
+    http_status = 429
+
+    def __init__(self, retry_after: int, detail: str = "") -> None:
+        super().__init__(ErrorCode.LOGIN_RATE_LIMITED, detail)
+        self.retry_after = retry_after
 
 
 class MetadataError(SamlError):

@@ -17,6 +17,7 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 
 from .errors import BadRequestError, ConfigurationError, ErrorCode
+from .public_url import public_url
 from .safe_url import is_safe_local_path
 
 DOMAIN = "ekn_saml"
@@ -75,6 +76,9 @@ def set_language(request: Request) -> HTTPSeeOther:
     plugin's exception view shows as its bad-request page, in the language the
     user already has, and no cookie is set.  ``next`` is followed only when it
     is a plain local path, so the switch cannot be used as an open redirect.
+    The ``Location`` is absolute on ``ekn_saml.sp.public_base_url``
+    (:func:`~ekn_saml.public_url.public_url`), whatever the Host header says,
+    so the switch needs the plugin's settings (``config.include("ekn_saml")``).
     """
     code = request.matchdict["code"]
     if code not in LANGUAGES:
@@ -83,7 +87,7 @@ def set_language(request: Request) -> HTTPSeeOther:
     target = request.params.get("next", "")
     if not is_safe_local_path(target):
         target = (request.script_name or "") + "/"
-    response = HTTPSeeOther(location=target)
+    response = HTTPSeeOther(location=public_url(request, target))
     response.set_cookie(
         COOKIE_NAME,
         code,

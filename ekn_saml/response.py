@@ -43,7 +43,12 @@ from .xmlsecurity import (
     verify_enveloped,
 )
 
-REQUESTS = "request"  # store namespace of outstanding requests
+REQUESTS = "outstanding"  # store namespace of outstanding requests (OutstandingRequest.to_dict)
+# Where the previous version stored its (larger) records, read only while a
+# rolling upgrade may have left some there.  That version does not look in
+# REQUESTS, so a login started on an upgraded node and answered on an old one
+# is REQUEST_UNKNOWN ("start again"), not a record it cannot parse (a 500).
+PREVIOUS_REQUESTS = "request"
 REPLAY = "replay"  # store namespace of seen assertion and response IDs
 
 STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
@@ -169,10 +174,14 @@ def _take_outstanding(
     in_response_to = root.get("InResponseTo")
     if not in_response_to:
         raise RequestStateError(ErrorCode.UNSOLICITED_RESPONSE, "Response has no InResponseTo")
+    namespace = REQUESTS
     stored = store.get(REQUESTS, in_response_to)
+    if stored is None:  # perhaps stored by a node of the previous version
+        namespace = PREVIOUS_REQUESTS
+        stored = store.get(PREVIOUS_REQUESTS, in_response_to)
     if stored is None:
         raise RequestStateError(ErrorCode.REQUEST_UNKNOWN, "no outstanding request with that ID (expired or used)")
-    request = OutstandingRequest.from_dict(stored)
+    request = OutstandingRequest.from_dict(in_response_to, stored)
     if trail is not None:
         trail["method"] = request.method
     # Answered at the ACS of the SP profile that asked; refused before the
@@ -185,7 +194,7 @@ def _take_outstanding(
     # stranger posting someone else's response cannot burn their login.
     if not browser_token or not hmac.compare_digest(browser_hash(browser_token), request.browser):
         raise RequestStateError(ErrorCode.REQUEST_BROWSER_MISMATCH, "request was started in another browser")
-    if store.take(REQUESTS, in_response_to) is None:
+    if store.take(namespace, in_response_to) is None:
         raise RequestStateError(ErrorCode.REQUEST_UNKNOWN, "outstanding request was used concurrently")
     # Bound to the IdP it went to: an IdP that may assert anything (e.g. a
     # test IdP in the same federation) cannot answer a request sent elsewhere.
@@ -246,8 +255,9 @@ def _check_subject(assertion, request: OutstandingRequest, policy: ValidationPol
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "SubjectConfirmationData is missing")
     if data.get("InResponseTo") != request.request_id:
         raise _reject(ErrorCode.SUBJECT_CONFIRMATION_INVALID, "SubjectConfirmationData InResponseTo differs")
-    # Recipient = the ACS URL in our request = the URL it arrived at (both are policy.acs_url).
-    if data.get("Recipient") != policy.acs_url or request.acs_url != policy.acs_url:
+    # Recipient = the ACS URL in our request = the URL it arrived at: the request
+    # was sent by this ACS's SP profile (SP_PROFILE_MISMATCH otherwise), with its ACS URL.
+    if data.get("Recipient") != policy.acs_url:
         raise _reject(ErrorCode.RECIPIENT_MISMATCH, f"Recipient {data.get('Recipient')!r} is not {policy.acs_url}")
     not_on_or_after = _instant(data, "NotOnOrAfter")
     if now - skew >= not_on_or_after:

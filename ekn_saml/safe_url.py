@@ -5,6 +5,11 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
+# The longest ``next`` a login start takes: it is stored with every
+# outstanding request (anonymous, for security.request_ttl), so it is kept
+# well below what is_safe_local_path allows; deep links are far shorter.
+MAX_NEXT_PATH = 512
+
 
 def is_safe_local_path(target: str | None) -> bool:
     """True only for a plain local path such as ``/mina-sidor?tab=2``.
@@ -41,3 +46,12 @@ def is_safe_local_path(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def is_acceptable_next(target: str | None) -> bool:
+    """Whether ``target`` may be the ``next`` of a login start: a safe local path of at most :data:`MAX_NEXT_PATH` characters.
+
+    The login start refuses any other (UNSAFE_REDIRECT); the chooser drops it.
+    Like :func:`is_safe_local_path`, it does **not** check that the path exists.
+    """
+    return is_safe_local_path(target) and len(target) <= MAX_NEXT_PATH

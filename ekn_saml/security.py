@@ -45,9 +45,18 @@ class SamlSecurityPolicy:
         return self._acl.permits(context, principals, permission)
 
     def remember(self, request, userid, **kw):
-        """Log ``kw['identity']`` in: the session id is rotated first (fixation defence)."""
+        """Log ``kw['identity']`` in under a new session id (fixation defence).
+
+        The data of the session is kept (pre-login data, or a login again as
+        the same subject), except when it belongs to another subject: then
+        none of it passes to the new user, as on a shared computer.
+        """
         identity: Identity = kw["identity"]
-        request.session.rotate()
+        session = request.session
+        if session.get(SUBJECT_KEY) not in (None, identity.subject):
+            session.invalidate()
+        else:
+            session.rotate()
         request.session[IDENTITY_KEY] = identity.to_dict()
         request.session[SUBJECT_KEY] = identity.subject
         return []

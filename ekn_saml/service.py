@@ -6,16 +6,18 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlsplit
 
+from . import cookies
 from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
-from .errors import BadRequestError, ErrorCode, MetadataError, SamlError, printable
+from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
-from .safe_url import is_safe_local_path
+from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 from .server_keys import ServerKeys
 from .settings import DEFAULT_SP_PROFILE, SamlSettings, SpProfile
 from .storage import StateStore
@@ -23,7 +25,11 @@ from .timeutil import utcnow
 
 log = logging.getLogger("ekn_saml")
 
-BROWSER_COOKIE = "ekn_saml_req"
+# ServerKeys purpose of the browser-binding cookie's signature
+BROWSER_BINDING_PURPOSE = "browser-binding"
+# store namespace of the login-start counters, and the ServerKeys purpose of their keys
+LOGIN_STARTS = "login_starts"
+LOGIN_STARTS_PURPOSE = "login-starts"
 
 
 def _xml_crypto(name: str):
@@ -72,6 +78,19 @@ class LoginStart:
     request_id: str
 
 
+@dataclass(frozen=True)
+class BrowserBinding:
+    """The browser-binding of one browser: the random ``token`` and the signed ``cookie`` that carries it.
+
+    The outstanding request stores a hash of ``token``
+    (:func:`~ekn_saml.authn_request.browser_hash`); the browser holds
+    ``cookie`` (``token.<key id>.<MAC>``, :meth:`ServerKeys.sign`).
+    """
+
+    token: str
+    cookie: str
+
+
 class ServiceProvider:
     """One per process; holds the parsed settings, every SP profile's keys, trusted IdPs and the store.
 
@@ -113,6 +132,34 @@ class ServiceProvider:
         self.policy = self.profiles[DEFAULT_SP_PROFILE].policy
         # (the methods' IdP records, their SSO origins): see idp_form_origins
         self._form_origins: tuple[tuple, tuple[str, ...]] | None = None
+
+    @property
+    def browser_cookie_name(self) -> str:
+        """The browser-binding cookie's name: ``__Host-ekn_saml_req`` when cookies are Secure (ekn_saml.cookies)."""
+        return cookies.cookie_name(cookies.BROWSER_BINDING, secure=self.settings.session_cookie_secure)
+
+    def browser_binding(self, cookie: str | None) -> BrowserBinding:
+        """The binding carried by ``cookie`` if the SP issued it, else a new one (``cookie=None``: always new).
+
+        The existing one is reused so that logins started in two tabs of one
+        browser can both finish.  Only a value signed with the server key
+        (:meth:`ServerKeys.sign`, any key of the file) is reused: the SP never
+        adopts a value it did not make, such as a fixed or guessable one planted
+        by a sibling subdomain or anything else able to write the cookie.
+
+        What signing does **not** stop: an attacker can get an SP-issued
+        binding for himself (by starting a login), bind his own IdP answer to
+        it and then try to plant that cookie in a victim's browser (login
+        CSRF).  What stops the planting is the cookie's ``__Host-`` name
+        (:mod:`ekn_saml.cookies`): on https, a subdomain cannot set it.  With
+        ``session.cookie_secure = false`` (plain-http development) there is no
+        such protection.
+        """
+        token = self.server_keys.unsign(BROWSER_BINDING_PURPOSE, cookie)
+        if token is not None:
+            return BrowserBinding(token, cookie)
+        token = secrets.token_urlsafe(32)  # 256 random bits; never contains "."
+        return BrowserBinding(token, self.server_keys.sign(BROWSER_BINDING_PURPOSE, token))
 
     def _policy_of(self, profile: SpProfile) -> ValidationPolicy:
         settings = self.settings
@@ -163,20 +210,37 @@ class ServiceProvider:
         self._form_origins = (idps, result)
         return result
 
-    def start_login(self, method_name: str, next_path: str | None, browser_token: str) -> LoginStart:
+    def start_login(
+        self,
+        method_name: str,
+        next_path: str | None,
+        browser_token: str,
+        *,
+        previous_session: str | None = None,
+        client_address: str | None = None,
+    ) -> LoginStart:
         """Build, store and sign the AuthnRequest for ``method_name``.
 
         The request goes out as the method's SP profile: its entityID as
         Issuer, its ACS URL, signed with its signing key; the stored
         outstanding request names the profile.
-        ``next_path`` must pass :func:`is_safe_local_path` (else UNSAFE_REDIRECT);
+        ``next_path`` must pass :func:`is_acceptable_next`, a safe local path of
+        at most :data:`MAX_NEXT_PATH` characters (else UNSAFE_REDIRECT);
         it is stored server-side, never sent to the IdP (RelayState is opaque).
+        ``previous_session`` is the store key of the session the browser has
+        now (:func:`~ekn_saml.session.current_session_key`); it is stored with
+        the request, and :meth:`finish_login` hands it back to be ended.
+        ``client_address`` is the client's address (``REMOTE_ADDR``): the start
+        is counted against it (:meth:`count_login_start`) before anything is
+        built, signed or stored.
         """
         method = self.settings.method(method_name)
         if method is None:
             raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"no login method {method_name!r}")
-        if next_path and not is_safe_local_path(next_path):
-            raise BadRequestError(ErrorCode.UNSAFE_REDIRECT, "next is not a local path")
+        if next_path and not is_acceptable_next(next_path):
+            raise BadRequestError(
+                ErrorCode.UNSAFE_REDIRECT, f"next is not a local path of at most {MAX_NEXT_PATH} characters ({len(next_path)})"
+            )
         idp = self.registry.get(method.idp_entity_id)
         if idp is None:
             raise MetadataError(f"IdP {method.idp_entity_id} of method {method.name} is not in trusted metadata")
@@ -185,6 +249,7 @@ class ServiceProvider:
         destination = idp.sso_url(binding) or ""
         if not destination:
             raise MetadataError(f"IdP {idp.entity_id} has no SingleSignOnService for {binding}")
+        self.count_login_start(client_address)
         profile = self.profiles[method.sp_profile]
         request_id = new_id()
         relay_state = secrets.token_urlsafe(16)
@@ -200,14 +265,14 @@ class ServiceProvider:
             request_id=request_id,
             method=method.name,
             idp_entity_id=idp.entity_id,
-            acs_url=profile.acs_url,
             loa=method.loa,
             force_authn=self.settings.force_authn,
             issued_at=time.time(),
             browser=browser_hash(browser_token),
             relay_state=relay_state,
-            next_path=next_path or self.settings.landing_path,
+            next_path=next_path or None,  # none given: landing_path, as it is when the answer comes
             sp_profile=profile.name,
+            previous_session=previous_session,
         )
         # Stored before the browser leaves, so the answer can land on any node.
         self.store.put(REQUESTS, request_id, outstanding.to_dict(), self.settings.request_ttl)
@@ -217,13 +282,36 @@ class ServiceProvider:
         url = redirect_url(destination, request, relay_state, signing_key)
         return LoginStart("redirect", url, {}, request_id)
 
+    def count_login_start(self, client_address: str | None) -> None:
+        """Count a login start of ``client_address``; LoginRateLimitedError once it is over ``security.login_start_limit``.
+
+        Each start costs a 3072-bit RSA signature and a stored request, so one
+        client must not make them without bound.  The counter lives in the
+        store, so the limit holds across workers and nodes; its window is
+        fixed (``security.login_start_window`` from the first start), so a
+        client may make up to twice the limit across a window's edge.  The
+        key is a MAC of the address (no client address in the store).  The
+        limit is per address: it does **not** stop many addresses (a botnet),
+        and all users behind one NAT or proxy share it; behind a reverse
+        proxy REMOTE_ADDR must be the client's (README, "Limits").
+        A missing address (some WSGI servers on a Unix socket) is one shared client.
+        """
+        limit = self.settings.login_start_limit
+        if not limit:
+            return
+        window = self.settings.login_start_window
+        key = self.server_keys.mac(LOGIN_STARTS_PURPOSE, client_address or "")
+        if self.store.increment(LOGIN_STARTS, key, window) > limit:
+            raise LoginRateLimitedError(window, f"more than {limit} login starts in {window} s from this client address")
+
     def finish_login(
         self,
         saml_response: str | None,
         relay_state: str | None,
-        browser_token: str | None,
+        browser_cookie: str | None,
         *,
         sp_profile: str = DEFAULT_SP_PROFILE,
+        end_previous_session: Callable[[str], None] | None = None,
     ) -> tuple[Identity, str]:
         """Check the response posted to the ACS of ``sp_profile`` and map its identity; return it with the stored next path.
 
@@ -234,21 +322,33 @@ class ServiceProvider:
         (KeyError otherwise: the ACS view answers 404 for unknown ones).
         The next path was checked when stored and is checked again here, so a
         store written by anything else still cannot make us redirect off-site.
+        ``browser_cookie`` is the browser-binding cookie as the browser sent it:
+        one the SP did not sign (:meth:`browser_binding`) binds nothing, so the
+        response is refused with REQUEST_BROWSER_MISMATCH, before the
+        outstanding request is consumed (a stranger cannot burn the login).
+        Once every check has passed, ``end_previous_session`` is called with
+        the store key of the session the browser had when it started this
+        login, if it had one (see :meth:`start_login`): a new login ends it,
+        also when it is another user's.
         A failure carries the IdP and method known when it failed
         (:attr:`SamlError.idp`, :attr:`SamlError.method`) for the audit trail.
         """
         profile = self.profiles[sp_profile]
         trail: dict[str, str] = {}
+        browser_token = self.server_keys.unsign(BROWSER_BINDING_PURPOSE, browser_cookie)
         try:
-            return self._finish_login(profile, saml_response, relay_state, browser_token, trail)
+            identity, next_path, previous_session = self._finish_login(profile, saml_response, relay_state, browser_token, trail)
         except SamlError as exc:
             exc.idp = exc.idp or trail.get("idp")
             exc.method = exc.method or trail.get("method")
             raise
+        if previous_session and end_previous_session is not None:
+            end_previous_session(previous_session)
+        return identity, next_path
 
     def _finish_login(
         self, profile: LoadedSpProfile, saml_response, relay_state, browser_token, trail: dict[str, str]
-    ) -> tuple[Identity, str]:
+    ) -> tuple[Identity, str, str | None]:
         facts = validate_response(
             saml_response,
             relay_state,
@@ -270,7 +370,7 @@ class ServiceProvider:
             accept_coordination_number=self.settings.accept_coordination_number,
             sp_entity_id=profile.entity_id,
         )
-        next_path = facts.request.next_path
+        next_path = facts.request.next_path  # None when none was given: landing_path
         if not is_safe_local_path(next_path):
             next_path = self.settings.landing_path
-        return identity, next_path
+        return identity, next_path, facts.request.previous_session

@@ -28,6 +28,7 @@ import time
 from pyramid.interfaces import ISession, ISessionFactory
 from zope.interface import implementer, provider
 
+from . import cookies
 from .errors import ErrorCode
 from .security import IDENTITY_KEY, SUBJECT_KEY
 from .server_keys import ServerKeys, UndecryptableError
@@ -223,7 +224,7 @@ class StoreSession(dict):
             return
         if not dict.__len__(self):
             if self._old_ids or self._id:
-                response.delete_cookie(factory.cookie_name, path="/")
+                factory.delete_cookie(response)
             if self._id:
                 factory.store.delete(SESSIONS, _store_key(self._id))
             return
@@ -235,7 +236,7 @@ class StoreSession(dict):
             # Ended while this request ran (logout elsewhere, end_sessions_of,
             # timeout): writing it back would bring it to life again.  The
             # window left is this get/put pair, not the whole request.
-            response.delete_cookie(factory.cookie_name, path="/")
+            factory.delete_cookie(response)
             return
         key = _store_key(self._id)
         # Indexed before it is stored, so a stored session is always reachable
@@ -272,7 +273,8 @@ class StoreSessionFactory:
         self.store = store
         # index MACs and sealed records; the same file on every process and node
         self.server_keys = server_keys
-        self.cookie_name = cookie_name
+        # __Host-<name> when Secure: a subdomain cannot plant a session cookie (ekn_saml.cookies)
+        self.cookie_name = cookies.cookie_name(cookie_name, secure=secure)
         self.secure = secure
         self.idle_timeout = idle_timeout
         self.absolute_timeout = absolute_timeout
@@ -336,6 +338,21 @@ class StoreSessionFactory:
             samesite="Lax",
         )
 
+    def delete_cookie(self, response) -> None:
+        # with the attributes it was set with: a browser ignores a deletion
+        # of a __Host- cookie that lacks Secure
+        # (WebOb's delete_cookie cannot say Secure; a None value is its deletion)
+        response.set_cookie(self.cookie_name, None, path="/", httponly=True, secure=self.secure, samesite="Lax")
+
+    def end_session(self, store_key: str) -> None:
+        """End the one stored session whose store key is ``store_key`` (see :func:`current_session_key`).
+
+        Its index entries are left to expire (an index entry without its
+        session is harmless).  Does **not** check whose session it is: the
+        caller must know why this one ends.
+        """
+        self.store.delete(SESSIONS, store_key)
+
     def end_sessions_of(self, subject: str) -> int:
         """End every session of ``subject`` (an :attr:`Identity.subject`); return how many.
 
@@ -364,6 +381,32 @@ class StoreSessionFactory:
                 self.store.index_discard(namespace, index_key, key)
                 ended.add(key)
         return len(ended)
+
+
+def current_session_key(request) -> str | None:
+    """The store key of the stored session ``request`` came with, or ``None`` (no cookie, ended, new).
+
+    The key, never the cookie value, is what may be recorded elsewhere
+    (a copy of the store does not hand out live cookies).  Reads the
+    session, so it costs one store read when the request has a session cookie.
+    """
+    session = request.session
+    if not isinstance(session, StoreSession) or session.new or not session._id:
+        return None
+    return _store_key(session._id)
+
+
+def end_replaced_session(request, store_key: str) -> None:
+    """End the session ``store_key``, which a login finishing in ``request`` replaces, unless it is ``request``'s own.
+
+    The IdP's POST to the ACS is cross-site, so it carries no session cookie
+    and the browser's earlier session (recorded at the login start, a
+    same-site GET) would stay alive on the server until it timed out.  The
+    request's own session is left to :meth:`SamlSecurityPolicy.remember`,
+    which ends its id at save (and keeps pre-login data of the same user).
+    """
+    if store_key != current_session_key(request):
+        request.registry.ekn_saml_sessions.end_session(store_key)
 
 
 def end_sessions(request, subject: str) -> int:

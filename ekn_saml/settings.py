@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pyramid.settings import asbool, aslist
 
+from .cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
 from .errors import ConfigurationError
 from .xml_limits import MESSAGE_LIMITS, XmlLimits
 
@@ -170,6 +171,8 @@ class SamlSettings:
     max_response_bytes: int = 256 * 1024
     request_ttl: int = 600
     xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on a message's shape before any signature work
+    login_start_limit: int = 60  # login starts per client address and window; 0: no limit
+    login_start_window: int = 60  # seconds
     store_url: str = ""
     store_key_prefix: str = "ekn_saml:"
     session_idle_timeout: int = 1800
@@ -242,7 +245,7 @@ KEYS: dict[str, tuple[Any, str]] = {
         REQUIRED,
         "The public base URL users reach (scheme://host[:port], no path). ACS = base + /saml/acs; "
         "Destination and Recipient are compared with it exactly, so set it even behind a proxy. "
-        "https (DP §6.1); http only in development.",
+        "https (DP §6.1); http only in development. Every redirect's Location is built from it, never from the Host header.",
     ),
     "sp.signing_key": (REQUIRED, "PEM private key that signs AuthnRequests (RSA >= 2048)."),
     "sp.signing_cert": (REQUIRED, "PEM certificate of the signing key, published in metadata."),
@@ -282,6 +285,12 @@ KEYS: dict[str, tuple[Any, str]] = {
     "security.max_xml_attributes": ("32", "Most attributes on one element of a SAML message (EKN-IN-013); federation metadata has the default cap."),
     "security.max_xml_depth": ("32", "Deepest nesting of elements in a SAML message (EKN-IN-014)."),
     "security.max_xml_namespaces": ("64", "Most namespace declarations in a SAML message (EKN-IN-015)."),
+    "security.login_start_limit": (
+        "60",
+        "Login starts (/login/<method>: a signed AuthnRequest and a stored request each) one client address "
+        "(REMOTE_ADDR) may make per login_start_window; more get HTTP 429 (EKN-WEB-006). 0 turns the limit off.",
+    ),
+    "security.login_start_window": ("60", "Seconds of the login_start_limit window (fixed, from the first start)."),
     "store.url": (
         "sqlite:///<cwd>/var/ekn_saml.sqlite",
         "State store: sqlite:///path, redis://host:port/db, or memory:// (unit tests only).",
@@ -290,7 +299,11 @@ KEYS: dict[str, tuple[Any, str]] = {
     "session.idle_timeout": ("1800", "Seconds of inactivity that end a session (server-side)."),
     "session.absolute_timeout": ("28800", "Seconds after login that end a session whatever the activity."),
     "session.cookie_secure": ("true", "Send cookies with Secure (browsers accept it on http://localhost)."),
-    "session.cookie_name": ("ekn_session", "Name of the session cookie."),
+    "session.cookie_name": (
+        "ekn_session",
+        "Name of the session cookie; with cookie_secure = true it is sent as __Host-<name> (so is the "
+        "browser-binding cookie, __Host-ekn_saml_req), which a subdomain cannot set.",
+    ),
     "landing_path": ("/", "Local path to go to after login when no safe next target was given."),
     "logged_out_path": ("/login", "Local path to go to after logout."),
     "crypto_backend": (
@@ -910,6 +923,8 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
             max_depth=r.int("security.max_xml_depth", MESSAGE_LIMITS.max_depth, 8, 256),
             max_namespaces=r.int("security.max_xml_namespaces", MESSAGE_LIMITS.max_namespaces, 8, 10_000),
         ),
+        login_start_limit=r.int("security.login_start_limit", 60, 0, 100_000),
+        login_start_window=r.int("security.login_start_window", 60, 1, 3600),
         store_url=r.str("store.url", "sqlite:///" + os.path.abspath(os.path.join("var", "ekn_saml.sqlite"))),
         store_key_prefix=r.str("store.key_prefix", "ekn_saml:"),
         session_idle_timeout=idle,
@@ -939,6 +954,12 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
     r.check(
         store_scheme in ("sqlite", "redis", "rediss", "unix", "memory"),
         f"{PREFIX}store.url must start with sqlite:///, redis:// or memory://, not {result.store_url!r}",
+    )
+    # the prefix follows from cookie_secure (ekn_saml.cookies); a configured one would be doubled or refused by browsers
+    r.check(
+        not result.session_cookie_name.startswith(RESERVED_COOKIE_PREFIXES),
+        f"{PREFIX}session.cookie_name must not start with {' or '.join(RESERVED_COOKIE_PREFIXES)}: "
+        f"the __Host- prefix is added when session.cookie_secure = true",
     )
     if r.problems:
         raise ConfigurationError(r.problems)

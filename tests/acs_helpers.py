@@ -2,7 +2,6 @@
 """Helpers for ACS tests: start a real login on the SP, then answer it."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import pytest
@@ -19,6 +18,7 @@ from ekn_saml.identity import (
     SN,
     TRANSACTION_IDENTIFIER,
 )
+from ekn_saml.response import REQUESTS
 from saml_factory import ResponseSpec
 
 PNR = "198001012387"  # made up, valid check digit
@@ -41,15 +41,15 @@ ORG_ATTRIBUTES = {
 class Login:
     request_id: str
     relay_state: str
-    browser_token: str
+    browser_token: str  # the browser-binding cookie's value, as the browser sends it (signed)
     method: str
 
 
 def begin(sp, method: str = "bankid", next_path: str | None = None) -> Login:
-    token = "browser-" + secrets.token_hex(8)
-    start = sp.start_login(method, next_path, token)
-    stored = sp.store.get("request", start.request_id)
-    return Login(start.request_id, stored["relay_state"], token, method)
+    binding = sp.browser_binding(None)  # a new one, as the login start view makes it
+    start = sp.start_login(method, next_path, binding.token)
+    stored = sp.store.get(REQUESTS, start.request_id)
+    return Login(start.request_id, stored["relay_state"], binding.cookie, method)
 
 
 def response_spec(method: str = "bankid", in_response_to: str | None = "_req1", **overrides) -> ResponseSpec:

@@ -12,6 +12,9 @@ import webtest
 from ekn_saml.demo import main
 
 ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
+# the cookies' names in the development settings (Secure, so __Host-; ekn_saml.cookies)
+SESSION_COOKIE = "__Host-ekn_session"
+BINDING_COOKIE = "__Host-ekn_saml_req"
 
 
 def browser(app, **environ) -> webtest.TestApp:

@@ -18,6 +18,8 @@ class StateStore(abc.ABC):
       the same key, across processes and nodes, exactly one returns ``True``;
     * :meth:`take` is an atomic "get and delete": of two concurrent calls,
       at most one gets the value (single use);
+    * :meth:`increment` is an atomic counter: of N concurrent calls on one
+      live counter, each gets a different value;
     * values are JSON-serialisable dicts;
     * any failure to reach the backend raises
       :class:`~ekn_saml.errors.StoreUnavailableError` and nothing is written
@@ -59,6 +61,17 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def index_discard(self, namespace: str, index_key: str, member: str) -> None:
         """Remove ``member`` from the set."""
+
+    @abc.abstractmethod
+    def increment(self, namespace: str, key: str, ttl: int) -> int:
+        """Add one to the counter ``key`` and return its new value, atomically.
+
+        A counter that is absent or expired starts again at 1 and then lives
+        ``ttl`` seconds; later increments do **not** extend its life (a fixed
+        window, e.g. for a rate limit).  Counters are read only through this
+        method, and ``key`` must hold nothing but a counter (use a namespace
+        of its own): what it does to a value :meth:`put` there is undefined.
+        """
 
     @abc.abstractmethod
     def ping(self) -> None:

@@ -67,6 +67,19 @@ class MemoryStateStore(StateStore):
         with self._lock:
             self._data.pop((namespace, key), None)
 
+    def increment(self, namespace, key, ttl) -> int:
+        ttl = self._check_ttl(ttl)
+        with self._lock:
+            k = (namespace, key)
+            raw = self._live(k)
+            if raw is None:
+                self._data[k] = (self._clock() + ttl, "1")
+                return 1
+            expires = self._data[k][0]  # a fixed window: the first increment's expiry stays
+            count = int(raw) + 1
+            self._data[k] = (expires, str(count))
+            return count
+
     def index_add(self, namespace, index_key, member, ttl):
         with self._lock:
             expires, members = self._sets.get((namespace, index_key), (0.0, set()))

@@ -13,7 +13,8 @@ class RedisStateStore(StateStore):
 
     TTLs are Redis' own (``SET … EX``), so expiry needs no clock agreement
     between nodes.  :meth:`add` is ``SET NX EX`` and :meth:`take` is
-    ``GETDEL`` (Redis >= 6.2): both single atomic commands.  The client
+    ``GETDEL`` (Redis >= 6.2): both single atomic commands; :meth:`increment`
+    is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``.  The client
     reconnects by itself, so logins work again when the server comes back.
     """
 
@@ -64,6 +65,17 @@ class RedisStateStore(StateStore):
 
     def delete(self, namespace, key):
         self._call(self._r.delete, self._k(namespace, key))
+
+    def increment(self, namespace, key, ttl) -> int:
+        k = self._k(namespace, key)
+        ttl = self._check_ttl(ttl)
+        # MULTI/EXEC: the counter is made with its TTL only if absent (SET NX
+        # EX), then INCR, which keeps the TTL: a fixed window, atomically.
+        pipe = self._r.pipeline(transaction=True)
+        pipe.set(k, 0, ex=ttl, nx=True)
+        pipe.incr(k)
+        _created, count = self._call(pipe.execute)
+        return int(count)
 
     def index_add(self, namespace, index_key, member, ttl):
         k = self._ik(namespace, index_key)

@@ -91,9 +91,10 @@ class SQLiteStateStore(StateStore):
     """State in one SQLite file, shared by every process that opens it.
 
     WAL mode lets readers and one writer work at once; ``busy_timeout`` makes a
-    writer wait for another rather than fail.  Atomicity of :meth:`add` and
-    :meth:`take` comes from single statements (``INSERT … ON CONFLICT … WHERE``
-    and ``DELETE … RETURNING``), which SQLite runs under its write lock.
+    writer wait for another rather than fail.  Atomicity of :meth:`add`,
+    :meth:`take` and :meth:`increment` comes from single statements (``INSERT …
+    ON CONFLICT … WHERE``, ``DELETE … RETURNING``, ``INSERT … ON CONFLICT …
+    RETURNING``), which SQLite runs under its write lock.
     Wall-clock time is used for expiry because several processes share it.
     Each thread has its own connection (sqlite3 connections are not shareable).
     The database and its ``-wal`` and ``-shm`` files are private to the
@@ -200,6 +201,22 @@ class SQLiteStateStore(StateStore):
 
     def delete(self, namespace, key):
         self._run("DELETE FROM kv WHERE ns = ? AND key = ?", (namespace, key))
+
+    def increment(self, namespace, key, ttl) -> int:
+        # One statement, so atomic under SQLite's write lock.  The counter is
+        # an integer in the kv table (purged with the rest); an expired one
+        # starts again at 1 with a new expiry, a live one keeps its expiry.
+        now = self._clock()
+        row = self._run(
+            "INSERT INTO kv (ns, key, value, expires) VALUES (?, ?, '1', ?) "
+            "ON CONFLICT (ns, key) DO UPDATE SET "
+            "value = CASE WHEN kv.expires <= ? THEN '1' ELSE CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT) END, "
+            "expires = CASE WHEN kv.expires <= ? THEN excluded.expires ELSE kv.expires END "
+            "RETURNING value",
+            (namespace, key, now + self._check_ttl(ttl), now, now),
+        ).fetchone()
+        self._wrote()
+        return int(row[0])
 
     def index_add(self, namespace, index_key, member, ttl):
         expires = self._clock() + self._check_ttl(ttl)

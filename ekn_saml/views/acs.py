@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.security import remember
@@ -11,7 +12,8 @@ from pyramid.view import view_config
 from .. import audit
 from ..errors import ErrorCode, ResponseValidationError
 from ..events import LoginSucceeded
-from ..service import BROWSER_COOKIE
+from ..public_url import public_url
+from ..session import end_replaced_session
 from . import sp_profile_of_route
 
 log = logging.getLogger("ekn_saml")
@@ -35,8 +37,9 @@ def acs(request):
     identity, next_path = sp.finish_login(
         request.POST.get("SAMLResponse"),
         request.POST.get("RelayState"),
-        request.cookies.get(BROWSER_COOKIE),
+        request.cookies.get(sp.browser_cookie_name),
         sp_profile=sp_profile,
+        end_previous_session=partial(end_replaced_session, request),
     )
     remember(request, identity.subject, identity=identity)
     log.info(
@@ -45,4 +48,4 @@ def acs(request):
     )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
-    return HTTPFound(location=next_path)
+    return HTTPFound(location=public_url(request, next_path))

@@ -26,6 +26,7 @@ from ..errors import (
     new_reference,
     printable,
 )
+from ..public_url import public_route_url
 from ..session import detach_session
 
 log = logging.getLogger("ekn_saml")
@@ -89,9 +90,12 @@ def saml_error(exc: SamlError, request):
         # The page comes after a redirect: that GET is a top-level navigation,
         # which carries the cookie.
         return HTTPSeeOther(
-            location=request.route_path("saml.login_expired", _query={"code": exc.code.value, "ref": exc.reference})
+            location=public_route_url(request, "saml.login_expired", _query={"code": exc.code.value, "ref": exc.reference})
         )
-    return render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+    response = render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @view_config(route_name="saml.login_expired", request_method="GET")
@@ -152,7 +156,7 @@ def csrf_error(exc, request):
 def forbidden(request):
     if request.identity is None:
         # Not logged in: log in first, then come back here (the path is checked when used).
-        return HTTPFound(location=request.route_path("saml.login", _query={"next": request.path_qs}))
+        return HTTPFound(location=public_route_url(request, "saml.login", _query={"next": request.path_qs}))
     reference = new_reference()
     return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-403", reference=reference, status=403)
 

@@ -2,22 +2,21 @@
 """The chooser and the start of a login."""
 from __future__ import annotations
 
-import secrets
 from types import SimpleNamespace
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from ..i18n import method_description, method_label
-from ..safe_url import is_safe_local_path
-from ..service import BROWSER_COOKIE
+from ..safe_url import is_acceptable_next
+from ..session import current_session_key
 
 
 @view_config(route_name="saml.login", request_method="GET", renderer="ekn_saml:templates/chooser.jinja2")
 def chooser(request):
     next_path = request.params.get("next", "")
-    if not is_safe_local_path(next_path):
-        next_path = ""  # an unsafe target is dropped here and refused if it reaches login_start
+    if not is_acceptable_next(next_path):
+        next_path = ""  # an unsafe or over-long target is dropped here and refused if it reaches login_start
     sp = request.registry.ekn_saml
     methods = [
         SimpleNamespace(
@@ -34,8 +33,17 @@ def chooser(request):
 @view_config(route_name="saml.login_start", request_method="GET")
 def login_start(request):
     sp = request.registry.ekn_saml
-    browser_token = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(32)
-    start = sp.start_login(request.matchdict["method"], request.params.get("next"), browser_token)
+    # an existing binding is reused only if the SP signed it (ServiceProvider.browser_binding)
+    binding = sp.browser_binding(request.cookies.get(sp.browser_cookie_name))
+    start = sp.start_login(
+        request.matchdict["method"],
+        request.params.get("next"),
+        binding.token,
+        # this same-site GET carries the session cookie, the IdP's POST to the ACS will not
+        previous_session=current_session_key(request),
+        # REMOTE_ADDR as the WSGI server sets it, never X-Forwarded-For (anyone can send that)
+        client_address=request.remote_addr,
+    )
     if start.binding == "redirect":
         response = HTTPFound(location=start.url)
     else:
@@ -44,8 +52,8 @@ def login_start(request):
     # what binds it to this browser (sp-checklist §3.1).  Secure is required
     # for SameSite=None; browsers accept it on http://localhost too.
     response.set_cookie(
-        BROWSER_COOKIE,
-        browser_token,
+        sp.browser_cookie_name,
+        binding.cookie,
         max_age=sp.settings.request_ttl,
         # Path "/" so that the next login start sees and reuses it: logins
         # started in two tabs must both be able to finish.  It grants nothing

@@ -8,6 +8,7 @@ from pyramid.view import view_config
 
 from .. import audit
 from ..events import LogoutCompleted
+from ..public_url import public_url
 
 
 @view_config(route_name="saml.logout", request_method="POST", require_csrf=True)
@@ -16,7 +17,7 @@ def logout(request):
     forget(request)
     audit.logged_out(request, identity)
     request.registry.notify(LogoutCompleted(request, identity))
-    return HTTPFound(location=request.registry.ekn_saml.settings.logged_out_path)
+    return HTTPFound(location=public_url(request, request.registry.ekn_saml.settings.logged_out_path))
 
 
 @view_config(route_name="saml.logged_out", request_method="GET", renderer="ekn_saml:templates/logged_out.jinja2")

@@ -18,7 +18,7 @@ from attacks import generate_corpus
 from ekn_saml import demo
 from ekn_saml.redirect_binding import parse_redirect_message
 from ekn_saml.response import REQUESTS
-from ekn_saml.service import BROWSER_COOKIE
+from ekn_saml.service import BROWSER_BINDING_PURPOSE
 from testbed import federation_sp_settings
 
 HOST = "sp.example.test"
@@ -62,7 +62,10 @@ def attack_corpus(key_dir, tmp_path_factory) -> str:
 def corpus_settings(key_dir, idp_metadata_file, tmp_path_factory) -> dict:
     """The test federation's settings with a SQLite store that two app instances ("nodes") share."""
     store = tmp_path_factory.mktemp("corpus-store") / "state.sqlite"
-    return federation_sp_settings(key_dir, idp_metadata_file, store_url=f"sqlite:///{store}")
+    settings = federation_sp_settings(key_dir, idp_metadata_file, store_url=f"sqlite:///{store}")
+    # The corpus and the fuzzers start logins from one address for the whole session;
+    # the login-start limit has its own tests (tests/functional/test_login_rate_limit.py).
+    return {**settings, "ekn_saml.security.login_start_limit": "0"}
 
 
 @pytest.fixture(scope="session")
@@ -87,5 +90,7 @@ def seed_request(app, seed: generate_corpus.Seed) -> None:
     app.registry.ekn_saml.store.put(REQUESTS, seed.request_id, seed.record(), 600)
 
 
-def binding_cookie(token: str) -> dict[str, str]:
-    return {"Cookie": f"{BROWSER_COOKIE}={token}"}
+def binding_cookie(app, token: str) -> dict[str, str]:
+    """The Cookie header of a browser whose binding token is ``token``, signed as ``app`` signs it (a seed's record holds its hash)."""
+    sp = app.registry.ekn_saml
+    return {"Cookie": f"{sp.browser_cookie_name}={sp.server_keys.sign(BROWSER_BINDING_PURPOSE, token)}"}

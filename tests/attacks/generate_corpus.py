@@ -58,7 +58,7 @@ from lxml import etree  # noqa: E402
 from acs_helpers import PERSON_ATTRIBUTES  # noqa: E402
 from acs_helpers import Login as HelperLogin  # noqa: E402
 from acs_helpers import spec_for  # noqa: E402
-from ekn_saml.authn_request import browser_hash  # noqa: E402
+from ekn_saml.authn_request import OutstandingRequest, browser_hash  # noqa: E402
 from ekn_saml.errors import ErrorCode  # noqa: E402
 from ekn_saml.identity import (  # noqa: E402
     DATE_OF_BIRTH,
@@ -107,19 +107,17 @@ class Seed:
     next_path: str = "/mina-sidor"
 
     def record(self) -> dict:
-        """The store record (ekn_saml.authn_request.OutstandingRequest.to_dict)."""
-        return {
-            "request_id": self.request_id,
-            "method": self.method,
-            "idp_entity_id": self.idp_entity_id,
-            "acs_url": ACS_URL,
-            "loa": list(self.loa),
-            "force_authn": True,
-            "issued_at": self.issued_at,
-            "browser": browser_hash(self.browser_token),
-            "relay_state": self.relay_state,
-            "next_path": self.next_path,
-        }
+        """The store record, as start_login writes it (ekn_saml.authn_request.OutstandingRequest.to_dict)."""
+        return OutstandingRequest(
+            request_id=self.request_id,
+            method=self.method,
+            idp_entity_id=self.idp_entity_id,
+            loa=self.loa,
+            issued_at=self.issued_at,
+            browser=browser_hash(self.browser_token),
+            relay_state=self.relay_state,
+            next_path=self.next_path,
+        ).to_dict()
 
 
 @dataclass

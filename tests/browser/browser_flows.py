@@ -40,6 +40,15 @@ def login(page, server, method: str, persona: str, *, start_path: str = "/login"
     page.wait_for_url(server.url(landing))
 
 
+def start_until_refused(page, server, method: str = "bankid", tries: int = 3):
+    """Start logins at ``server`` (whose login-start limit is tiny) until one gets the 429 page; its response."""
+    for _ in range(tries):
+        response = page.goto(server.url(f"/login/{method}"))
+        if response.status == 429:
+            return response
+    raise AssertionError(f"no 429 after {tries} login starts")
+
+
 def fail_at_idp(page, server, method: str, persona: str, outcome: str) -> None:
     """A login the IdP answers with an error status; returns on the ACS's error page."""
     open_idp(page, server, method)

@@ -2,7 +2,8 @@
 """Real-browser fixtures: the demo app served by waitress, driven by Debian's Chromium.
 
 One server per session: ``pserve`` on a temporary ini (TEST keys made here,
-SQLite store in a temporary directory, development IdP on).  The SP is
+SQLite store in a temporary directory, development IdP on); a second one
+with a tiny login-start limit serves only the tests of the 429 page.  The SP is
 ``http://localhost:<port>`` and the development IdP ``http://127.0.0.1:<port>``:
 two different *sites*, so the IdP's answer to the ACS is a real cross-site
 POST and the browser-binding cookie (SameSite=None; Secure) must survive it.
@@ -64,7 +65,7 @@ class LiveServer:
         return self.sp + path
 
 
-def _write_ini(directory: Path, port: int) -> Path:
+def _write_ini(directory: Path, port: int, **extra: str) -> Path:
     keys = make_test_keys(str(directory / "keys"), "browser test")
     # the IdP on another origin than the SP: its POST to the ACS is cross-site
     settings = development_settings(
@@ -72,6 +73,7 @@ def _write_ini(directory: Path, port: int) -> Path:
         idp_base=f"http://127.0.0.1:{port}",
         keys_dir=keys,
         store_url=f"sqlite:///{directory}/state.sqlite",
+        **extra,
     )
     settings = {"pyramid.default_locale_name": "sv", **settings}
     return Path(write_ini(str(directory / "browser-test.ini"), settings, port=port, log_level="INFO"))
@@ -84,12 +86,11 @@ def artifacts_dir(pytestconfig) -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory, artifacts_dir) -> LiveServer:
+def _serve(tmp_path_factory, log: Path, **extra: str):
+    """A demo server of its own (settings ``extra``); yields its LiveServer and stops it at the end."""
     directory = tmp_path_factory.mktemp("browser-app")
     port = free_port()
-    ini = _write_ini(directory, port)
-    log = artifacts_dir / "server.log"
+    ini = _write_ini(directory, port, **extra)
     process = start_pserve(str(ini), str(log), cwd=str(directory))
     try:
         server = LiveServer(sp=f"http://localhost:{port}", idp=f"http://127.0.0.1:{port}", log=log)
@@ -102,6 +103,24 @@ def live_server(tmp_path_factory, artifacts_dir) -> LiveServer:
         yield server
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, artifacts_dir) -> LiveServer:
+    # Every test's browser comes from 127.0.0.1, faster than one client may start logins:
+    # the login-start limit is off here and on in rate_limited_server.
+    yield from _serve(tmp_path_factory, artifacts_dir / "server.log", security__login_start_limit="0")
+
+
+@pytest.fixture(scope="session")
+def rate_limited_server(tmp_path_factory, artifacts_dir) -> LiveServer:
+    """A second server whose login-start limit is one start per hour, for the 429 page."""
+    yield from _serve(
+        tmp_path_factory,
+        artifacts_dir / "rate-limited-server.log",
+        security__login_start_limit="1",
+        security__login_start_window="3600",
+    )
 
 
 @pytest.fixture(scope="session")

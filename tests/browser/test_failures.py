@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from browser_flows import answer_at_idp, fail_at_idp, login, url_re
+from browser_flows import answer_at_idp, fail_at_idp, login, start_until_refused, url_re
 
 from ekn_saml.errors import ErrorCode
 
@@ -82,3 +82,13 @@ def test_replayed_idp_post_gives_a_clear_page(page, live_server):
     page.locator(".error-page").wait_for()
     assert acs.value.status == 400
     assert error_code(page) == ErrorCode.REQUEST_UNKNOWN.value
+
+
+def test_too_many_login_starts_get_the_429_page(page, rate_limited_server, shot):
+    response = start_until_refused(page, rate_limited_server)
+    assert response.headers["retry-after"] == "3600"  # the server's window
+    assert page.locator(".error-page--rate_limited h1").is_visible()
+    assert error_code(page) == ErrorCode.LOGIN_RATE_LIMITED.value
+    shot(page, "rate-limited")
+    page.locator(".error-page a.button").click()  # "Försök igen": the chooser, which is not limited
+    page.wait_for_url(rate_limited_server.url("/login"))

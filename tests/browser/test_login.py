@@ -59,9 +59,19 @@ def test_idp_answer_is_a_cross_site_post_that_carries_the_browser_cookie(page, l
     headers = post.all_headers()
     assert post.method == "POST"
     assert headers["sec-fetch-site"] == "cross-site"  # 127.0.0.1 -> localhost
-    assert "ekn_saml_req=" in headers.get("cookie", "")
-    [cookie] = [c for c in page.context.cookies() if c["name"] == "ekn_saml_req"]
+    assert "__Host-ekn_saml_req=" in headers.get("cookie", "")
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "__Host-ekn_saml_req"]
     assert (cookie["sameSite"], cookie["secure"], cookie["httpOnly"], cookie["path"]) == ("None", True, True, "/")
+
+
+def test_the_browser_keeps_both_cookies_under_their_host_only_names(page, live_server):
+    # The browser itself enforces __Host- (Secure, Path=/, no Domain): that it
+    # kept the cookies under these names is what makes them unplantable from a subdomain.
+    login(page, live_server, "bankid", "karin")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    for name in ("__Host-ekn_session", "__Host-ekn_saml_req"):
+        assert (cookies[name]["secure"], cookies[name]["path"], cookies[name]["domain"]) == (True, "/", "localhost"), name
+    assert not {"ekn_session", "ekn_saml_req"} & set(cookies)
 
 
 def test_deep_link_returns_there_after_login(page, live_server):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from browser_flows import fail_at_idp, login, open_idp
+from browser_flows import fail_at_idp, login, open_idp, start_until_refused
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +105,12 @@ def test_fraud_warning_fits_a_phone_screen(new_page, live_server):
     page = new_page(**PHONE)
     fail_at_idp(page, live_server, "mobilt_bankid", "anna", "fraud")
     assert_fits_width(page, "fraud warning")
+
+
+def test_rate_limited_page_fits_a_phone_screen(new_page, rate_limited_server):
+    page = new_page(**PHONE)
+    start_until_refused(page, rate_limited_server)
+    assert_fits_width(page, "too many login starts")
 
 
 def test_keyboard_user_skips_to_the_methods_and_starts_a_login(page, live_server, shot):

@@ -29,7 +29,7 @@ REGISTRY = generate_corpus.REGISTRY
 REFUSED = [d.name for d in REGISTRY if d.expect == "refused"]
 DROPPED = [d.name for d in REGISTRY if d.expect == "dropped"]
 CONTROLS = [d.name for d in REGISTRY if d.expect == "accepted"]
-SESSION_COOKIE = "ekn_session"
+SESSION_COOKIE = "__Host-ekn_session"  # Secure, so __Host- (ekn_saml.cookies)
 CODE = re.compile(r"EKN-[A-Z]+-[0-9]+")
 
 
@@ -46,13 +46,14 @@ def _send(case: generate_corpus.Case, nodes):
         seed_request(node_a, case.seed)
     if "victim_first" in case.steps:
         victim = browser(node_a)
-        accepted = victim.post("/saml/acs", params=case.form, headers=binding_cookie(case.seed.browser_token))
+        accepted = victim.post("/saml/acs", params=case.form, headers=binding_cookie(node_a, case.seed.browser_token))
         assert accepted.status_int == 302, "the victim's own login must succeed first"
     if "restore_request" in case.steps:
         seed_request(node_a, case.seed)
     cookie = {"seed": case.seed.browser_token if case.seed else None, "other": "browser-of-the-attacker", "none": None}[case.browser]
-    client = browser(node_b if "on_node_b" in case.steps else node_a)
-    response = client.post("/saml/acs", params=case.form, headers=binding_cookie(cookie) if cookie else {}, expect_errors=True)
+    node = node_b if "on_node_b" in case.steps else node_a
+    client = browser(node)
+    response = client.post("/saml/acs", params=case.form, headers=binding_cookie(node, cookie) if cookie else {}, expect_errors=True)
     return client, response
 
 

@@ -6,8 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dev_app import answer, idp_page
+from dev_app import SESSION_COOKIE, answer, idp_page
 from ekn_saml.errors import ErrorCode
+from ekn_saml.safe_url import MAX_NEXT_PATH
 
 
 def login(testapp, method, persona, next_path=None):
@@ -160,7 +161,7 @@ def test_session_id_is_rotated_at_login(testapp):
     before = {c.name: c.value for c in testapp.cookiejar}
     login(testapp, "bankid", "karin")
     after = {c.name: c.value for c in testapp.cookiejar}
-    assert after["ekn_session"] and after["ekn_session"] != before.get("ekn_session")
+    assert after[SESSION_COOKIE] and after[SESSION_COOKIE] != before.get(SESSION_COOKIE)
 
 
 def test_logout_needs_the_csrf_token(testapp):
@@ -186,6 +187,25 @@ def test_unknown_method_gives_a_bad_request_page(testapp):
 def test_unsafe_next_is_refused_at_login_start(testapp, target):
     page = testapp.get("/login/bankid", params={"next": target}, expect_errors=True)
     assert page.status_int == 400 and ErrorCode.UNSAFE_REDIRECT.value in page.text
+
+
+def test_an_over_long_next_is_refused_at_login_start(testapp):
+    page = testapp.get("/login/bankid", params={"next": "/" + "a" * MAX_NEXT_PATH}, expect_errors=True)
+    assert page.status_int == 400 and ErrorCode.UNSAFE_REDIRECT.value in page.text
+
+
+def test_a_next_of_the_longest_length_is_taken_at_login_start(testapp):
+    assert testapp.get("/login/bankid", params={"next": "/" + "a" * (MAX_NEXT_PATH - 1)}).status_int == 302
+
+
+def test_the_chooser_drops_an_over_long_next(testapp):
+    chooser = testapp.get("/login", params={"next": "/" + "a" * MAX_NEXT_PATH})
+    assert chooser.html.find("a", href=lambda h: h and h.startswith("/login/bankid"))["href"] == "/login/bankid"
+
+
+def test_the_chooser_keeps_a_next_of_the_longest_length(testapp):
+    chooser = testapp.get("/login", params={"next": "/" + "a" * (MAX_NEXT_PATH - 1)})
+    assert "next=" in chooser.html.find("a", href=lambda h: h and h.startswith("/login/bankid"))["href"]
 
 
 def test_sp_metadata_is_served(testapp):

@@ -13,7 +13,7 @@ import pytest
 from pyramid.config import Configurator
 
 import ekn_saml
-from dev_app import browser, log_in
+from dev_app import BINDING_COOKIE, SESSION_COOKIE, acs_form, browser, log_in
 from ekn_saml.demo import Root
 from ekn_saml.server_keys import ServerKeys
 from ekn_saml.session import SAML_INDEX, SESSIONS, SUBJECT_INDEX, _store_key, saml_index_key, subject_index_key
@@ -89,7 +89,7 @@ def store(app):
 
 
 def session_cookie(client) -> str | None:
-    return {c.name: c.value for c in client.cookiejar}.get("ekn_session")
+    return {c.name: c.value for c in client.cookiejar}.get(SESSION_COOKIE)
 
 
 def logged_in(client) -> bool:
@@ -115,7 +115,7 @@ def test_an_idle_expired_cookie_sent_again_is_still_refused(app, clock):
     clock.advance(IDLE + 1)
     logged_in(client)
     replayed = browser(app)
-    replayed.set_cookie("ekn_session", cookie)
+    replayed.set_cookie(SESSION_COOKIE, cookie)
     assert not logged_in(replayed)
 
 
@@ -156,14 +156,14 @@ def test_the_pre_login_session_id_is_dead_after_login(app, store):
     log_in(client)
     assert store.get(SESSIONS, _store_key(before)) is None
     fixated = browser(app)
-    fixated.set_cookie("ekn_session", before)
+    fixated.set_cookie(SESSION_COOKIE, before)
     assert not logged_in(fixated)
     assert fixated.get("/host/cart").json == {"cart": None}
 
 
 def test_a_planted_session_cookie_is_never_adopted(app):
     client = browser(app)
-    client.set_cookie("ekn_session", "attacker-chosen-session-id")
+    client.set_cookie(SESSION_COOKIE, "attacker-chosen-session-id")
     log_in(client)
     assert session_cookie(client) not in (None, "attacker-chosen-session-id")
 
@@ -255,3 +255,49 @@ def test_no_store_key_carries_a_personal_number(dev_settings):
     with sqlite3.connect(path) as db:
         keys = [row[0] for row in db.execute("SELECT ikey FROM idx UNION SELECT key FROM kv")]
     assert keys and not any("196506151239" in key for key in keys)
+
+
+# --- a new login ends the browser's previous session ----------------------------------
+def log_in_cross_site(client, method, persona):
+    """A login whose ACS POST carries no session cookie, as the IdP's cross-site POST does (SameSite=Lax)."""
+    form = acs_form(client, method, persona)  # the login start, a same-site GET, carries it
+    cross_site = browser(client.app)
+    cross_site.set_cookie(BINDING_COOKIE, {c.name: c.value for c in client.cookiejar}[BINDING_COOKIE])
+    acs = cross_site.post(form.action, params=dict(form.submit_fields()))
+    assert acs.status_int == 302
+    return cross_site
+
+
+def test_a_cross_site_login_ends_the_previous_users_session(app, store):
+    client = browser(app)
+    log_in(client, "bankid", "karin")
+    karin_cookie = session_cookie(client)
+    log_in_cross_site(client, "mobilt_bankid", "anna")
+    assert store.get(SESSIONS, _store_key(karin_cookie)) is None
+    old = browser(app)
+    old.set_cookie(SESSION_COOKIE, karin_cookie)
+    assert not logged_in(old)
+
+
+def test_a_cross_site_login_as_the_same_user_ends_the_previous_session_too(app, store):
+    client = browser(app)
+    log_in(client, "bankid", "karin")
+    before = session_cookie(client)
+    log_in_cross_site(client, "bankid", "karin")
+    assert store.get(SESSIONS, _store_key(before)) is None
+
+
+def test_the_new_session_of_a_cross_site_login_works(app):
+    client = browser(app)
+    log_in(client, "bankid", "karin")
+    after = log_in_cross_site(client, "mobilt_bankid", "anna")
+    page = after.get("/mina-sidor")
+    assert page.html.find(attrs={"data-testid": "display-name"}).get_text(strip=True) == "Anna Andersson"
+
+
+def test_a_login_as_another_user_keeps_nothing_of_the_previous_users_session(app):
+    client = browser(app)
+    log_in(client, "bankid", "karin")
+    client.get("/host/cart", params={"item": "karins-application"})
+    log_in(client, "mobilt_bankid", "anna")  # same-site: the ACS request carries Karin's session cookie
+    assert client.get("/host/cart").json == {"cart": None}

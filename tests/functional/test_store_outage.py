@@ -15,9 +15,10 @@ import uuid
 
 import pytest
 
-from dev_app import acs_form, browser, log_in
+from dev_app import SESSION_COOKIE, acs_form, browser, log_in
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
+from ekn_saml.response import REQUESTS
 from ekn_saml.session import SESSIONS
 from ekn_saml.storage.base import StateStore
 
@@ -66,6 +67,10 @@ class FaultyStore(StateStore):
     def delete(self, namespace, key):
         self._gate("delete", namespace)
         return self.inner.delete(namespace, key)
+
+    def increment(self, namespace, key, ttl):
+        self._gate("increment", namespace)
+        return self.inner.increment(namespace, key, ttl)
 
     def index_add(self, namespace, index_key, member, ttl):
         self._gate("index_add", namespace)
@@ -152,7 +157,7 @@ def test_acs_with_the_store_down_gives_503_and_no_session(app, store):
     store.down = True
     page = form.submit(expect_errors=True)
     assert_503(page)
-    assert "ekn_session" not in cookie_names(page)
+    assert SESSION_COOKIE not in cookie_names(page)
     store.down = False
     assert not logged_in(client)
 
@@ -175,7 +180,7 @@ def test_acs_failing_at_any_store_call_never_half_logs_in_nor_accepts_a_replay(a
         first = form.submit(expect_errors=True)
         store.fail_when = None
         assert_503(first)
-        assert "ekn_session" not in cookie_names(first), calls[failing]
+        assert SESSION_COOKIE not in cookie_names(first), calls[failing]
         assert not logged_in(client), calls[failing]
         # The same response again, now that the store answers: accepted at
         # most once, and only if the failed attempt consumed nothing.
@@ -184,7 +189,7 @@ def test_acs_failing_at_any_store_call_never_half_logs_in_nor_accepts_a_replay(a
         assert len(logins) <= 1, calls[failing]
         for refused in (r for r in outcomes if r.status_int != 302):
             assert refused.status_int == 400 and ErrorCode.REQUEST_UNKNOWN.value in refused.text, calls[failing]
-        if failing > calls.index(("take", "request")):
+        if failing > calls.index(("take", REQUESTS)):
             assert not logins, f"{calls[failing]}: the request was already used, a second try must be refused"
 
 

@@ -30,7 +30,7 @@ from fuzzing import XML_TEXT, byte_mutant, fuzz_settings, tally
 pytestmark = pytest.mark.fuzz
 TARGET = tally("logout")
 ORIGIN = "https://sp.example.test"
-SESSION = "ekn_session"
+SESSION = "__Host-ekn_session"  # Secure, so __Host- (ekn_saml.cookies)
 CODE = re.compile(r"EKN-[A-Z]+-[0-9]+")
 
 
@@ -50,7 +50,7 @@ class LoggedIn:
         client = browser(self.app)
         xml = self.ctx.idp.build(self.ctx.spec(seed))
         form = {"SAMLResponse": generate_corpus.b64(generate_corpus.tostring(xml)), "RelayState": seed.relay_state}
-        assert client.post("/saml/acs", params=form, headers=binding_cookie(seed.browser_token)).status_int == 302
+        assert client.post("/saml/acs", params=form, headers=binding_cookie(self.app, seed.browser_token)).status_int == 302
         page = client.get("/mina-sidor")
         self.token = page.html.find("form", class_="logout-form").find("input", attrs={"name": "csrf_token"})["value"]
         self.cookie = next(c.value for c in client.cookiejar if c.name == SESSION)

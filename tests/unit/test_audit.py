@@ -19,7 +19,6 @@ from acs_helpers import PNR, begin, spec_for
 from ekn_saml import audit
 from ekn_saml.demo import main
 from ekn_saml.errors import MetadataError
-from ekn_saml.service import BROWSER_COOKIE
 from testbed import BANKID_IDP, SP_ENTITY_ID
 
 ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "198.51.100.7"}
@@ -48,7 +47,7 @@ def _post_login(app, factory, *, method="bankid", headers=None, **overrides):
     client = webtest.TestApp(app, extra_environ=ENVIRON)
     form = {"SAMLResponse": factory.encoded(spec_for(login, **overrides)), "RelayState": login.relay_state}
     response = client.post(
-        "/saml/acs", params=form, headers={"Cookie": f"{BROWSER_COOKIE}={login.browser_token}", **(headers or {})}, expect_errors=True
+        "/saml/acs", params=form, headers={"Cookie": f"{sp.browser_cookie_name}={login.browser_token}", **(headers or {})}, expect_errors=True
     )
     return client, response
 

@@ -87,29 +87,38 @@ def _outstanding(**overrides):
 
     values = dict(
         request_id="_r1", method="expisoft", idp_entity_id="https://idp.example.test/expisoft",
-        acs_url="https://sp.example.test/saml/acs/orgid", loa=LOAS, force_authn=True, issued_at=1.0,
-        browser="b", relay_state="rs", next_path="/", sp_profile="orgid",
+        loa=LOAS, issued_at=1.0, browser="b", relay_state="rs", next_path="/arenden?flik=2", force_authn=False,
+        sp_profile="orgid", previous_session="ab" * 32,
     )
     values.update(overrides)
     return OutstandingRequest(**values)
 
 
-def test_outstanding_request_records_its_sp_profile():
+def test_a_record_reads_back_as_the_same_request():
     from ekn_saml.authn_request import OutstandingRequest
 
     request = _outstanding()
-    assert OutstandingRequest.from_dict(request.to_dict()) == request
+    assert OutstandingRequest.from_dict("_r1", request.to_dict()) == request
 
 
-def test_record_without_sp_profile_is_the_default_profiles():
-    """Requests stored before there were SP profiles (or by such a node) still finish at /saml/acs."""
+def test_a_record_holds_neither_the_request_id_nor_the_acs_url():
+    # the request ID is the store key; the ACS URL is the SP profile's
+    assert not {"request_id", "acs_url"} & set(_outstanding().to_dict())
+
+
+def test_a_plain_login_starts_record_leaves_every_default_out():
+    plain = _outstanding(next_path=None, force_authn=True, sp_profile="default", previous_session=None)
+    assert set(plain.to_dict()) == {"method", "idp_entity_id", "loa", "issued_at", "browser", "relay_state"}
+
+
+def test_a_record_of_the_previous_version_is_read():
+    """Records written before a rolling upgrade still finish (they held request_id, acs_url, force_authn, next_path)."""
     from ekn_saml.authn_request import OutstandingRequest
 
-    record = _outstanding().to_dict()
-    del record["sp_profile"]
-    assert OutstandingRequest.from_dict(record).sp_profile == "default"
-
-
-def test_default_profiles_record_is_written_as_before_profiles():
-    """So that nodes still on the previous version read it during a rolling upgrade."""
-    assert "sp_profile" not in _outstanding(sp_profile="default").to_dict()
+    previous = {
+        "request_id": "_r1", "method": "bankid", "idp_entity_id": "https://idp.example.test/bankid",
+        "acs_url": "https://sp.example.test/saml/acs", "loa": list(LOAS), "force_authn": True, "issued_at": 1.0,
+        "browser": "b", "relay_state": "rs", "next_path": "/mina-sidor",
+    }
+    request = OutstandingRequest.from_dict("_r1", previous)
+    assert (request.request_id, request.next_path, request.force_authn, request.sp_profile) == ("_r1", "/mina-sidor", True, "default")

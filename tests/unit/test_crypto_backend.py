@@ -35,6 +35,7 @@ from ekn_saml import pysaml2_bridge
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.pysaml2_bridge import DevIdpEngine, Xmlsec1Crypto, XmlsecCryptoBackend
+from ekn_saml.response import REQUESTS
 from ekn_saml.xmlsecurity import IN_PROCESS, NS, PrivateKey, PublicKey, decrypt_element, parse_xml, verify_enveloped
 from saml_factory import A, P, ResponseFactory, custom_encrypt, custom_sign, reencrypting
 from testbed import ACS_URL, BANKID_IDP, SP_ENTITY_ID, UNCERTIFIED_LOA3
@@ -468,8 +469,8 @@ def default_oaep_digest(monkeypatch):
 def _begin_on_both(sp_pair):
     # one outstanding request, known to both SPs: the same response answers it on each
     login = begin(sp_pair["xmlsec"], "bankid")
-    stored = sp_pair["xmlsec"].store.get("request", login.request_id)
-    sp_pair["xmlsec1"].store.put("request", login.request_id, stored, 600)
+    stored = sp_pair["xmlsec"].store.get(REQUESTS, login.request_id)
+    sp_pair["xmlsec1"].store.put(REQUESTS, login.request_id, stored, 600)
     return login
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -46,6 +45,16 @@ def make_app(settings=None):
     return TestApp(config.make_wsgi_app())
 
 
+@pytest.fixture
+def switch_app(app_settings):
+    """The plugin (test federation settings) plus the probe: the switch's redirect needs ekn_saml.sp.public_base_url."""
+    config = Configurator(settings=app_settings)
+    config.include("ekn_saml")
+    config.add_route("probe", "/probe")
+    config.add_view(_probe, route_name="probe")
+    return TestApp(config.make_wsgi_app())
+
+
 # --- locale negotiation -------------------------------------------------------
 
 
@@ -83,39 +92,38 @@ def test_unknown_cookie_value_is_ignored():
 # --- the language switch (route saml.lang) ---------------------------------------
 
 
-def test_language_switch_sets_cookie_for_a_year():
-    res = make_app().get("/lang/en?next=/mina-sidor")
+def test_language_switch_sets_cookie_for_a_year(switch_app):
+    res = switch_app.get("/lang/en?next=/mina-sidor")
     cookie = res.headers["Set-Cookie"]
     assert cookie.startswith("ekn_lang=en;")
     assert "Max-Age=31536000" in cookie
 
 
-def test_language_switch_cookie_is_httponly_and_lax():
-    cookie = make_app().get("/lang/en").headers["Set-Cookie"]
+def test_language_switch_cookie_is_httponly_and_lax(switch_app):
+    cookie = switch_app.get("/lang/en").headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 
 
-def test_language_switch_cookie_is_not_secure_over_http():
-    assert "secure" not in make_app().get("/lang/en").headers["Set-Cookie"].lower()
+def test_language_switch_cookie_is_not_secure_over_http(switch_app):
+    assert "secure" not in switch_app.get("/lang/en").headers["Set-Cookie"].lower()
 
 
-def test_language_switch_cookie_is_secure_over_https():
-    res = make_app().get("/lang/en", extra_environ={"wsgi.url_scheme": "https"})
+def test_language_switch_cookie_is_secure_over_https(switch_app):
+    res = switch_app.get("/lang/en", extra_environ={"wsgi.url_scheme": "https"})
     assert "; secure" in res.headers["Set-Cookie"].lower()
 
 
-def test_language_switch_redirects_to_a_local_next():
-    res = make_app().get("/lang/en?next=/mina-sidor%3Ftab%3D2")
+def test_language_switch_redirects_to_a_local_next(switch_app):
+    res = switch_app.get("/lang/en?next=/mina-sidor%3Ftab%3D2")
     assert res.status_int == 303
-    assert urlsplit(res.location)._replace(scheme="", netloc="").geturl() == "/mina-sidor?tab=2"
+    assert res.location == "https://sp.example.test/mina-sidor?tab=2"  # on ekn_saml.sp.public_base_url
 
 
 @pytest.mark.parametrize("target", ["//evil.com", "https://evil.com/", "/\\evil.com", "javascript:alert(1)", ""])
-def test_language_switch_refuses_unsafe_next(target):
-    res = make_app().get("/lang/en", params={"next": target})
-    assert urlsplit(res.location).netloc == "localhost"
-    assert urlsplit(res.location).path == "/"
+def test_language_switch_refuses_unsafe_next(switch_app, target):
+    res = switch_app.get("/lang/en", params={"next": target})
+    assert res.location == "https://sp.example.test/"
 
 
 def test_language_switch_rejects_unknown_language():
@@ -125,10 +133,9 @@ def test_language_switch_rejects_unknown_language():
     assert refused.value.code is ErrorCode.UNKNOWN_LANGUAGE
 
 
-def test_language_switch_then_pages_use_the_new_language():
-    app = make_app()
-    app.get("/lang/en")
-    assert app.get("/probe", headers={"Accept-Language": "sv"}).text.startswith("en|")
+def test_language_switch_then_pages_use_the_new_language(switch_app):
+    switch_app.get("/lang/en")
+    assert switch_app.get("/probe", headers={"Accept-Language": "sv"}).text.startswith("en|")
 
 
 # --- method labels -----------------------------------------------------------------

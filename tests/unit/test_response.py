@@ -18,6 +18,7 @@ from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, LOA3, OTH
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
 from ekn_saml.identity import ORG_AFFILIATION, ORGANIZATION_IDENTIFIER, PERSONAL_IDENTITY_NUMBER
+from ekn_saml.response import PREVIOUS_REQUESTS, REQUESTS
 from ekn_saml.xmlsecurity import NS, XENC
 from saml_factory import A, P, ResponseFactory, custom_sign, reencrypting
 
@@ -302,11 +303,12 @@ def test_unknown_in_response_to_is_refused(sp, factory, login):
 
 
 def test_response_posted_from_another_browser_is_refused(sp, factory, login):
-    assert_rejected(ErrorCode.REQUEST_BROWSER_MISMATCH, sp, factory, login, token="someone-else")
+    # another browser's binding, issued by the SP too: only the hash in the record tells them apart
+    assert_rejected(ErrorCode.REQUEST_BROWSER_MISMATCH, sp, factory, login, token=sp.browser_binding(None).cookie)
 
 
 def test_browser_mismatch_does_not_burn_the_real_users_request(sp, factory, login):
-    assert_rejected(ErrorCode.REQUEST_BROWSER_MISMATCH, sp, factory, login, token="someone-else")
+    assert_rejected(ErrorCode.REQUEST_BROWSER_MISMATCH, sp, factory, login, token=sp.browser_binding(None).cookie)
     assert finish(sp, factory, login)[0].kind == "person"
 
 
@@ -326,6 +328,15 @@ def test_relay_state_must_match(sp, factory, login):
     assert_rejected(ErrorCode.RELAY_STATE_MISMATCH, sp, factory, login, relay_state="https://evil.example/")
 
 
+def test_a_request_stored_by_the_previous_version_is_answered_and_consumed(sp, factory, login):
+    # a rolling upgrade: the request went out from a node of the previous version, in its format and namespace
+    record = sp.store.take(REQUESTS, login.request_id)
+    previous = {**record, "request_id": login.request_id, "acs_url": ACS_URL, "force_authn": True, "next_path": "/mina-sidor"}
+    sp.store.put(PREVIOUS_REQUESTS, login.request_id, previous, 60)
+    assert finish(sp, factory, login)[0].kind == "person"
+    assert sp.store.get(PREVIOUS_REQUESTS, login.request_id) is None
+
+
 def test_request_is_consumed_on_first_use(sp, factory, login):
     spec = spec_for(login)
     encoded = factory.encoded(spec)
@@ -335,10 +346,10 @@ def test_request_is_consumed_on_first_use(sp, factory, login):
 
 def test_replayed_assertion_is_refused_even_with_a_live_request(sp, factory, login):
     """The replay cache holds even if the request record were restored (e.g. by another node)."""
-    stored = sp.store.get("request", login.request_id)
+    stored = sp.store.get(REQUESTS, login.request_id)
     encoded = factory.encoded(spec_for(login))
     finish(sp, factory, login, encoded=encoded)
-    sp.store.put("request", login.request_id, stored, 60)
+    sp.store.put(REQUESTS, login.request_id, stored, 60)
     assert_rejected(ErrorCode.ASSERTION_REPLAYED, sp, factory, login, encoded=encoded)
 
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 import pytest
 
-from ekn_saml.safe_url import is_safe_local_path
+from ekn_saml.safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 
 
 @pytest.mark.parametrize("target", ["/", "/mina-sidor", "/mina-sidor?tab=2&x=%2F", "/a/b/c#frag"])
@@ -36,3 +36,20 @@ def test_local_paths_are_safe(target):
 )
 def test_unsafe_targets_are_refused(target):
     assert not is_safe_local_path(target)
+
+
+# --- the next of a login start: also at most MAX_NEXT_PATH characters ---------------------
+
+
+def test_a_next_of_the_longest_length_is_acceptable():
+    assert is_acceptable_next("/" + "a" * (MAX_NEXT_PATH - 1))
+
+
+def test_a_next_one_character_longer_is_not():
+    # stored with every anonymous login start, so well below what is_safe_local_path takes
+    assert not is_acceptable_next("/" + "a" * MAX_NEXT_PATH)
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/", None, ""])
+def test_an_unsafe_next_is_not_acceptable(target):
+    assert not is_acceptable_next(target)

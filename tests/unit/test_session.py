@@ -33,6 +33,7 @@ from ekn_saml.storage.memory import MemoryStateStore
 IDP = "https://idp.example.test/bankid"
 NAME_ID = "persistent-name-id-1"
 SUBJECT = "pnr:196506151239"
+COOKIE = "__Host-ekn_session"  # make_factory's cookies are Secure, so the name has the prefix (ekn_saml.cookies)
 
 OLD = ServerKey("k-old", secrets.token_bytes(32))
 NEW = ServerKey("k-new", secrets.token_bytes(32))
@@ -71,7 +72,7 @@ def logged_in_with(factory, cookie) -> bool:
 def request_with(cookie: str | None = None) -> DummyRequest:
     request = DummyRequest()
     if cookie:
-        request.cookies["ekn_session"] = cookie
+        request.cookies[COOKIE] = cookie
     return request
 
 
@@ -81,7 +82,7 @@ def save(factory, session, request) -> str | None:
     session.save(request, response)
     for header in response.headers.getall("Set-Cookie"):
         name, _, rest = header.partition("=")
-        if name == "ekn_session":
+        if name == COOKIE:
             return rest.split(";", 1)[0] or None
     return None
 
@@ -219,7 +220,7 @@ def test_a_session_ended_during_a_request_is_not_written_back():
     response = Response()
     session.save(request, response)
     assert factory.store.get(SESSIONS, _store_key(cookie)) is None
-    assert any(h.startswith("ekn_session=;") for h in response.headers.getall("Set-Cookie"))
+    assert any(h.startswith(COOKIE + "=;") for h in response.headers.getall("Set-Cookie"))
 
 
 def test_idle_timeout_is_checked_against_the_factory_clock():

@@ -24,6 +24,11 @@ def test_valid_settings_parse_with_safe_defaults(raw):
     assert s.acs_url == "https://sp.example.test/saml/acs"
 
 
+def test_login_starts_are_limited_by_default(raw):
+    s = parse(raw)
+    assert (s.login_start_limit, s.login_start_window) == (60, 60)
+
+
 def test_bankid_requests_both_loa3_and_uncertified_loa3_by_default(raw):
     assert parse(raw).method("bankid").loa == (
         "http://id.elegnamnden.se/loa/1.0/loa3",
@@ -68,6 +73,13 @@ def test_every_problem_is_reported_at_once(raw):
         ("security.max_xml_attributes", "2000"),
         ("security.max_xml_depth", "1000"),
         ("security.max_xml_namespaces", "2"),
+        # the __Host- prefix follows from cookie_secure; a configured one would be doubled
+        ("session.cookie_name", "__Host-ekn_session"),
+        ("session.cookie_name", "__Secure-ekn_session"),
+        ("security.login_start_limit", "-1"),
+        ("security.login_start_limit", "many"),
+        ("security.login_start_window", "0"),
+        ("security.login_start_window", "3601"),
     ],
 )
 def test_bad_value_is_refused(raw, key, value):

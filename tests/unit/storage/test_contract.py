@@ -204,11 +204,13 @@ def test_entry_expires_on_the_real_clock(backend):
 
 
 @pytest.mark.parametrize("ttl", [0, -1, 0.5, -3600])
-@pytest.mark.parametrize("method", ["put", "add", "index_add"])
+@pytest.mark.parametrize("method", ["put", "add", "index_add", "increment"])
 def test_ttl_below_one_second_raises_value_error_and_writes_nothing(store, method, ttl):
     with pytest.raises(ValueError):
         if method == "index_add":
             store.index_add(NS, "k", "m", ttl)
+        elif method == "increment":
+            store.increment(NS, "k", ttl)
         else:
             getattr(store, method)(NS, "k", {"v": 1}, ttl)
     assert store.get(NS, "k") is None
@@ -318,6 +320,75 @@ def test_take_is_atomic_under_concurrency(backend, store, kind):
         got = [value for value in outcome if value is not None]
         assert got == [{"round": rnd}], f"round {rnd}: take handed out {len(got)} values"
         assert store.get(NS, f"race-{rnd}") is None
+
+
+# --------------------------------------------------------------------------
+# increment (a counter with a fixed window)
+# --------------------------------------------------------------------------
+COUNTERS = "counters"
+
+
+def test_increment_starts_at_one_and_counts_up(store):
+    assert [store.increment(COUNTERS, "client", 60) for _ in range(3)] == [1, 2, 3]
+
+
+def test_increment_counts_each_key_apart(store):
+    store.increment(COUNTERS, "a", 60)
+    store.increment(COUNTERS, "a", 60)
+    assert store.increment(COUNTERS, "b", 60) == 1
+
+
+def test_increment_counts_each_namespace_apart(store):
+    store.increment("one", "k", 60)
+    assert store.increment("two", "k", 60) == 1
+
+
+def test_counter_lives_until_its_ttl(backend, store):
+    store.increment(COUNTERS, "k", 10)
+    backend.advance(9)
+    assert store.increment(COUNTERS, "k", 10) == 2
+
+
+def test_counter_starts_again_at_one_after_its_ttl(backend, store):
+    store.increment(COUNTERS, "k", 10)
+    store.increment(COUNTERS, "k", 10)
+    backend.advance(10.5)
+    assert store.increment(COUNTERS, "k", 10) == 1
+
+
+def test_increment_does_not_extend_the_window(backend, store):
+    store.increment(COUNTERS, "k", 10)
+    backend.advance(8)
+    store.increment(COUNTERS, "k", 10)  # a sliding window would now live until 18 s
+    backend.advance(3)
+    assert store.increment(COUNTERS, "k", 10) == 1
+
+
+def test_a_restarted_counter_gets_a_new_window(backend, store):
+    store.increment(COUNTERS, "k", 10)
+    backend.advance(11)
+    store.increment(COUNTERS, "k", 10)  # starts again: lives until 21 s
+    backend.advance(9)
+    assert store.increment(COUNTERS, "k", 10) == 2
+
+
+def test_a_deleted_counter_starts_again_at_one(store):
+    store.increment(COUNTERS, "k", 60)
+    store.delete(COUNTERS, "k")
+    assert store.increment(COUNTERS, "k", 60) == 1
+
+
+@pytest.mark.parametrize("kind", ["threads", pytest.param("processes", marks=pytest.mark.slow)])
+def test_increment_is_atomic_under_concurrency(backend, store, kind):
+    _skip_processes_for_memory(backend, kind)
+    store.ping()  # the parent uses the store before the workers start (and fork)
+
+    def op(worker, rnd):
+        return store.increment(COUNTERS, f"race-{rnd}", 60)
+
+    results = _race(kind, op)
+    for rnd, outcome in enumerate(results):
+        assert sorted(outcome) == list(range(1, len(outcome) + 1)), f"round {rnd}: increment returned {outcome}"
 
 
 # --------------------------------------------------------------------------
@@ -542,11 +613,13 @@ def test_redis_keys_live_under_the_prefix_with_the_requested_ttl(redis_backend):
     store.put(NS, "put", {"v": 1}, 300)
     store.add(NS, "add", {"v": 1}, 200)
     store.index_add(NS, "set", "m", 100)
+    store.increment(NS, "counter", 400)
+    store.increment(NS, "counter", 400)
     r = redis_backend.raw_redis
     keys = redis_backend.redis_keys()
-    assert len(keys) == 3
+    assert len(keys) == 4
     ttls = sorted(r.ttl(k) for k in keys)
-    assert 98 <= ttls[0] <= 100 and 198 <= ttls[1] <= 200 and 298 <= ttls[2] <= 300
+    assert 98 <= ttls[0] <= 100 and 198 <= ttls[1] <= 200 and 298 <= ttls[2] <= 300 and 398 <= ttls[3] <= 400
 
 
 # --------------------------------------------------------------------------

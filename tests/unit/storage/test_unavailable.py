@@ -25,6 +25,7 @@ OPERATIONS = [
     ("get", lambda s: s.get(NS, "k")),
     ("take", lambda s: s.take(NS, "k")),
     ("delete", lambda s: s.delete(NS, "k")),
+    ("increment", lambda s: s.increment(NS, "counter", 60)),
     ("index_add", lambda s: s.index_add(NS, "subject", "m", 60)),
     ("index_members", lambda s: s.index_members(NS, "subject")),
     ("index_discard", lambda s: s.index_discard(NS, "subject", "m")),
