@@ -6,7 +6,9 @@ from setuptools import find_namespace_packages, setup
 
 HERE = Path(__file__).parent
 # the version is written once, in ekn_saml/_version.py (read, not imported: nothing is installed yet)
-VERSION = re.search(r'^__version__ = "([^"]+)"$', (HERE / "ekn_saml" / "_version.py").read_text(encoding="utf-8"), re.M).group(1)
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"$', (HERE / "ekn_saml" / "_version.py").read_text(encoding="utf-8"), re.M
+).group(1)
 
 setup(
     name="ekn_saml",
@@ -19,7 +21,16 @@ setup(
     # namespace packages: the data folders (templates, locale, schemas) are packages too
     packages=find_namespace_packages(include=["ekn_saml", "ekn_saml.*"]),
     include_package_data=True,
-    package_data={"ekn_saml": ["templates/*.jinja2", "static/*", "static/*/*", "locale/*/LC_MESSAGES/*", "locale/*.pot", "metadata/schemas/*.xsd"]},
+    package_data={
+        "ekn_saml": [
+            "templates/*.jinja2",
+            "static/*",
+            "static/*/*",
+            "locale/*/LC_MESSAGES/*",
+            "locale/*.pot",
+            "metadata/schemas/*.xsd",
+        ]
+    },
     zip_safe=False,
     install_requires=[
         "pyramid>=2.0,<3",

@@ -26,6 +26,7 @@ them.  Each forged one must be refused with its own code (checked, untimed).
 Reported: the median of each shape, the worst, and ``acs_forged_worst_ratio``
 = worst forged median / valid median (goal: at most 2).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,14 @@ def shapes(cap: int) -> dict[str, tuple[Callable[[BenchKeys], bytes], ErrorCode]
     near_cap = MESSAGE_LIMITS.max_nodes - 100
     return {
         "sorted-attributes": (lambda k: adversarial.sorted_attributes(_signed(k), cap), ErrorCode.XML_TOO_MANY_NODES),
-        "namespaced-attributes": (lambda k: adversarial.namespaced_attributes(_signed(k), cap), ErrorCode.XML_TOO_MANY_NODES),
-        "namespace-declarations": (lambda k: adversarial.namespace_declarations(_signed(k), cap), ErrorCode.XML_TOO_MANY_NODES),
+        "namespaced-attributes": (
+            lambda k: adversarial.namespaced_attributes(_signed(k), cap),
+            ErrorCode.XML_TOO_MANY_NODES,
+        ),
+        "namespace-declarations": (
+            lambda k: adversarial.namespace_declarations(_signed(k), cap),
+            ErrorCode.XML_TOO_MANY_NODES,
+        ),
         "deep-nesting": (lambda k: adversarial.deep_nesting(_signed(k), cap), ErrorCode.XML_TOO_MANY_NODES),
         # each copy declares ds: with the bench's certificate in KeyInfo, the declarations run out first
         "many-signatures": (lambda k: adversarial.many_signatures(_signed(k), cap), ErrorCode.XML_TOO_MANY_NAMESPACES),
@@ -76,7 +83,10 @@ def shapes(cap: int) -> dict[str, tuple[Callable[[BenchKeys], bytes], ErrorCode]
             lambda k: adversarial.namespace_declarations(_signed(k), cap, count=300),
             ErrorCode.XML_TOO_MANY_NAMESPACES,
         ),
-        "deep-nesting-under-node-cap": (lambda k: adversarial.deep_nesting(_signed(k), cap, depth=200), ErrorCode.XML_TOO_DEEP),
+        "deep-nesting-under-node-cap": (
+            lambda k: adversarial.deep_nesting(_signed(k), cap, depth=200),
+            ErrorCode.XML_TOO_DEEP,
+        ),
         "forged-signature-idp-with-six-keys": (
             lambda k: adversarial.grown_body(_from_the_multikey_idp(k), cap, near_cap, forge=True),
             ErrorCode.SIGNATURE_INVALID,
@@ -104,13 +114,15 @@ def run_forged(keys: BenchKeys, rounds: int = 100, warmup: int = 5, log=print) -
         else:
             raise AssertionError(f"{name}: accepted")
         forged[name] = encoded
-    log(f"{len(forged)} forged shapes (each up to the {cap}-character SAMLResponse cap) and {rounds} valid responses, interleaved ...")
+    log(
+        f"{len(forged)} forged shapes (each up to the {cap}-character SAMLResponse cap) and {rounds} valid responses, interleaved ..."
+    )
     timings: dict[str, list[int]] = {name: [] for name in ("valid", *forged)}
     for index in range(rounds + warmup):
         [(request_id, encoded, issued_at)] = generate(keys, 1)
         ours.expect(request_id, issued_at)
         order = ["valid", *forged]
-        order = order[index % len(order):] + order[: index % len(order)]  # each first in turn
+        order = order[index % len(order) :] + order[: index % len(order)]  # each first in turn
         for name in order:
             message = encoded if name == "valid" else forged[name]
             start = time.perf_counter_ns()
@@ -138,7 +150,9 @@ def print_forged(result: dict, out=print) -> None:
     for name, size in result["bytes"].items():
         median = result[name]["median_ms"]
         out(f"  {name:44s} {median:8.3f}  {median / valid:5.2f}x  ({size} bytes)")
-    out(f"  worst: {result['worst']} {result['worst_ms']:.3f} ms = {result['worst_ratio']:.2f}x a valid response (goal <= 2)")
+    out(
+        f"  worst: {result['worst']} {result['worst_ms']:.3f} ms = {result['worst_ratio']:.2f}x a valid response (goal <= 2)"
+    )
 
 
 def main(argv=None) -> dict:

@@ -33,6 +33,7 @@ the same process's RSS before loading is subtracted.
 ``python -m bench.bench_metadata [--entities N] [--repeat N]`` prints the
 figures and ends with one JSON line; :func:`main` returns the same dict.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,11 +76,14 @@ _CATEGORIES = {
 
 
 def _values(uris) -> str:
-    return "".join(f'<saml:AttributeValue xsi:type="xs:string" xmlns:xs="{NS["xs"]}" xmlns:xsi="{NS["xsi"]}">{u}</saml:AttributeValue>' for u in uris)
+    return "".join(
+        f'<saml:AttributeValue xsi:type="xs:string" xmlns:xs="{NS["xs"]}" xmlns:xsi="{NS["xsi"]}">{u}</saml:AttributeValue>'
+        for u in uris
+    )
 
 
 def _keys(sign_b64: str, enc_b64: str) -> str:
-    ki = '<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>'
+    ki = "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
     return (
         f'<md:KeyDescriptor use="signing">{ki.format(sign_b64)}</md:KeyDescriptor>'
         f'<md:KeyDescriptor use="encryption">{ki.format(enc_b64)}'
@@ -336,7 +340,9 @@ def main(entities: int = 5000, repeat: int = 5, memory: bool = True, log=print) 
             url = f"http://127.0.0.1:{server.server_port}/aggregate.xml"
             log("  pysaml2 MetadataStore with signature check (xmlsec1) ...")
             theirs = _measure(lambda: load_pysaml2(url, cert_path, eager))
-            log(f"  pysaml2 MetadataStore:                    {theirs[0]:.3f} s wall, {theirs[1]:.3f} s CPU (with xmlsec1)")
+            log(
+                f"  pysaml2 MetadataStore:                    {theirs[0]:.3f} s wall, {theirs[1]:.3f} s CPU (with xmlsec1)"
+            )
             log(f"  pysaml2 / ours: {theirs[1] / ours[1]:.1f} (CPU), {theirs[0] / ours[0]:.1f} (wall)")
             result.update(
                 metadata_pysaml2_seconds=round(theirs[0], 3),
@@ -346,12 +352,16 @@ def main(entities: int = 5000, repeat: int = 5, memory: bool = True, log=print) 
             )
         else:
             log(f"  pysaml2 skipped: {reason}")
-            result.update(metadata_pysaml2_seconds=None, metadata_speedup_vs_pysaml2=None, metadata_pysaml2_skipped=reason)
+            result.update(
+                metadata_pysaml2_seconds=None, metadata_speedup_vs_pysaml2=None, metadata_pysaml2_skipped=reason
+            )
         if memory:
             log("  peak memory, one load per fresh process ...")
             for which in ("floor", "ours") + (("pysaml2",) if reason is None else ()):
                 result[f"metadata_{which}_peak_mb"] = peak_memory(which, path, cert_path, url, eager)
-            log("  peak MB: " + ", ".join(f"{k.split('_')[1]} {v}" for k, v in result.items() if k.endswith("_peak_mb")))
+            log(
+                "  peak MB: " + ", ".join(f"{k.split('_')[1]} {v}" for k, v in result.items() if k.endswith("_peak_mb"))
+            )
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -368,5 +378,7 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     options = parser.parse_args()
-    figures = main(options.entities, options.repeat, memory=not options.no_memory, log=lambda m: print(m, file=sys.stderr))
+    figures = main(
+        options.entities, options.repeat, memory=not options.no_memory, log=lambda m: print(m, file=sys.stderr)
+    )
     print(json.dumps(figures))

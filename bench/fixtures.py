@@ -12,6 +12,7 @@ authServerSignature), which puts a response at about 12 KB.
 Keys are made here, at bench time, and kept under ``var/bench/`` (ignored by
 git); they are test keys (the certificate names say so).
 """
+
 from __future__ import annotations
 
 import base64
@@ -157,7 +158,8 @@ def _attributes(rng_hex) -> dict[str, str]:
         "urn:oid:2.5.4.42": "Anna",
         "urn:oid:2.5.4.4": "Andersson",
         "urn:oid:1.2.752.201.3.2": rng_hex(16),
-        "urn:oid:1.2.752.201.3.3": "bankidNotBefore=2026-11-01;bankidUserAgentAddress=192.0.2.10;bankidUhi=" + rng_hex(20),
+        "urn:oid:1.2.752.201.3.3": "bankidNotBefore=2026-11-01;bankidUserAgentAddress=192.0.2.10;bankidUhi="
+        + rng_hex(20),
         "urn:oid:1.2.752.201.3.13": base64.b64encode(secrets.token_bytes(900)).decode(),
     }
 
@@ -212,9 +214,13 @@ def build_response(
         NotOnOrAfter=later,
         Recipient=acs_url,
     )
-    conditions = etree.SubElement(a, _A + "Conditions", NotBefore=_instant(now - dt.timedelta(seconds=5)), NotOnOrAfter=later)
+    conditions = etree.SubElement(
+        a, _A + "Conditions", NotBefore=_instant(now - dt.timedelta(seconds=5)), NotOnOrAfter=later
+    )
     etree.SubElement(etree.SubElement(conditions, _A + "AudienceRestriction"), _A + "Audience").text = sp_entity_id
-    authn = etree.SubElement(a, _A + "AuthnStatement", AuthnInstant=_instant(now), SessionIndex="_" + secrets.token_hex(16))
+    authn = etree.SubElement(
+        a, _A + "AuthnStatement", AuthnInstant=_instant(now), SessionIndex="_" + secrets.token_hex(16)
+    )
     etree.SubElement(etree.SubElement(authn, _A + "AuthnContext"), _A + "AuthnContextClassRef").text = UNCERTIFIED_LOA3
     statement = etree.SubElement(a, _A + "AttributeStatement")
     for name, value in _attributes(secrets.token_hex).items():

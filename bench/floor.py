@@ -9,6 +9,7 @@ implementation would.  No profile, schema, time, audience, replay or
 request checks, no identity mapping: those are what an SP adds on top, and
 what ``acs_ratio_to_floor`` measures.
 """
+
 from __future__ import annotations
 
 import base64

@@ -18,6 +18,7 @@ phase run by ``concurrency`` keep-alive connections.  Bounded by a login
 count and a time limit; a login that does not end in the redirect to
 /mina-sidor with a session cookie counts as failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -139,7 +140,10 @@ def load(port: int, keys_dir: str, logins: int, seconds: float, concurrency: int
             "POST",
             "/saml/acs",
             body=login["body"],
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{BINDING_COOKIE}={login['token']}"},
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"{BINDING_COOKIE}={login['token']}",
+            },
         )
         response = conn.getresponse()
         response.read()
@@ -162,7 +166,10 @@ def load(port: int, keys_dir: str, logins: int, seconds: float, concurrency: int
         values = sorted(values)
         if not values:
             return {"median_ms": None, "p95_ms": None}
-        return {"median_ms": round(values[len(values) // 2], 2), "p95_ms": round(values[min(len(values) - 1, round(0.95 * (len(values) - 1)))], 2)}
+        return {
+            "median_ms": round(values[len(values) // 2], 2),
+            "p95_ms": round(values[min(len(values) - 1, round(0.95 * (len(values) - 1)))], 2),
+        }
 
     return {
         "logins_attempted": logins,
@@ -193,11 +200,30 @@ def run_http(keys_dir: str, logins: int = 200, seconds: float = 60.0, concurrenc
         )
         try:
             wait_until_serving(server, f"http://127.0.0.1:{port}/saml/metadata", timeout=30)
-            log(f"waitress serves the demo app on 127.0.0.1:{port} (pid {server.pid}); load: {logins} logins, {concurrency} connections")
+            log(
+                f"waitress serves the demo app on 127.0.0.1:{port} (pid {server.pid}); load: {logins} logins, {concurrency} connections"
+            )
             loader = subprocess.run(
-                [python, "-m", "bench.http_logins", "load", "--port", str(port), "--keys", keys_dir,
-                 "--logins", str(logins), "--seconds", str(seconds), "--concurrency", str(concurrency)],
-                cwd=cwd, capture_output=True, text=True, timeout=seconds + 120,
+                [
+                    python,
+                    "-m",
+                    "bench.http_logins",
+                    "load",
+                    "--port",
+                    str(port),
+                    "--keys",
+                    keys_dir,
+                    "--logins",
+                    str(logins),
+                    "--seconds",
+                    str(seconds),
+                    "--concurrency",
+                    str(concurrency),
+                ],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                timeout=seconds + 120,
             )
             if loader.returncode != 0:
                 raise RuntimeError(f"the load process failed:\n{loader.stderr[-2000:]}")
@@ -214,8 +240,12 @@ def print_http(result: dict, out=print) -> None:
         f"{result['logins_completed']}/{result['logins_attempted']} completed, {result['logins_per_second']} logins/s"
     )
     a, b = result["authn_request_http"], result["acs_http"]
-    out(f"  GET /login/bankid (AuthnRequest): median {a['median_ms']} ms, p95 {a['p95_ms']} ms; {result['authn_request_seconds']} s in all")
-    out(f"  POST /saml/acs:                   median {b['median_ms']} ms, p95 {b['p95_ms']} ms; {result['acs_seconds']} s in all")
+    out(
+        f"  GET /login/bankid (AuthnRequest): median {a['median_ms']} ms, p95 {a['p95_ms']} ms; {result['authn_request_seconds']} s in all"
+    )
+    out(
+        f"  POST /saml/acs:                   median {b['median_ms']} ms, p95 {b['p95_ms']} ms; {result['acs_seconds']} s in all"
+    )
 
 
 def _main(argv=None) -> None:

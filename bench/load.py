@@ -33,6 +33,7 @@ The development IdP runs in the same process as the SP, so the server also
 does the IdP's work (signing and encrypting every response): the figures
 are a lower bound for the SP alone.  Client and server share the machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -135,14 +136,19 @@ class SimulatedUser:
             "POST",
             _pick(_AUTOPOST_ACTION, answer, "ACS form"),
             302,
-            data={"SAMLResponse": _pick(_SAML_RESPONSE, answer, "SAMLResponse"), "RelayState": _pick(_RELAY_STATE, answer, "RelayState")},
+            data={
+                "SAMLResponse": _pick(_SAML_RESPONSE, answer, "SAMLResponse"),
+                "RelayState": _pick(_RELAY_STATE, answer, "RelayState"),
+            },
         )
         landing = self.http.request("GET", self.base + "/mina-sidor", allow_redirects=False, timeout=REQUEST_TIMEOUT)
         self.stats.requests += 1
         if landing.status_code != 200 or _DISPLAY_NAME.search(landing.text) is None:
             if 200 <= landing.status_code < 400:
                 self.stats.lost_sessions += 1
-                self.stats.note(f"lost session: ACS -> {acs.headers.get('Location')}, then /mina-sidor -> {landing.status_code}")
+                self.stats.note(
+                    f"lost session: ACS -> {acs.headers.get('Location')}, then /mina-sidor -> {landing.status_code}"
+                )
                 return
             raise FlowError(f"/mina-sidor after login -> {landing.status_code}")
         self.stats.login_ms.append((time.perf_counter() - started) * 1000)
@@ -191,7 +197,9 @@ class Server:
         self.proc = start_pserve(ini, log_path, cwd=ROOT)
 
     def wait_until_serving(self, timeout: float = 90.0) -> None:
-        wait_until_serving(self.proc, f"http://127.0.0.1:{self.port}/saml/metadata", timeout=timeout, log_path=self.log_path)
+        wait_until_serving(
+            self.proc, f"http://127.0.0.1:{self.port}/saml/metadata", timeout=timeout, log_path=self.log_path
+        )
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the server so far (Linux /proc; None elsewhere)."""
@@ -275,7 +283,9 @@ def run_backend(name: str, store_url: str, prefix: str, args, workdir: str, keys
         "seconds": round(elapsed, 1),
         "server_threads": args.threads,
         # 1.0 = one core busy all the time; one Python process cannot go far past it (GIL)
-        "server_cpu_cores": round((cpu_after - cpu_before) / elapsed, 2) if None not in (cpu_before, cpu_after) else None,
+        "server_cpu_cores": round((cpu_after - cpu_before) / elapsed, 2)
+        if None not in (cpu_before, cpu_after)
+        else None,
         "logins": merged.logins,
         "logins_per_s": round(merged.logins / elapsed, 2) if elapsed else 0.0,
         "p50_ms": _percentile(merged.login_ms, 0.50),
@@ -317,7 +327,7 @@ def _drop_redis_prefix(url: str, prefix: str) -> None:
     try:
         keys = list(client.scan_iter(match=prefix + "*", count=1000))
         for i in range(0, len(keys), 1000):
-            client.delete(*keys[i:i + 1000])
+            client.delete(*keys[i : i + 1000])
     finally:
         client.close()
 
@@ -393,8 +403,20 @@ def main(argv=None) -> int:
                     _drop_redis_prefix(args.redis_url, prefix)
             _print_report(name, results[name])
             r = results[name]
-            failed = failed or "error" in r or any(
-                r[k] for k in ("http_5xx", "lost_sessions", "surviving_sessions", "flow_errors", "transport_errors", "stuck_users")
+            failed = (
+                failed
+                or "error" in r
+                or any(
+                    r[k]
+                    for k in (
+                        "http_5xx",
+                        "lost_sessions",
+                        "surviving_sessions",
+                        "flow_errors",
+                        "transport_errors",
+                        "stuck_users",
+                    )
+                )
             )
     finally:
         if not args.keep:
@@ -402,11 +424,27 @@ def main(argv=None) -> int:
 
     summary = {
         name: (
-            r if "error" in r else {k: r[k] for k in (
-                "users", "seconds", "logins", "logins_per_s", "p50_ms", "p95_ms", "p99_ms",
-                "http_errors", "http_5xx", "lost_sessions", "surviving_sessions", "flow_errors", "transport_errors",
-                "server_cpu_cores",
-            )}
+            r
+            if "error" in r
+            else {
+                k: r[k]
+                for k in (
+                    "users",
+                    "seconds",
+                    "logins",
+                    "logins_per_s",
+                    "p50_ms",
+                    "p95_ms",
+                    "p99_ms",
+                    "http_errors",
+                    "http_5xx",
+                    "lost_sessions",
+                    "surviving_sessions",
+                    "flow_errors",
+                    "transport_errors",
+                    "server_cpu_cores",
+                )
+            }
         )
         for name, r in results.items()
     }

@@ -7,6 +7,7 @@ the IdP trusted through the same metadata file, and our encryption key for
 decryption.  ``allow_unknown_attributes`` keeps the Swedish attributes pysaml2's
 maps do not know (pysaml2-notes), so that ``ava`` has every value.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -27,7 +28,9 @@ def pysaml2_client(keys: BenchKeys) -> Saml2Client:
             "xmlsec_binary": get_xmlsec_binary(),  # crypto_backend defaults to xmlsec1
             "key_file": keys.sp_signing_key_file,
             "cert_file": keys.sp_signing_cert_file,
-            "encryption_keypairs": [{"key_file": keys.sp_encryption_key_file, "cert_file": keys.sp_encryption_cert_file}],
+            "encryption_keypairs": [
+                {"key_file": keys.sp_encryption_key_file, "cert_file": keys.sp_encryption_cert_file}
+            ],
             "metadata": {"local": [keys.idp_metadata_file]},
             "allow_unknown_attributes": True,
             "service": {

@@ -7,6 +7,7 @@
 Needs the ``xmlsec1`` program for pysaml2's default backend (``make bench``
 installs Debian's when it can).  Keys are made once under var/bench/keys.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,9 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--responses", type=int, default=200, help="ACS responses, each through (a), (b) and (c)")
     parser.add_argument("--authn-requests", type=int, default=200)
-    parser.add_argument("--forged-rounds", type=int, default=100, help="rounds of bench/bench_forged.py (valid + each forged shape)")
+    parser.add_argument(
+        "--forged-rounds", type=int, default=100, help="rounds of bench/bench_forged.py (valid + each forged shape)"
+    )
     parser.add_argument("--logins", type=int, default=200, help="HTTP logins (bounded also by --http-seconds)")
     parser.add_argument("--http-seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -62,7 +65,9 @@ def main(argv=None) -> dict:
     options = parser.parse_args(argv)
 
     if not shutil.which("xmlsec1"):
-        sys.exit("bench: pysaml2's default backend needs the xmlsec1 program: apt-get install xmlsec1 (or run `make bench` as root)")
+        sys.exit(
+            "bench: pysaml2's default backend needs the xmlsec1 program: apt-get install xmlsec1 (or run `make bench` as root)"
+        )
 
     from .bench_acs import print_acs, print_authn, print_schema, run_acs, run_authn_requests, schema_cost
     from .bench_forged import print_forged, run_forged
@@ -107,7 +112,9 @@ def main(argv=None) -> dict:
         print("metadata: bench/bench_metadata.py is not there; skipped")
 
     load_after = os.getloadavg()
-    print(f"  load average after: {' '.join(f'{x:.2f}' for x in load_after)}; {time.monotonic() - started:.0f} s in all")
+    print(
+        f"  load average after: {' '.join(f'{x:.2f}' for x in load_after)}; {time.monotonic() - started:.0f} s in all"
+    )
     figures = {
         "date": dt.date.today().isoformat(),
         "acs_speedup_vs_pysaml2": acs["speedup_vs_pysaml2"],

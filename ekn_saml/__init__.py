@@ -3,6 +3,7 @@
 
 Use it with ``config.include("ekn_saml")``; see :func:`includeme`.
 """
+
 from __future__ import annotations
 
 from pyramid.renderers import render_to_response

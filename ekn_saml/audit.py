@@ -48,6 +48,7 @@ ordinary ``ekn_saml`` warning line carries it, with the same reference).
 Strings that can come from a request are cut to :data:`MAX_FIELD` characters;
 JSON encoding escapes control characters, so a value cannot forge a line.
 """
+
 from __future__ import annotations
 
 import json
@@ -86,7 +87,9 @@ def emit(event: str, **fields: Any) -> dict[str, Any]:
     for name, value in fields.items():
         if value is None:
             continue
-        record[name] = {k: _clip(v) for k, v in value.items() if v is not None} if isinstance(value, dict) else _clip(value)
+        record[name] = (
+            {k: _clip(v) for k, v in value.items() if v is not None} if isinstance(value, dict) else _clip(value)
+        )
     log.info(json.dumps(record, ensure_ascii=True, separators=(",", ":")), extra={"ekn_audit": record})
     return record
 

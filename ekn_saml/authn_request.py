@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """AuthnRequests and the outstanding-request record that binds the response to them."""
+
 from __future__ import annotations
 
 import base64
@@ -101,7 +102,9 @@ class OutstandingRequest:
 
 # the fields a record carries only when they differ from their defaults
 _DEFAULTS = {
-    f.name: f.default for f in fields(OutstandingRequest) if f.name in ("next_path", "force_authn", "sp_profile", "previous_session")
+    f.name: f.default
+    for f in fields(OutstandingRequest)
+    if f.name in ("next_path", "force_authn", "sp_profile", "previous_session")
 }
 
 

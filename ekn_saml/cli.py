@@ -9,6 +9,7 @@ Exit codes: 0 all well; 1 a problem was found (or a command refused to act);
 2 usage or configuration error (bad arguments, unreadable ini, invalid settings).
 Messages go to stderr; documents (metadata, tables) go to stdout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,7 +71,9 @@ def _read_ini(config_uri: str) -> dict:
     try:
         return dict(get_appsettings(config_uri))
     except Exception as exc:  # noqa: BLE001 - any paste/ini failure is a usage error with its message
-        raise _Fail(USAGE, f"{config_uri}: cannot read the [app:main] section ({exc.__class__.__name__}: {exc})") from None
+        raise _Fail(
+            USAGE, f"{config_uri}: cannot read the [app:main] section ({exc.__class__.__name__}: {exc})"
+        ) from None
 
 
 def _settings(config_uri: str):
@@ -127,7 +130,9 @@ def _keygen_profile(raw: dict, name: str | None) -> tuple[str, str, str]:
         return "ekn_saml.sp.", "sp", raw.get("ekn_saml.sp.entity_id", "").strip() or "ekn_saml SP"
     listed = aslist(raw.get("ekn_saml.sp_profiles", ""), flatten=True)
     if name not in listed:
-        raise _Fail(USAGE, f"no SP profile {name!r} in ekn_saml.sp_profiles ({' '.join(listed) or 'empty'}); add it there first")
+        raise _Fail(
+            USAGE, f"no SP profile {name!r} in ekn_saml.sp_profiles ({' '.join(listed) or 'empty'}); add it there first"
+        )
     prefix = f"ekn_saml.sp_profile.{name}."
     return prefix, f"sp-{name}", raw.get(prefix + "entity_id", "").strip() or f"ekn_saml SP {name}"
 
@@ -143,7 +148,8 @@ def _keygen_server_keys(args, raw: dict, out: _Out) -> int:
         key_id = write_key_file(path, rotate=args.rotate)
     except FileExistsError:
         raise _Fail(
-            PROBLEMS, f"refusing to replace {path}: it holds the keys of every stored session (use --rotate to add a new key)"
+            PROBLEMS,
+            f"refusing to replace {path}: it holds the keys of every stored session (use --rotate to add a new key)",
         ) from None
     except FileNotFoundError:
         raise _Fail(PROBLEMS, f"--rotate needs an existing key file; {path} does not exist") from None
@@ -179,7 +185,9 @@ def cmd_keygen(args, out: _Out) -> int:
     written = {}
     for use, (stem, _path) in zip(_KEY_USES, targets):
         out.say(f"generating a {args.bits}-bit RSA key for {use} ...")
-        key_path, cert_path = write_key_pair(directory, stem, f"{entity_id} {use}{suffix}", bits=args.bits, overwrite=True)
+        key_path, cert_path = write_key_pair(
+            directory, stem, f"{entity_id} {use}{suffix}", bits=args.bits, overwrite=True
+        )
         with open(cert_path, "rb") as fh:
             fingerprint = PublicKey.from_pem(fh.read()).sha256_fingerprint
         out.say(f"  {key_path} (mode 0600)\n  {cert_path} (SHA-256 {fingerprint})")
@@ -222,7 +230,9 @@ def cmd_metadata(args, out: _Out) -> int:
     what = f"signed, valid for {profile.metadata.valid_days} days" if args.sign else "unsigned"
     if args.out:
         write_atomically(args.out, data)
-        out.say(f"wrote the SP metadata of {profile.entity_id} (profile {profile.name}) to {args.out} ({what}, schema-valid)")
+        out.say(
+            f"wrote the SP metadata of {profile.entity_id} (profile {profile.name}) to {args.out} ({what}, schema-valid)"
+        )
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -261,7 +271,9 @@ def cmd_fetch_metadata(args, out: _Out) -> int:
     started = time.monotonic()
     try:
         data = read_source(fed, progress=_progress_printer(out))
-        out.say(f"read {_mb(len(data))} in {time.monotonic() - started:.1f} s; verifying the signature and the schema ...")
+        out.say(
+            f"read {_mb(len(data))} in {time.monotonic() - started:.1f} s; verifying the signature and the schema ..."
+        )
         started = time.monotonic()
         doc = federation.verify(data, source=fed.metadata_url, origin="source")
     except MetadataError as exc:
@@ -458,7 +470,9 @@ def cmd_check(args, out: _Out) -> int:
             else:
                 age = (now - doc.fetched_at).total_seconds()
                 left = (doc.valid_until - now).total_seconds()
-                summary = f"{doc.entity_count} entities, {len(doc.idps)} IdPs, signature ok, fetched {age / 3600:.1f} h ago"
+                summary = (
+                    f"{doc.entity_count} entities, {len(doc.idps)} IdPs, signature ok, fetched {age / 3600:.1f} h ago"
+                )
                 if age > 2 * fed.max_refresh:
                     report.warn(f"federation metadata is stale: {summary}")
                 else:
@@ -522,7 +536,9 @@ def cmd_idps(args, out: _Out) -> int:
     rows = [("entityID", "name", "categories", "LoAs", "methods")]
     for entity_id in sorted(idps):
         info = idps[entity_id]
-        name = info.display_names.get("sv") or info.display_names.get("en") or next(iter(info.display_names.values()), "")
+        name = (
+            info.display_names.get("sv") or info.display_names.get("en") or next(iter(info.display_names.values()), "")
+        )
         rows.append(
             (
                 entity_id,
@@ -562,7 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("keygen", cmd_keygen, "make SP signing and encryption keys with self-signed certificates")
     p.add_argument(
-        "--profile", metavar="NAME", help="make the keys of this SP profile of ekn_saml.sp_profiles (sp-NAME-*; default: the sp.* keys)"
+        "--profile",
+        metavar="NAME",
+        help="make the keys of this SP profile of ekn_saml.sp_profiles (sp-NAME-*; default: the sp.* keys)",
     )
     p.add_argument("--dir", help="directory for the files (default: certs/ beside the ini file)")
     p.add_argument("--bits", type=int, default=3072, choices=(2048, 3072, 4096), help="RSA key size (default 3072)")
@@ -576,11 +594,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rotate", action="store_true", help="with --server-keys: put a new key first in the existing file")
 
     p = command("metadata", cmd_metadata, "print or write the SP metadata (schema-validated)")
-    p.add_argument("--profile", metavar="NAME", help="the metadata of this SP profile (default: the default profile, the sp.* keys)")
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="the metadata of this SP profile (default: the default profile, the sp.* keys)",
+    )
     p.add_argument("--sign", action="store_true", help="sign it with the (profile's) SP signing key and set validUntil")
     p.add_argument("--out", help="write to this file instead of stdout")
 
-    p = command("fetch-metadata", cmd_fetch_metadata, "download and verify the federation metadata, store the backing file")
+    p = command(
+        "fetch-metadata", cmd_fetch_metadata, "download and verify the federation metadata, store the backing file"
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 if a method's IdP is not in the metadata")
 
     p = command("check", cmd_check, "check configuration, keys, certificate expiry, metadata and store")

@@ -15,6 +15,7 @@ Every reader and writer of these cookies takes its name from here.
 This module does **not** set cookies; the callers do, always with
 ``path="/"``, no domain, and ``secure`` as given here.
 """
+
 from __future__ import annotations
 
 HOST_PREFIX = "__Host-"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The SP's own keys, loaded once at startup and checked against their certificates."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,7 +59,9 @@ def load_credentials(
         if cert is not None:
             public = cert.cert.public_key()
             if isinstance(public, rsa.RSAPublicKey) and public.key_size < 2048:
-                problems.append(f"the SP {what} key ({p}{what}_cert) has {public.key_size} bits; at least 2048 are required")
+                problems.append(
+                    f"the SP {what} key ({p}{what}_cert) has {public.key_size} bits; at least 2048 are required"
+                )
     if problems:
         return None, problems
     return SpCredentials(sk, sc, tuple(dks), ec), []

@@ -4,6 +4,7 @@
 ``pserve development.ini`` serves it (``use = egg:ekn_saml``); it is also the
 example of how a portal includes the plugin.
 """
+
 from __future__ import annotations
 
 from pyramid.authorization import Allow, Authenticated
@@ -33,10 +34,25 @@ def home(request):
 def mina_sidor(request):
     identity = request.identity
     # a presentation view of the identity: the full personal number is not passed to the template
-    view = {name: getattr(identity, name) for name in (
-        "kind", "method", "display_name", "given_name", "surname", "personal_number_masked", "date_of_birth",
-        "org_number", "org_name", "org_unique_id", "loa", "idp", "authn_instant", "transaction_id",
-    )}
+    view = {
+        name: getattr(identity, name)
+        for name in (
+            "kind",
+            "method",
+            "display_name",
+            "given_name",
+            "surname",
+            "personal_number_masked",
+            "date_of_birth",
+            "org_number",
+            "org_name",
+            "org_unique_id",
+            "loa",
+            "idp",
+            "authn_instant",
+            "transaction_id",
+        )
+    }
     view["method_label"] = method_label(request, identity.method)
     return {"identity": type("IdentityView", (), view)}
 

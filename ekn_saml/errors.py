@@ -7,6 +7,7 @@ audit lines, error pages and tests refer to them, so a code is never renamed
 or reused for another meaning.  The English ``detail`` is for operators only
 and is never shown to end users (pages are chosen by :attr:`SamlError.family`).
 """
+
 from __future__ import annotations
 
 import enum

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Events a host app can subscribe to with ``config.add_subscriber``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -15,6 +15,7 @@ A tween adds, unless the view already set them:
   SAML messages);
 * ``Strict-Transport-Security`` on HTTPS requests only.
 """
+
 from __future__ import annotations
 
 import functools

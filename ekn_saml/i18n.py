@@ -10,6 +10,7 @@ Every user-visible string has an English msgid in the ``ekn_saml`` gettext
 domain: Python code marks strings with :data:`_` and translates them with
 ``request.localizer.translate``; templates use ``{% trans %}`` and ``_()``.
 """
+
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther

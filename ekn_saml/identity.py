@@ -5,6 +5,7 @@ A BankID login gives a *person* (personal identity number, names, date of
 birth); an Expisoft login gives an *organisation identity* (orgAffiliation
 ``uid@orgnr``, organisation name), with no personal identity number.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,7 +56,9 @@ def check_personal_number(value: str, *, accept_coordination: bool) -> dt.date:
     try:
         born = dt.date(year, month, day)
     except ValueError:
-        raise ResponseValidationError(ErrorCode.PERSONAL_NUMBER_INVALID, "personalIdentityNumber has no valid date") from None
+        raise ResponseValidationError(
+            ErrorCode.PERSONAL_NUMBER_INVALID, "personalIdentityNumber has no valid date"
+        ) from None
     if not luhn_ok(value[2:]):
         raise ResponseValidationError(ErrorCode.PERSONAL_NUMBER_INVALID, "personalIdentityNumber check digit is wrong")
     if coordination and not accept_coordination:
@@ -68,7 +71,9 @@ def check_personal_number(value: str, *, accept_coordination: bool) -> dt.date:
 def check_org_number(value: str) -> str:
     """Validate a 10-digit organisationsnummer (SKV 709) with its check digit."""
     if not _ORGNR.fullmatch(value) or not luhn_ok(value):
-        raise ResponseValidationError(ErrorCode.ORG_NUMBER_INVALID, "organisation number is not 10 digits with a valid check digit")
+        raise ResponseValidationError(
+            ErrorCode.ORG_NUMBER_INVALID, "organisation number is not 10 digits with a valid check digit"
+        )
     return value
 
 
@@ -217,7 +222,9 @@ def map_identity(
         born = check_personal_number(pnr, accept_coordination=accept_coordination_number)
         dob = _single(attrs, DATE_OF_BIRTH, required=False)
         if dob is not None and dob != born.isoformat():
-            raise ResponseValidationError(ErrorCode.ATTRIBUTE_VALUE_MALFORMED, "dateOfBirth disagrees with the personal identity number")
+            raise ResponseValidationError(
+                ErrorCode.ATTRIBUTE_VALUE_MALFORMED, "dateOfBirth disagrees with the personal identity number"
+            )
         return Identity(
             kind="person",
             given_name=_single(attrs, GIVEN_NAME, required=True),
@@ -237,7 +244,9 @@ def map_identity(
             raise ResponseValidationError(ErrorCode.ATTRIBUTE_VALUE_MALFORMED, "orgAffiliation is not uid@orgnr")
         check_org_number(scope)
         if scope not in facts.idp.scopes:
-            raise ResponseValidationError(ErrorCode.SCOPE_NOT_AUTHORISED, f"scope {scope} is not a shibmd:Scope of the IdP")
+            raise ResponseValidationError(
+                ErrorCode.SCOPE_NOT_AUTHORISED, f"scope {scope} is not a shibmd:Scope of the IdP"
+            )
         parsed.append((uid, scope))
     org_identifier = _single(attrs, ORGANIZATION_IDENTIFIER, required=False)
     chosen = parsed[0]

@@ -4,6 +4,7 @@
 In SAML metadata a certificate is only a key container, so self-signed
 long-lived certificates are what the Swedish DP recommends (§2.1.1.2).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,11 +31,15 @@ def make_key_pair(common_name: str, *, bits: int = 3072, days: int = 3650) -> tu
         .not_valid_after(now + dt.timedelta(days=days))
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-def write_key_pair(directory: str, stem: str, common_name: str, *, bits: int = 3072, overwrite: bool = False) -> tuple[str, str]:
+def write_key_pair(
+    directory: str, stem: str, common_name: str, *, bits: int = 3072, overwrite: bool = False
+) -> tuple[str, str]:
     """Write ``<stem>.key`` (mode 0600) and ``<stem>.crt``; keep existing files unless ``overwrite``."""
     os.makedirs(directory, exist_ok=True)
     key_path = os.path.join(directory, stem + ".key")

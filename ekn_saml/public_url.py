@@ -8,6 +8,7 @@ plugin's redirects (after login, to the chooser, after logout …) into
 redirects to evil.example.  Built from the configured public base URL, a
 ``Location`` does not depend on ``Host`` at all.
 """
+
 from __future__ import annotations
 
 

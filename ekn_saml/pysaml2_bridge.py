@@ -17,6 +17,7 @@ LoA, request-to-IdP binding and required encryption to its caller, returns
 ``None`` for some failures (pysaml2-notes), and its object model is far
 slower than lxml.  :mod:`ekn_saml.response` makes every check itself.
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,7 +61,12 @@ _ASSERTION_PATH = "/samlp:Response/saml:EncryptedAssertion/saml:Assertion"
 _A = "{%s}" % NS["saml"]
 _P = "{%s}" % NS["samlp"]
 # Containers of EncryptedData in SAML (core §2.2.4, 2.3.4, 2.7.3.2, 3.6.1)
-_ENCRYPTED_CONTAINERS = {_A + "EncryptedAssertion", _A + "EncryptedID", _A + "EncryptedAttribute", _P + "NewEncryptedID"}
+_ENCRYPTED_CONTAINERS = {
+    _A + "EncryptedAssertion",
+    _A + "EncryptedID",
+    _A + "EncryptedAttribute",
+    _P + "NewEncryptedID",
+}
 _DATA_ENCRYPTION_URIS = {name: uri for uri, name in xmlsecurity.DATA_ENCRYPTION_NAMES.items()}
 
 
@@ -210,7 +216,10 @@ class XmlsecCryptoBackend(CryptoBackend):
         if len(found) != 1 or found[0].getparent() is None:
             raise EncryptError(f"xpath {xpath!r} must select one element below the root")
         xmlsecurity.encrypt_element(
-            found[0], _public_key(recv_key), data_encryption=self._data_encryption(template), oaep_digest=self.oaep_digest
+            found[0],
+            _public_key(recv_key),
+            data_encryption=self._data_encryption(template),
+            oaep_digest=self.oaep_digest,
         )
         return etree.tostring(root).decode()
 
@@ -276,7 +285,6 @@ class XmlsecCryptoBackend(CryptoBackend):
         return etree.tostring(root).decode()
 
 
-
 class Xmlsec1Crypto(xmlsecurity.XmlCrypto):
     """``ekn_saml.crypto_backend = xmlsec1``: pysaml2's xmlsec1 program makes the cryptographic steps.
 
@@ -333,11 +341,15 @@ class Xmlsec1Crypto(xmlsecurity.XmlCrypto):
         text = etree.tostring(element)
         pem = key.cert.public_bytes(serialization.Encoding.PEM)
         try:
-            if self.backend.validate_signature(text, self._file(pem, ".crt"), "pem", _node_name(element), element.get("ID")):
+            if self.backend.validate_signature(
+                text, self._file(pem, ".crt"), "pem", _node_name(element), element.get("ID")
+            ):
                 return
         except XmlsecError:
             pass
-        raise ResponseValidationError(ErrorCode.SIGNATURE_INVALID, "xmlsec1: signature does not verify with the metadata key")
+        raise ResponseValidationError(
+            ErrorCode.SIGNATURE_INVALID, "xmlsec1: signature does not verify with the metadata key"
+        )
 
     def decrypt(self, container, enc_data, key_nodes, bits, keys) -> etree._Element:
         text = etree.tostring(container)

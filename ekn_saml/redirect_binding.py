@@ -23,6 +23,7 @@ query string as received, see ``ekn_saml.devidp.views._redirect_request``)
 and does **not** check SAML semantics; :func:`parse_redirect_message` only
 adds the one safe XML parse (:func:`ekn_saml.xmlsecurity.parse_xml`).
 """
+
 from __future__ import annotations
 
 import base64

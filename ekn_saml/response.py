@@ -12,6 +12,7 @@ It does **not** map attributes to an identity (:mod:`ekn_saml.identity`
 does, including the scope check of checklist 9) and does **not** look at
 RelayState targets (checklist 13: RelayState is only an opaque key here).
 """
+
 from __future__ import annotations
 
 import binascii
@@ -147,7 +148,9 @@ def _check_issue_instant(el: etree._Element, policy: ValidationPolicy, now: dt.d
 
 
 # compiled once: it runs on every response (outermost status code first)
-_STATUS_CODE_VALUES = etree.XPath("samlp:Status/samlp:StatusCode/descendant-or-self::samlp:StatusCode/@Value", namespaces=NS)
+_STATUS_CODE_VALUES = etree.XPath(
+    "samlp:Status/samlp:StatusCode/descendant-or-self::samlp:StatusCode/@Value", namespaces=NS
+)
 
 
 def _raise_for_status(root: etree._Element) -> None:
@@ -168,8 +171,13 @@ def _raise_for_status(root: etree._Element) -> None:
 
 
 def _take_outstanding(
-    root: etree._Element, issuer: str, relay_state: str | None, browser_token: str | None, store: StateStore,
-    sp_profile: str, trail: dict[str, str] | None = None,
+    root: etree._Element,
+    issuer: str,
+    relay_state: str | None,
+    browser_token: str | None,
+    store: StateStore,
+    sp_profile: str,
+    trail: dict[str, str] | None = None,
 ) -> OutstandingRequest:
     in_response_to = root.get("InResponseTo")
     if not in_response_to:
@@ -188,7 +196,8 @@ def _take_outstanding(
     # request is consumed, so the same response can still finish at the right one.
     if request.sp_profile != sp_profile:
         raise RequestStateError(
-            ErrorCode.SP_PROFILE_MISMATCH, f"request sent by SP profile {request.sp_profile!r}, answer at the ACS of {sp_profile!r}"
+            ErrorCode.SP_PROFILE_MISMATCH,
+            f"request sent by SP profile {request.sp_profile!r}, answer at the ACS of {sp_profile!r}",
         )
     # Bound to this browser: checked before the request is consumed, so a
     # stranger posting someone else's response cannot burn their login.
@@ -199,7 +208,9 @@ def _take_outstanding(
     # Bound to the IdP it went to: an IdP that may assert anything (e.g. a
     # test IdP in the same federation) cannot answer a request sent elsewhere.
     if issuer != request.idp_entity_id:
-        raise RequestStateError(ErrorCode.ISSUER_MISMATCH, f"request went to {request.idp_entity_id}, answer from {issuer}")
+        raise RequestStateError(
+            ErrorCode.ISSUER_MISMATCH, f"request went to {request.idp_entity_id}, answer from {issuer}"
+        )
     if relay_state != request.relay_state:
         raise RequestStateError(ErrorCode.RELAY_STATE_MISMATCH, "RelayState does not match the request")
     return request
@@ -237,7 +248,9 @@ def _unwrap(root: etree._Element, assertion: etree._Element) -> None:
     root.replace(child(root, _A + "EncryptedAssertion"), assertion)
 
 
-def _check_subject(assertion, request: OutstandingRequest, policy: ValidationPolicy, now) -> tuple[str, str, dt.datetime]:
+def _check_subject(
+    assertion, request: OutstandingRequest, policy: ValidationPolicy, now
+) -> tuple[str, str, dt.datetime]:
     skew = dt.timedelta(seconds=policy.clock_skew)
     subject = child(assertion, _A + "Subject")
     if subject is None:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The one check every redirect target passes (checklist 13)."""
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Pyramid 2 security policy: ``request.identity`` is the SAML login's :class:`Identity`."""
+
 from __future__ import annotations
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone

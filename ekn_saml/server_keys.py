@@ -22,6 +22,7 @@ cannot be moved to another key).
 This module does **not** decide what is secret: callers choose what to MAC or
 encrypt.  It does not read settings; :func:`load_server_keys` does.
 """
+
 from __future__ import annotations
 
 import base64
@@ -197,7 +198,7 @@ class ServerKeys:
         """
         if not isinstance(sealed, str) or not sealed.startswith(_SEALED_PREFIX):
             raise UndecryptableError("not a sealed value")
-        key_id, _, body = sealed[len(_SEALED_PREFIX):].partition(".")
+        key_id, _, body = sealed[len(_SEALED_PREFIX) :].partition(".")
         key = self._by_id.get(key_id)
         if key is None:
             raise UndecryptableError(f"sealed with key {key_id[:32]!r}, which is not in the key file")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The service provider: starting a login and finishing it.  Views call only this."""
+
 from __future__ import annotations
 
 import logging
@@ -204,7 +205,9 @@ class ServiceProvider:
                     origins.add(origin)
                 else:
                     log.warning(
-                        "IdP %s: SSO endpoint %r is not a plain origin; left out of form-action", printable(idp.entity_id), url
+                        "IdP %s: SSO endpoint %r is not a plain origin; left out of form-action",
+                        printable(idp.entity_id),
+                        url,
                     )
         result = tuple(sorted(origins))
         self._form_origins = (idps, result)
@@ -239,7 +242,8 @@ class ServiceProvider:
             raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"no login method {method_name!r}")
         if next_path and not is_acceptable_next(next_path):
             raise BadRequestError(
-                ErrorCode.UNSAFE_REDIRECT, f"next is not a local path of at most {MAX_NEXT_PATH} characters ({len(next_path)})"
+                ErrorCode.UNSAFE_REDIRECT,
+                f"next is not a local path of at most {MAX_NEXT_PATH} characters ({len(next_path)})",
             )
         idp = self.registry.get(method.idp_entity_id)
         if idp is None:
@@ -302,7 +306,9 @@ class ServiceProvider:
         window = self.settings.login_start_window
         key = self.server_keys.mac(LOGIN_STARTS_PURPOSE, client_address or "")
         if self.store.increment(LOGIN_STARTS, key, window) > limit:
-            raise LoginRateLimitedError(window, f"more than {limit} login starts in {window} s from this client address")
+            raise LoginRateLimitedError(
+                window, f"more than {limit} login starts in {window} s from this client address"
+            )
 
     def finish_login(
         self,
@@ -337,7 +343,9 @@ class ServiceProvider:
         trail: dict[str, str] = {}
         browser_token = self.server_keys.unsign(BROWSER_BINDING_PURPOSE, browser_cookie)
         try:
-            identity, next_path, previous_session = self._finish_login(profile, saml_response, relay_state, browser_token, trail)
+            identity, next_path, previous_session = self._finish_login(
+                profile, saml_response, relay_state, browser_token, trail
+            )
         except SamlError as exc:
             exc.idp = exc.idp or trail.get("idp")
             exc.method = exc.method or trail.get("method")

@@ -17,6 +17,7 @@ authenticated with the data.  After a key rollover, lookups try every key
 of the file, and a session sealed with an older key is sealed again with
 the newest on its next save.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -7,6 +7,7 @@ unknown keys (a typo must not silently fall back to a default) and raises one
 It does **not** read key files or metadata: :mod:`ekn_saml.keys` and
 :mod:`ekn_saml.metadata` do that, adding their problems to the same report.
 """
+
 from __future__ import annotations
 
 import os
@@ -282,7 +283,10 @@ KEYS: dict[str, tuple[Any, str]] = {
         "Most nodes (elements, attributes, namespace declarations, comments) a SAML message may hold; "
         "counted on the bytes before parsing (EKN-IN-012).",
     ),
-    "security.max_xml_attributes": ("32", "Most attributes on one element of a SAML message (EKN-IN-013); federation metadata has the default cap."),
+    "security.max_xml_attributes": (
+        "32",
+        "Most attributes on one element of a SAML message (EKN-IN-013); federation metadata has the default cap.",
+    ),
     "security.max_xml_depth": ("32", "Deepest nesting of elements in a SAML message (EKN-IN-014)."),
     "security.max_xml_namespaces": ("64", "Most namespace declarations in a SAML message (EKN-IN-015)."),
     "security.login_start_limit": (
@@ -358,9 +362,18 @@ KEYS: dict[str, tuple[Any, str]] = {
         "Names of further SP profiles, each its own SP entity with ACS /saml/acs/<name> and metadata "
         "/saml/metadata/<name>; the sp.* keys are the default profile. Each must be used by a method.",
     ),
-    "sp_profile.<name>.entity_id": (REQUIRED, "The profile's entityID (an absolute URI, distinct from every other profile's)."),
-    "sp_profile.<name>.signing_key": ("<sp.signing_key>", "PEM private key that signs this profile's AuthnRequests; set with signing_cert."),
-    "sp_profile.<name>.signing_cert": ("<sp.signing_cert>", "PEM certificate of the profile's signing key; set with signing_key."),
+    "sp_profile.<name>.entity_id": (
+        REQUIRED,
+        "The profile's entityID (an absolute URI, distinct from every other profile's).",
+    ),
+    "sp_profile.<name>.signing_key": (
+        "<sp.signing_key>",
+        "PEM private key that signs this profile's AuthnRequests; set with signing_cert.",
+    ),
+    "sp_profile.<name>.signing_cert": (
+        "<sp.signing_cert>",
+        "PEM certificate of the profile's signing key; set with signing_key.",
+    ),
     "sp_profile.<name>.encryption_keys": (
         "<sp.encryption_keys>",
         "PEM private keys that decrypt assertions sent to this profile, newest first; set with encryption_cert.",
@@ -408,7 +421,7 @@ _PROFILE_KEY_STEM = "sp_profile.<name>."
 # the keys a further SP profile may set: exactly the documented ones
 _PROFILE_KEY = re.compile(
     r"^sp_profile\.([^.]+)\.(%s)$"
-    % "|".join(re.escape(key[len(_PROFILE_KEY_STEM):]) for key in KEYS if key.startswith(_PROFILE_KEY_STEM))
+    % "|".join(re.escape(key[len(_PROFILE_KEY_STEM) :]) for key in KEYS if key.startswith(_PROFILE_KEY_STEM))
 )
 
 
@@ -555,7 +568,9 @@ def _parse_requested_attributes(r: _Reader, key: str, inherited: tuple[str, ...]
     return tuple(requested)
 
 
-def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Callable[[str], bool]) -> SpMetadataSettings:
+def _parse_sp_metadata(
+    r: _Reader, methods: list[LoginMethod], file_exists: Callable[[str], bool]
+) -> SpMetadataSettings:
     """The default SP profile's metadata contents, from the ``ekn_saml.sp.*`` keys; ``methods`` are the ones bound to it."""
     from .identity import luhn_ok
 
@@ -567,13 +582,17 @@ def _parse_sp_metadata(r: _Reader, methods: list[LoginMethod], file_exists: Call
             r.problems.append(problem)
     org_number = r.str("sp.organization.number", "")
     r.check(
-        not org_number or (len(org_number) == 10 and org_number.isascii() and org_number.isdigit() and luhn_ok(org_number)),
+        not org_number
+        or (len(org_number) == 10 and org_number.isascii() and org_number.isdigit() and luhn_ok(org_number)),
         f"{PREFIX}sp.organization.number must be 10 digits without hyphen and with a valid check digit, not {org_number!r}",
     )
     emails = {}
     for role in ("technical", "support"):
         email = r.str(f"sp.contact.{role}.email", "").removeprefix("mailto:")
-        r.check(not email or bool(_EMAIL.match(email)), f"{PREFIX}sp.contact.{role}.email is not an e-mail address: {email!r}")
+        r.check(
+            not email or bool(_EMAIL.match(email)),
+            f"{PREFIX}sp.contact.{role}.email is not an e-mail address: {email!r}",
+        )
         emails[role] = email
     next_cert = r.str("sp.next_signing_cert", "")
     if next_cert and not file_exists(next_cert):
@@ -605,7 +624,9 @@ def _sp_profile_names(r: _Reader) -> tuple[str, ...]:
         if not _METHOD_NAME.match(name):
             r.problems.append(f"{PREFIX}sp_profiles: {name!r} is not a valid profile name (a-z, 0-9, _)")
         elif name == DEFAULT_SP_PROFILE:
-            r.problems.append(f"{PREFIX}sp_profiles: {name!r} is the profile of the {PREFIX}sp.* keys; choose another name")
+            r.problems.append(
+                f"{PREFIX}sp_profiles: {name!r} is the profile of the {PREFIX}sp.* keys; choose another name"
+            )
         elif name in names:
             r.problems.append(f"{PREFIX}sp_profiles: {name!r} is listed twice")
         else:
@@ -626,7 +647,10 @@ def _parse_extra_profile(
     """
     stem = f"sp_profile.{name}."
     entity_id = r.str(stem + "entity_id")
-    r.check(not entity_id or _is_absolute_uri(entity_id), f"{PREFIX}{stem}entity_id must be an absolute URI, not {entity_id!r}")
+    r.check(
+        not entity_id or _is_absolute_uri(entity_id),
+        f"{PREFIX}{stem}entity_id must be an absolute URI, not {entity_id!r}",
+    )
 
     def own(key: str) -> bool:
         return bool(str(r.raw.get(stem + key) or "").strip())
@@ -660,7 +684,9 @@ def _parse_extra_profile(
         display_name=_per_language(r, stem + "display_name", inherited.display_name),
         description=_per_language(r, stem + "description", inherited.description),
         entity_categories=_parse_categories(r, stem + "entity_categories", methods),
-        requested_attributes=_parse_requested_attributes(r, stem + "requested_attributes", inherited.requested_attributes),
+        requested_attributes=_parse_requested_attributes(
+            r, stem + "requested_attributes", inherited.requested_attributes
+        ),
         next_signing_cert=next_cert,
     )
     return SpProfile(
@@ -766,7 +792,7 @@ def _parse_addresses(r: _Reader) -> tuple[str, ...]:
 
 def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], bool] = os.path.isfile) -> SamlSettings:
     """Parse the ``ekn_saml.*`` keys of ``settings``; raise ConfigurationError listing every problem."""
-    raw = {k[len(PREFIX):]: v for k, v in settings.items() if k.startswith(PREFIX)}
+    raw = {k[len(PREFIX) :]: v for k, v in settings.items() if k.startswith(PREFIX)}
     r = _Reader(raw)
 
     # unknown keys first: a typo is the most common mistake
@@ -777,7 +803,9 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
     profile_names = _sp_profile_names(r)
 
     entity_id = r.str("sp.entity_id")
-    r.check(not entity_id or _is_absolute_uri(entity_id), f"{PREFIX}sp.entity_id must be an absolute URI, not {entity_id!r}")
+    r.check(
+        not entity_id or _is_absolute_uri(entity_id), f"{PREFIX}sp.entity_id must be an absolute URI, not {entity_id!r}"
+    )
     base = r.str("sp.public_base_url").rstrip("/")
     if base:
         problem = _base_url_problem("sp.public_base_url", base)
@@ -853,14 +881,18 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         profile = r.str(f"method.{name}.profile", builtin.get("profile", ""))
         r.check(profile in PROFILES, f"{PREFIX}method.{name}.profile must be person or organisation, not {profile!r}")
         label = raw.get(f"method.{name}.label")
-        r.check(bool(builtin) or bool(label), f"{PREFIX}method.{name}.label is required for a method that is not built in")
+        r.check(
+            bool(builtin) or bool(label), f"{PREFIX}method.{name}.label is required for a method that is not built in"
+        )
         sp_profile = r.str(f"method.{name}.sp_profile", DEFAULT_SP_PROFILE)
         r.check(
             sp_profile == DEFAULT_SP_PROFILE or sp_profile in profile_names,
             f"{PREFIX}method.{name}.sp_profile: {sp_profile!r} is neither {DEFAULT_SP_PROFILE} nor in {PREFIX}sp_profiles",
         )
         methods.append(
-            LoginMethod(name=name, idp_entity_id=idp, loa=tuple(loa), profile=profile, label=label, sp_profile=sp_profile)
+            LoginMethod(
+                name=name, idp_entity_id=idp, loa=tuple(loa), profile=profile, label=label, sp_profile=sp_profile
+            )
         )
     for key in raw:
         match = _METHOD_KEY.match(key)
@@ -895,7 +927,9 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
     profiles = [default_profile]
     for name in profile_names:
         profiles.append(
-            _parse_extra_profile(r, name, base, default_profile, [m for m in methods if m.sp_profile == name], file_exists)
+            _parse_extra_profile(
+                r, name, base, default_profile, [m for m in methods if m.sp_profile == name], file_exists
+            )
         )
     _check_sp_profiles(r, profiles, methods)
 

@@ -5,6 +5,7 @@ In the spirit of Shibboleth's Status handler.  The report holds no personal
 data and no secrets (certificate fingerprints and subjects only).
 :mod:`ekn_saml.views.status` serves it to configured client addresses only.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,7 @@ and for the ini file that serves it with waitress, so the functional tests,
 browser tests, the two-node test and the benchmarks cannot drift apart.
 Nothing here is used by the SP itself.
 """
+
 from __future__ import annotations
 
 import os
@@ -162,7 +163,10 @@ def start_pserve(ini: str, log_path: str, *, cwd: str, args: tuple[str, ...] = (
     with open(log_path, "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "pyramid.scripts.pserve", str(ini), *args],
-            cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """xs:dateTime in UTC, as SAML uses it."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,6 +5,7 @@ Used by :func:`ekn_saml.xmlsecurity.parse_xml` for every document it
 parses; the settings hold the message caps (``ekn_saml.security.max_xml_*``).
 Needs lxml only, so the settings can build one without loading python-xmlsec.
 """
+
 from __future__ import annotations
 
 import functools
@@ -69,7 +70,9 @@ class XmlLimits:
             return equals
         bound = data.count(b"<") - data.count(b"</") + equals
         if bound > self.max_nodes:
-            raise _fail(ErrorCode.XML_TOO_MANY_NODES, f"the document may hold up to {bound} nodes, cap {self.max_nodes}")
+            raise _fail(
+                ErrorCode.XML_TOO_MANY_NODES, f"the document may hold up to {bound} nodes, cap {self.max_nodes}"
+            )
         return equals
 
     def check_tree(self, root: etree._Element, equals: int) -> None:
@@ -77,7 +80,9 @@ class XmlLimits:
         # Fewer '=' than the cap, and no element can exceed it: the walk is not needed.
         if self._too_many_attributes is not None and equals > self.max_attributes:
             if self._too_many_attributes(root):
-                raise _fail(ErrorCode.XML_TOO_MANY_ATTRIBUTES, f"an element has more than {self.max_attributes} attributes")
+                raise _fail(
+                    ErrorCode.XML_TOO_MANY_ATTRIBUTES, f"an element has more than {self.max_attributes} attributes"
+                )
         if self._too_deep is not None and self._too_deep(root):
             raise _fail(ErrorCode.XML_TOO_DEEP, f"elements are nested more than {self.max_depth} deep")
 

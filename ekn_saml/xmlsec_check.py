@@ -15,6 +15,7 @@ process) checks the versions, the algorithms of the Swedish eID profile,
 the canonicalisation behaviour metadata loading relies on, and the compiled
 SAML schemas.  Neither checks keys or settings.
 """
+
 from __future__ import annotations
 
 import io
@@ -127,7 +128,9 @@ def _aes_gcm_round_trip(xmlsec: ModuleType) -> None:
     # Presence of the constant is not enough: a libxmlsec1 built on a crypto
     # engine without GCM still names it.  Encrypt and decrypt a tiny element.
     doc = etree.fromstring(b"<r><secret>ok</secret></r>")
-    template = xmlsec.template.encrypted_data_create(doc, xmlsec.Transform.AES256_GCM, type=xmlsec.EncryptionType.ELEMENT)
+    template = xmlsec.template.encrypted_data_create(
+        doc, xmlsec.Transform.AES256_GCM, type=xmlsec.EncryptionType.ELEMENT
+    )
     xmlsec.template.encrypted_data_ensure_cipher_value(template)
     key = secrets.token_bytes(32)
     ctx = xmlsec.EncryptionContext()

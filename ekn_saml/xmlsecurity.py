@@ -10,6 +10,7 @@ ACS rules live in :mod:`ekn_saml.response`.
 Keys are loaded once (:class:`PublicKey`, :class:`PrivateKey`) and reused;
 nothing here writes temporary files or starts a process.
 """
+
 from __future__ import annotations
 
 import base64
@@ -478,7 +479,8 @@ def _inclusive_prefixes(method: etree._Element, what: str) -> list[str] | None:
     prefixes = found[0].get("PrefixList", "").split()
     if len(prefixes) > MAX_INCLUSIVE_PREFIXES:
         raise _fail(
-            ErrorCode.SIGNATURE_PROFILE_VIOLATION, f"{what} lists {len(prefixes)} prefixes, at most {MAX_INCLUSIVE_PREFIXES}"
+            ErrorCode.SIGNATURE_PROFILE_VIOLATION,
+            f"{what} lists {len(prefixes)} prefixes, at most {MAX_INCLUSIVE_PREFIXES}",
         )
     return prefixes
 
@@ -508,13 +510,17 @@ def signature_parts(element: etree._Element, signature: etree._Element) -> Signa
     c14n_method, signature_method, reference = _in_order(
         signed_info, "SignedInfo", "CanonicalizationMethod", "SignatureMethod", "Reference"
     )
-    transforms, digest_method, digest_value = _in_order(reference, "Reference", "Transforms", "DigestMethod", "DigestValue")
+    transforms, digest_method, digest_value = _in_order(
+        reference, "Reference", "Transforms", "DigestMethod", "DigestValue"
+    )
     enveloped, exclusive = _in_order(transforms, "Transforms", "Transform", "Transform")
     if (enveloped.get("Algorithm"), exclusive.get("Algorithm")) != (ENVELOPED, EXC_C14N):
         raise _fail(ErrorCode.SIGNATURE_PROFILE_VIOLATION, "the Transforms must be enveloped-signature, then exc-c14n")
     for leaf in (enveloped, signature_method, digest_method, digest_value, signature_value):
         if len(leaf):
-            raise _fail(ErrorCode.SIGNATURE_PROFILE_VIOLATION, f"{etree.QName(leaf).localname} may not have child elements")
+            raise _fail(
+                ErrorCode.SIGNATURE_PROFILE_VIOLATION, f"{etree.QName(leaf).localname} may not have child elements"
+            )
     return SignatureParts(
         signature=signature,
         signed_info=signed_info,
@@ -529,7 +535,9 @@ def signature_parts(element: etree._Element, signature: etree._Element) -> Signa
 
 def _canonical(element: etree._Element, prefixes: list[str] | None) -> bytes:
     try:
-        return etree.tostring(element, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes)
+        return etree.tostring(
+            element, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes
+        )
     except etree.C14NError:
         # libxml2 refuses a relative namespace URI anywhere in the subtree
         raise _fail(ErrorCode.SIGNATURE_INVALID, "the signed element cannot be canonicalised") from None
@@ -733,7 +741,9 @@ def _check_cipher_data(el: etree._Element, what: str) -> None:
     # one CipherData holding exactly one CipherValue and nothing else.
     cipher_data = children(el, XENC + "CipherData")
     if len(cipher_data) != 1 or len(cipher_data[0]) != 1 or cipher_data[0][0].tag != XENC + "CipherValue":
-        raise _fail(ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"{what} must carry exactly one CipherValue, no CipherReference")
+        raise _fail(
+            ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"{what} must carry exactly one CipherValue, no CipherReference"
+        )
 
 
 def decrypt_element(
@@ -761,17 +771,23 @@ def decrypt_element(
         raise _fail(ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"expected one EncryptedData, found {len(data_nodes)}")
     for item in container:
         if item.tag not in _CONTAINER_CHILDREN:
-            raise _fail(ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"{etree.QName(container).localname} holds {item.tag!r}")
+            raise _fail(
+                ErrorCode.ENCRYPTION_PROFILE_VIOLATION, f"{etree.QName(container).localname} holds {item.tag!r}"
+            )
     enc_data = data_nodes[0]
     data_alg = _check_encryption_method(enc_data, DATA_ENCRYPTION_ALGORITHMS, "data encryption")
     _check_cipher_data(enc_data, "EncryptedData")
-    key_nodes = children_at(enc_data, DS + "KeyInfo", XENC + "EncryptedKey") + children(container, XENC + "EncryptedKey")
+    key_nodes = children_at(enc_data, DS + "KeyInfo", XENC + "EncryptedKey") + children(
+        container, XENC + "EncryptedKey"
+    )
     if not key_nodes:
         raise _fail(ErrorCode.DECRYPTION_FAILED, "no EncryptedKey")
     for key_node in key_nodes:
         _check_encryption_method(key_node, KEY_TRANSPORT_ALGORITHMS, "key transport")
         _check_cipher_data(key_node, "EncryptedKey")
-    result = (crypto or IN_PROCESS).decrypt(container, enc_data, key_nodes, DATA_ENCRYPTION_ALGORITHMS[data_alg][1], keys)
+    result = (crypto or IN_PROCESS).decrypt(
+        container, enc_data, key_nodes, DATA_ENCRYPTION_ALGORITHMS[data_alg][1], keys
+    )
     # As parse_xml checks a document, without walking again what it
     # checked: the new subtree's nodes, and every ID in the document.
     _check_nodes(result)
@@ -954,8 +970,7 @@ def saml_schema() -> etree.XMLSchema:
         parser = etree.XMLParser(no_network=True, resolve_entities=True, load_dtd=True)
         parser.resolvers.add(_LocalSchemas(directory))
         imports = "".join(
-            f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>'
-            for namespace, name in _SCHEMA_FILES.items()
+            f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in _SCHEMA_FILES.items()
         )
         driver = (
             '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:ekn-saml:schema-driver">'

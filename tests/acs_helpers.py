@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Helpers for ACS tests: start a real login on the SP, then answer it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,7 +74,16 @@ def spec_for(login: Login, **overrides) -> ResponseSpec:
     return response_spec(login.method, **{"in_response_to": login.request_id, **overrides})
 
 
-def finish(sp, factory, login: Login, spec: ResponseSpec | None = None, *, encoded: str | None = None, relay_state=None, token=None):
+def finish(
+    sp,
+    factory,
+    login: Login,
+    spec: ResponseSpec | None = None,
+    *,
+    encoded: str | None = None,
+    relay_state=None,
+    token=None,
+):
     body = encoded if encoded is not None else factory.encoded(spec or spec_for(login))
     return sp.finish_login(
         body,

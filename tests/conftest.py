@@ -4,6 +4,7 @@
 No key is committed: every key here is generated for the test session
 (2048-bit, the smallest the profile allows, to keep the suite fast).
 """
+
 from __future__ import annotations
 
 import os
@@ -16,20 +17,34 @@ from ekn_saml.server_keys import write_key_file
 from ekn_saml.testing import SERVER_KEYS_FILE
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
 from saml_factory import ResponseFactory
-from testbed import BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, MULTIKEY_IDP, OTHER_IDP, idp_entity, federation_sp_settings
+from testbed import (
+    BANKID_IDP,
+    EXPISOFT_IDP,
+    EXPISOFT_SCOPE,
+    MULTIKEY_IDP,
+    OTHER_IDP,
+    idp_entity,
+    federation_sp_settings,
+)
 
 # no log line of the whole run may hold a full personal identity number (tests/privacy_guard.py)
 # the attack corpus (tests/attacks) is shared by tests/functional and tests/fuzz
 pytest_plugins = ["privacy_guard", "attacks.fixtures", "own_redis"]
 
+
 @pytest.fixture(scope="session")
 def key_dir(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp("keys"))
     stems = (
-        "sp-signing", "sp-encryption", "sp-encryption-old",
+        "sp-signing",
+        "sp-encryption",
+        "sp-encryption-old",
         # the second SP profile ("orgid") of the demo's settings (ekn_saml.testing.development_settings)
-        "sp-orgid-signing", "sp-orgid-encryption",
-        "idp", "idp-next", "attacker",
+        "sp-orgid-signing",
+        "sp-orgid-encryption",
+        "idp",
+        "idp-next",
+        "attacker",
     )
     for stem in stems:
         write_key_pair(directory, stem, f"ekn_saml test {stem} (TEST ONLY)", bits=2048)

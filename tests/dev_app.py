@@ -5,6 +5,7 @@ The login helpers drive the chooser, the signed Redirect AuthnRequest and
 the development IdP's persona page, so every response is really signed and
 encrypted by the IdP.
 """
+
 from __future__ import annotations
 
 import webtest

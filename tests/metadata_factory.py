@@ -4,6 +4,7 @@
 Every document is really signed with python-xmlsec (ekn_saml.xmlsecurity), so
 the check under test is the one that rejects it, never a missing signature.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -109,7 +110,7 @@ def federation_idp(
     b64 = signing_b64 if signing_b64 is not None else cert.base64
     return f"""
   <md:EntityDescriptor entityID="{entity_id}"{extra_attrs}>
-    <md:Extensions><mdattr:EntityAttributes xmlns:mdattr="{NS['mdattr']}" xmlns:saml="{NS['saml']}">
+    <md:Extensions><mdattr:EntityAttributes xmlns:mdattr="{NS["mdattr"]}" xmlns:saml="{NS["saml"]}">
       <saml:Attribute Name="http://macedir.org/entity-category" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">{values(categories)}</saml:Attribute>
       <saml:Attribute Name="urn:oasis:names:tc:SAML:attribute:assurance-certification" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">{values(loas)}</saml:Attribute>
     </mdattr:EntityAttributes></md:Extensions>
@@ -129,8 +130,14 @@ def bankid_and_expisoft(cert: PublicKey, *, sso: str = "https://idp.example.test
 
     return aggregate(
         federation_idp(BANKID_IDP, cert, name="BankID" + suffix, sso=sso),
-        federation_idp(EXPISOFT_IDP, cert, scopes=(EXPISOFT_SCOPE,), name="Expisoft" + suffix, sso=sso,
-                       categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
+        federation_idp(
+            EXPISOFT_IDP,
+            cert,
+            scopes=(EXPISOFT_SCOPE,),
+            name="Expisoft" + suffix,
+            sso=sso,
+            categories=("http://id.swedenconnect.se/ec/1.0/loa3-orgid",),
+        ),
     )
 
 

@@ -5,6 +5,7 @@ Used by the store-level and the app-level Redis outage tests.  Without
 redis-server the fixture fails under CI (never a silent skip) and skips
 loudly elsewhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,17 @@ class OwnRedisServer:
         log = open(self.logfile, "ab")
         self.proc = subprocess.Popen(
             [
-                self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--daemonize", "no",
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -74,7 +84,9 @@ class OwnRedisServer:
 
 @pytest.fixture
 def own_redis(request, tmp_path):
-    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
+    binary = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
+    )
     if binary is None:
         message = "redis-server is not installed (apt-get install redis-server), so the stop/restart test cannot run"
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):

@@ -23,6 +23,7 @@ The masked form ``YYYYMMDD-XXXX`` is what may be logged.  At the end of the
 session any hit makes pytest exit non-zero and is reported with the number
 itself masked (the report must not leak it either).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -97,7 +98,11 @@ class PersonalNumberFinder:
         hits = []
         if self._known is not None:
             hits += self._known.findall(text)
-        hits += [m.group(1) + m.group(2) for m in _CANDIDATE.finditer(text) if looks_like_personal_number(m.group(1) + m.group(2))]
+        hits += [
+            m.group(1) + m.group(2)
+            for m in _CANDIDATE.finditer(text)
+            if looks_like_personal_number(m.group(1) + m.group(2))
+        ]
         return hits
 
 
@@ -163,6 +168,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_sep("=", "privacy guard: full personal identity numbers in log lines", red=True)
             for line in handler.leaks[:20]:
                 reporter.write_line(line)
-            reporter.write_line(f"{len(handler.leaks)} of {handler.checked} log records hold a full number (shown masked)")
+            reporter.write_line(
+                f"{len(handler.leaks)} of {handler.checked} log records hold a full number (shown masked)"
+            )
     elif reporter is not None and session.config.option.verbose >= 0:
-        reporter.write_line(f"privacy guard: {handler.checked} log records checked, none holds a full personal identity number")
+        reporter.write_line(
+            f"privacy guard: {handler.checked} log records checked, none holds a full personal identity number"
+        )

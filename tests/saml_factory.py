@@ -6,6 +6,7 @@ need to change one thing at a time and still sign the result properly, so
 the check under test is reached.  Uses ekn_saml.xmlsecurity for the crypto,
 the same python-xmlsec primitives a real IdP library would call.
 """
+
 from __future__ import annotations
 
 import base64
@@ -70,7 +71,9 @@ def build_assertion(spec: ResponseSpec) -> etree._Element:
     a.set("IssueInstant", instant(spec.assertion_issue_instant or now))
     etree.SubElement(a, A + "Issuer").text = spec.assertion_issuer or spec.issuer
     subject = etree.SubElement(a, A + "Subject")
-    etree.SubElement(subject, A + "NameID", Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent").text = spec.name_id
+    etree.SubElement(
+        subject, A + "NameID", Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+    ).text = spec.name_id
     sc = etree.SubElement(subject, A + "SubjectConfirmation", Method="urn:oasis:names:tc:SAML:2.0:cm:bearer")
     scd = etree.SubElement(sc, A + "SubjectConfirmationData")
     irt = spec.in_response_to if spec.confirmation_in_response_to == "same" else spec.confirmation_in_response_to
@@ -83,11 +86,18 @@ def build_assertion(spec: ResponseSpec) -> etree._Element:
     cond.set("NotBefore", instant(spec.not_before or now - dt.timedelta(seconds=10)))
     cond.set("NotOnOrAfter", instant(spec.not_on_or_after or now + dt.timedelta(minutes=5)))
     etree.SubElement(etree.SubElement(cond, A + "AudienceRestriction"), A + "Audience").text = spec.audience
-    authn = etree.SubElement(a, A + "AuthnStatement", AuthnInstant=instant(spec.authn_instant or now), SessionIndex="_s" + secrets.token_hex(8))
+    authn = etree.SubElement(
+        a,
+        A + "AuthnStatement",
+        AuthnInstant=instant(spec.authn_instant or now),
+        SessionIndex="_s" + secrets.token_hex(8),
+    )
     etree.SubElement(etree.SubElement(authn, A + "AuthnContext"), A + "AuthnContextClassRef").text = spec.loa
     statement = etree.SubElement(a, A + "AttributeStatement")
     for name, values in spec.attributes.items():
-        attr = etree.SubElement(statement, A + "Attribute", Name=name, NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri")
+        attr = etree.SubElement(
+            statement, A + "Attribute", Name=name, NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
+        )
         for value in values:
             v = etree.SubElement(attr, A + "AttributeValue")
             v.set(XSI + "type", "xs:string")
@@ -165,7 +175,9 @@ def custom_sign(
     else:
         element.insert(0, signature)
     ref = xmlsec.template.add_reference(
-        signature, digest_transform or T.SHA256, uri=reference_uri if reference_uri is not None else "#" + element.get("ID")
+        signature,
+        digest_transform or T.SHA256,
+        uri=reference_uri if reference_uri is not None else "#" + element.get("ID"),
     )
     for transform in transforms if transforms is not None else (T.ENVELOPED, T.EXCL_C14N):
         xmlsec.template.add_transform(ref, transform)
@@ -192,7 +204,9 @@ def custom_encrypt(element: etree._Element, recipient: PublicKey, *, data_transf
 
     parent = element.getparent()
     standalone = etree.tostring(element)
-    enc_data = xmlsec.template.encrypted_data_create(parent, data_transform, type=xmlsec.EncryptionType.ELEMENT, ns="xenc")
+    enc_data = xmlsec.template.encrypted_data_create(
+        parent, data_transform, type=xmlsec.EncryptionType.ELEMENT, ns="xenc"
+    )
     xmlsec.template.encrypted_data_ensure_cipher_value(enc_data)
     key_info = xmlsec.template.encrypted_data_ensure_key_info(enc_data, ns="ds")
     enc_key = xmlsec.template.add_encrypted_key(key_info, key_transform)

@@ -4,6 +4,7 @@
 Key files are not read: paths starting with ``/missing`` count as absent,
 every other path as present.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Names and metadata of the test federation the unit tests use."""
+
 from __future__ import annotations
 
 from ekn_saml.xmlsecurity import PublicKey
@@ -19,8 +20,9 @@ UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
 LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
 
 
-
-def idp_entity(entity_id: str, cert: PublicKey, *, scopes=(), sso="https://idp.example.test/sso", extra_certs=()) -> str:
+def idp_entity(
+    entity_id: str, cert: PublicKey, *, scopes=(), sso="https://idp.example.test/sso", extra_certs=()
+) -> str:
     extra_keys = "".join(
         f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{c.base64}'
         "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
@@ -36,8 +38,6 @@ def idp_entity(entity_id: str, cert: PublicKey, *, scopes=(), sso="https://idp.e
       <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sso}"/>
     </md:IDPSSODescriptor>
   </md:EntityDescriptor>"""
-
-
 
 
 def federation_sp_settings(key_dir: str, idp_metadata_file: str, *, store_url: str) -> dict[str, str]:

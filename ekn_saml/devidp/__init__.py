@@ -6,6 +6,7 @@ it is never on by default.  The SP does not know it is special: it trusts
 the development IdPs through metadata generated here and parsed by the same
 code as any federation metadata.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -43,13 +44,18 @@ def dev_idps(entity_id_prefix: str, base_url: str) -> list[DevIdp]:
 
 def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
     """An EntitiesDescriptor for the development IdPs, as a federation would publish it."""
-    root = etree.Element(_E["md"] + "EntitiesDescriptor", nsmap={k: NS[k] for k in ("md", "ds", "saml", "mdattr", "shibmd", "mdui")})
+    root = etree.Element(
+        _E["md"] + "EntitiesDescriptor", nsmap={k: NS[k] for k in ("md", "ds", "saml", "mdattr", "shibmd", "mdui")}
+    )
     for idp in idps:
         entity = etree.SubElement(root, _E["md"] + "EntityDescriptor", entityID=idp.entity_id)
         ext = etree.SubElement(entity, _E["md"] + "Extensions")
         attrs = etree.SubElement(ext, _E["mdattr"] + "EntityAttributes")
         attr = etree.SubElement(
-            attrs, _E["saml"] + "Attribute", Name=ENTITY_CATEGORY, NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
+            attrs,
+            _E["saml"] + "Attribute",
+            Name=ENTITY_CATEGORY,
+            NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
         )
         for category in DEV_IDPS[idp.slug][1]:
             etree.SubElement(attr, _E["saml"] + "AttributeValue").text = category

@@ -4,6 +4,7 @@
 The personal identity numbers and organisation numbers have valid check
 digits (so they pass our checks) but belong to no one we know of.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

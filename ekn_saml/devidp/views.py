@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Views of the development IdP: verify the AuthnRequest, pick a persona, answer."""
+
 from __future__ import annotations
 
 import base64
@@ -71,7 +72,11 @@ def sso(request):
         query = dict(parse_qsl(request.query_string))
         relay_state = query.get("RelayState", "")
         authn_request = engines[slug].parse_authn_request(
-            query["SAMLRequest"], BINDING_REDIRECT, relay_state=relay_state, sigalg=query["SigAlg"], signature=query["Signature"]
+            query["SAMLRequest"],
+            BINDING_REDIRECT,
+            relay_state=relay_state,
+            sigalg=query["SigAlg"],
+            signature=query["Signature"],
         )
     else:
         xml = base64.b64decode(request.POST.get("SAMLRequest", ""))
@@ -82,7 +87,10 @@ def sso(request):
     root = etree.fromstring(xml)
     requested = root.xpath("samlp:RequestedAuthnContext/saml:AuthnContextClassRef/text()", namespaces=NS)
     # the answer goes to the ACS of the profile that asked, and to no other
-    if authn_request.issuer.text != profile.entity_id or authn_request.assertion_consumer_service_url != profile.acs_url:
+    if (
+        authn_request.issuer.text != profile.entity_id
+        or authn_request.assertion_consumer_service_url != profile.acs_url
+    ):
         raise HTTPBadRequest("AssertionConsumerServiceURL is not in the requesting SP profile's metadata")
     token = secrets.token_urlsafe(24)
     sp.store.put(

@@ -6,6 +6,7 @@ settings parser stores full URIs only.  The tables here are lookup aids, not
 allow-lists: any absolute URI is accepted as an entity category, because
 federations add contract categories (``contract/<org>/<name>``) of their own.
 """
+
 from __future__ import annotations
 
 ENTITY_CATEGORY_ATTRIBUTE = "http://macedir.org/entity-category"
@@ -75,5 +76,5 @@ def short_name(uri: str) -> str:
             return name
     for prefix in ("http://id.elegnamnden.se/loa/1.0/", "http://id.swedenconnect.se/loa/1.0/"):
         if uri.startswith(prefix):
-            return uri[len(prefix):]
+            return uri[len(prefix) :]
     return uri

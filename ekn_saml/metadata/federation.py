@@ -30,6 +30,7 @@ EntityDescriptor (SP entities are dropped with the tree).  An
 Refreshing runs in one daemon thread per process (started again in a forked
 worker).  A login request only reads the current document reference.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -334,7 +335,9 @@ def verify_and_index(
         for entity, inherited in _idp_entities(root, None, counter):
             entity_id = entity.get("entityID", "")
             if entity_id in entries:
-                log.warning("federation metadata %s: entityID %s appears more than once; the first is used", source, entity_id)
+                log.warning(
+                    "federation metadata %s: entityID %s appears more than once; the first is used", source, entity_id
+                )
                 continue
             own = entity.get("validUntil")
             if own and parse_instant(own) <= now:
@@ -391,9 +394,7 @@ def is_remote(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https")
 
 
-def read_source(
-    settings: FederationSettings, *, progress: Callable[[int, int | None], None] | None = None
-) -> bytes:
+def read_source(settings: FederationSettings, *, progress: Callable[[int, int | None], None] | None = None) -> bytes:
     """The raw bytes of ``settings.metadata_url`` (a file path, file:// or https URL).
 
     Size-capped at ``max_bytes``; network reads time out after ``timeout``
@@ -552,7 +553,9 @@ class FederationMetadata:
 
     # -- loading --
 
-    def verify(self, data: bytes, *, source: str, origin: str, fetched_at: dt.datetime | None = None) -> MetadataDocument:
+    def verify(
+        self, data: bytes, *, source: str, origin: str, fetched_at: dt.datetime | None = None
+    ) -> MetadataDocument:
         """:func:`verify_and_index` with this holder's signers, eager IdPs, clock and validity cap.
 
         Does **not** compare the document with the one in use or the backing file's.
@@ -752,7 +755,9 @@ class FederationMetadata:
             log.exception("federation metadata refresh failed unexpectedly; keeping the last good document")
             return False
         self._swap(doc)
-        audit.metadata_refreshed(self.settings.metadata_url, idps=len(doc.idps), valid_until=format_instant(doc.valid_until))
+        audit.metadata_refreshed(
+            self.settings.metadata_url, idps=len(doc.idps), valid_until=format_instant(doc.valid_until)
+        )
         log.info(
             "federation metadata refreshed: %d entities, %d IdPs, valid until %s",
             doc.entity_count,

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """IdP metadata: parsed once into frozen records, indexed by entityID, swapped atomically."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -38,6 +38,7 @@ tests/unit/metadata/test_root_signature.py checks each accepted shape, and
 a real third-party signature, against python-xmlsec's full verification;
 tests/fuzz/test_fuzz_root_signature.py does so for every accepted mutant.
 """
+
 from __future__ import annotations
 
 from typing import Sequence

@@ -13,6 +13,7 @@ Elements of namespaces we have no schema for (``shibmd``, ``psc``,
 ``mdorgext``, ...) sit in ``md:Extensions``, which the SAML schema validates
 *laxly*: they are skipped, not rejected.
 """
+
 from __future__ import annotations
 
 import functools

@@ -8,6 +8,7 @@ Each SP profile (:class:`~ekn_saml.settings.SpProfile`) is its own SP entity
 with its own document; the functions take the profile (default: the
 default profile, the ``ekn_saml.sp.*`` keys) and that profile's credentials.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -92,7 +93,9 @@ def load_next_signing_cert(settings: SamlSettings, profile: SpProfile | None = N
         with open(path, "rb") as fh:
             return PublicKey.from_pem(fh.read())
     except (OSError, ValueError) as exc:
-        raise ConfigurationError([f"{profile.setting_prefix}next_signing_cert {path}: cannot be read ({exc})"]) from None
+        raise ConfigurationError(
+            [f"{profile.setting_prefix}next_signing_cert {path}: cannot be read ({exc})"]
+        ) from None
 
 
 def build_sp_metadata(
@@ -221,7 +224,9 @@ def sp_metadata_bytes(
         entity = etree.fromstring(etree.tostring(entity, pretty_print=True))
         sign_sp_metadata(entity, credentials, valid_days=profile.metadata.valid_days, now=now)
     try:
-        validate_metadata(entity, source="SP metadata" if profile.is_default else f"SP metadata of profile {profile.name!r}")
+        validate_metadata(
+            entity, source="SP metadata" if profile.is_default else f"SP metadata of profile {profile.name!r}"
+        )
     except MetadataError as exc:
         raise ConfigurationError([exc.detail]) from None
     return etree.tostring(entity, xml_declaration=True, encoding="UTF-8", pretty_print=not sign)

@@ -9,6 +9,7 @@ chosen by the ``ekn_saml.store.url`` setting:
   machine share the file, and it survives restarts;
 * ``redis://host:port/db`` – several nodes share one Redis server.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

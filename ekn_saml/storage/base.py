@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The contract every state backend keeps."""
+
 from __future__ import annotations
 
 import abc

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """A dict in this process: for unit tests only."""
+
 from __future__ import annotations
 
 import threading

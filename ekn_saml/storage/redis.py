@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Redis: state shared by several nodes."""
+
 from __future__ import annotations
 
 import redis as redis_lib
@@ -55,7 +56,9 @@ class RedisStateStore(StateStore):
         self._call(self._r.set, self._k(namespace, key), self._encode(value), ex=self._check_ttl(ttl))
 
     def add(self, namespace, key, value, ttl) -> bool:
-        return bool(self._call(self._r.set, self._k(namespace, key), self._encode(value), ex=self._check_ttl(ttl), nx=True))
+        return bool(
+            self._call(self._r.set, self._k(namespace, key), self._encode(value), ex=self._check_ttl(ttl), nx=True)
+        )
 
     def get(self, namespace, key):
         return self._decode(self._call(self._r.get, self._k(namespace, key)))

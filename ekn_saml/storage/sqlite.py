@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """An embedded SQLite file: the default for one machine with several workers."""
+
 from __future__ import annotations
 
 import logging
@@ -73,6 +74,7 @@ def _prepare_private_file(path: str) -> None:
                 mode,
                 mode & 0o700,
             )
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -192,9 +194,7 @@ class SQLiteStateStore(StateStore):
         return self._decode(row[0]) if row else None
 
     def take(self, namespace, key):
-        row = self._run(
-            "DELETE FROM kv WHERE ns = ? AND key = ? RETURNING value, expires", (namespace, key)
-        ).fetchone()
+        row = self._run("DELETE FROM kv WHERE ns = ? AND key = ? RETURNING value, expires", (namespace, key)).fetchone()
         if row is None or row[1] <= self._clock():
             return None
         return self._decode(row[0])

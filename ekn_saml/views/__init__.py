@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Thin views: each reads the request, calls the ServiceProvider, renders or redirects."""
+
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The Assertion Consumer Service (HTTP-POST)."""
+
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,9 @@ def acs(request):
     # parsed, nor spooled to a temporary file (which was also left unclosed).
     body_cap = 3 * sp.settings.max_response_bytes + 4096
     if (request.content_length or 0) > body_cap:
-        raise ResponseValidationError(ErrorCode.RESPONSE_TOO_LARGE, f"POST body of {request.content_length} bytes, cap {body_cap}")
+        raise ResponseValidationError(
+            ErrorCode.RESPONSE_TOO_LARGE, f"POST body of {request.content_length} bytes, cap {body_cap}"
+        )
     request.request_body_tempfile_limit = body_cap  # what passes is kept in memory
     identity, next_path = sp.finish_login(
         request.POST.get("SAMLResponse"),
@@ -44,7 +47,11 @@ def acs(request):
     remember(request, identity.subject, identity=identity)
     log.info(
         "login ok method=%s idp=%s sp=%s loa=%s subject=%s",
-        identity.method, identity.idp, identity.sp_entity_id, identity.loa, identity.log_subject,
+        identity.method,
+        identity.idp,
+        identity.sp_entity_id,
+        identity.loa,
+        identity.log_subject,
     )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))

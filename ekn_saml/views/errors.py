@@ -4,6 +4,7 @@
 Also the one ordinary view those pages need: ``/login-expired``, where the ACS
 sends a request-state failure that came cross-site (see :func:`saml_error`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -90,9 +91,13 @@ def saml_error(exc: SamlError, request):
         # The page comes after a redirect: that GET is a top-level navigation,
         # which carries the cookie.
         return HTTPSeeOther(
-            location=public_route_url(request, "saml.login_expired", _query={"code": exc.code.value, "ref": exc.reference})
+            location=public_route_url(
+                request, "saml.login_expired", _query={"code": exc.code.value, "ref": exc.reference}
+            )
         )
-    response = render_error(request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status)
+    response = render_error(
+        request, family=exc.family.value, code=exc.code.value, reference=exc.reference, status=exc.http_status
+    )
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -114,7 +119,11 @@ def login_expired(request):
     if family_of(code) is not ErrorFamily.REQUEST_STATE or not _REFERENCE.fullmatch(reference):
         raise HTTPNotFound()
     return render_error(
-        request, family=ErrorFamily.REQUEST_STATE.value, code=code.value, reference=reference, status=RequestStateError.http_status
+        request,
+        family=ErrorFamily.REQUEST_STATE.value,
+        code=code.value,
+        reference=reference,
+        status=RequestStateError.http_status,
     )
 
 
@@ -149,7 +158,9 @@ def csrf_error(exc, request):
     log.warning("%s ref=%s: bad CSRF %s on %s", ErrorCode.CSRF_FAILED.value, reference, reason, printable(request.path))
     # a forged cross-site request is a security event: it goes to the audit trail too
     audit.csrf_failed(request, code=ErrorCode.CSRF_FAILED.value, reference=reference, reason=reason)
-    return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code=ErrorCode.CSRF_FAILED.value, reference=reference, status=400)
+    return render_error(
+        request, family=ErrorFamily.BAD_REQUEST.value, code=ErrorCode.CSRF_FAILED.value, reference=reference, status=400
+    )
 
 
 @forbidden_view_config()
@@ -158,12 +169,16 @@ def forbidden(request):
         # Not logged in: log in first, then come back here (the path is checked when used).
         return HTTPFound(location=public_route_url(request, "saml.login", _query={"next": request.path_qs}))
     reference = new_reference()
-    return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-403", reference=reference, status=403)
+    return render_error(
+        request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-403", reference=reference, status=403
+    )
 
 
 @notfound_view_config()
 def not_found(request):
-    return render_error(request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-404", reference=new_reference(), status=404)
+    return render_error(
+        request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-404", reference=new_reference(), status=404
+    )
 
 
 @exception_view_config(Exception)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The chooser and the start of a login."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Local logout: a CSRF-protected POST ends the session here first (sp-checklist §3.10)."""
+
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound

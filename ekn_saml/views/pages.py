@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Static pages and the SP metadata document."""
+
 from __future__ import annotations
 
 from pyramid.response import Response

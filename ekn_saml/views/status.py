@@ -7,6 +7,7 @@ The address checked is ``REMOTE_ADDR`` as the WSGI server sets it, never
 let the server rewrite REMOTE_ADDR from a trusted proxy (waitress
 ``trusted_proxy``) or block the path at the proxy.
 """
+
 from __future__ import annotations
 
 import ipaddress

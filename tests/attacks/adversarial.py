@@ -17,6 +17,7 @@ the cases that keep a valid signature over another body):
 
 Every builder takes the parsed Response and returns the bytes to post.
 """
+
 from __future__ import annotations
 
 import base64

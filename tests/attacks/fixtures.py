@@ -5,6 +5,7 @@ Registered as a plugin in tests/conftest.py (``pytest_plugins``), so that
 tests/functional and tests/fuzz use one corpus, generated once per session
 from the session's test keys (no key is committed).
 """
+
 from __future__ import annotations
 
 import datetime as dt

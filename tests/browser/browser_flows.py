@@ -4,6 +4,7 @@
 Every step ends with an explicit wait for the URL it must reach, so a test
 never races the auto-submitting form or a redirect.
 """
+
 from __future__ import annotations
 
 import re

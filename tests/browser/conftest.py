@@ -18,6 +18,7 @@ the run is ``test-artifacts/browser/server.log``.
 Playwright's own browser download does not work here: we always launch
 ``/usr/bin/chromium`` (``make browser-deps`` installs it).
 """
+
 from __future__ import annotations
 
 import os

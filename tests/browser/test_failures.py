@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Logins that do not end logged in: the IdP's error statuses and stale resubmissions."""
+
 from __future__ import annotations
 
 import html
@@ -28,7 +29,9 @@ def test_cancel_at_the_idp_shows_the_cancelled_page_with_try_again(page, live_se
 
 
 @pytest.mark.parametrize(
-    "outcome, code", [("fraud", ErrorCode.IDP_FRAUD), ("possibleFraud", ErrorCode.IDP_POSSIBLE_FRAUD)], ids=["fraud", "possibleFraud"]
+    "outcome, code",
+    [("fraud", ErrorCode.IDP_FRAUD), ("possibleFraud", ErrorCode.IDP_POSSIBLE_FRAUD)],
+    ids=["fraud", "possibleFraud"],
 )
 def test_fraud_at_the_idp_shows_the_warning_page(page, live_server, outcome, code):
     fail_at_idp(page, live_server, "mobilt_bankid", "anna", outcome)
@@ -75,7 +78,9 @@ def test_replayed_idp_post_gives_a_clear_page(page, live_server):
     fields = acs_posts[0].post_data_json
     # The same form the IdP's page held, posted again from a page of another
     # site (the browser's cookies go with it, as they did the first time).
-    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items())
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+    )
     page.set_content(f'<form method="post" action="{orgid_acs}">{inputs}<button>again</button></form>')
     with page.expect_response(lambda r: r.url == orgid_acs) as acs:
         page.get_by_role("button", name="again").click()

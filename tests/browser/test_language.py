@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Swedish first, English on request: Accept-Language and the visible switch."""
+
 from __future__ import annotations
 
 import pytest

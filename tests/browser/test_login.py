@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Whole logins in Chromium: chooser -> development IdP (another site) -> ACS -> "Mina sidor"."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,14 +18,24 @@ LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
         pytest.param(
             "mobilt_bankid",
             "anna",
-            {"display-name": "Anna Andersson", "method": "Mobilt BankID", "loa": UNCERTIFIED_LOA3, "personal-number": "19800101-XXXX"},
+            {
+                "display-name": "Anna Andersson",
+                "method": "Mobilt BankID",
+                "loa": UNCERTIFIED_LOA3,
+                "personal-number": "19800101-XXXX",
+            },
             ("org-number", "org-name"),
             id="mobilt_bankid",
         ),
         pytest.param(
             "bankid",
             "karin",
-            {"display-name": "Karin Karlsson", "method": "BankID på fil eller kort", "loa": UNCERTIFIED_LOA3, "personal-number": "19650615-XXXX"},
+            {
+                "display-name": "Karin Karlsson",
+                "method": "BankID på fil eller kort",
+                "loa": UNCERTIFIED_LOA3,
+                "personal-number": "19650615-XXXX",
+            },
             ("org-number", "org-name"),
             id="bankid",
         ),
@@ -70,7 +81,9 @@ def test_the_browser_keeps_both_cookies_under_their_host_only_names(page, live_s
     login(page, live_server, "bankid", "karin")
     cookies = {c["name"]: c for c in page.context.cookies()}
     for name in ("__Host-ekn_session", "__Host-ekn_saml_req"):
-        assert (cookies[name]["secure"], cookies[name]["path"], cookies[name]["domain"]) == (True, "/", "localhost"), name
+        assert (cookies[name]["secure"], cookies[name]["path"], cookies[name]["domain"]) == (True, "/", "localhost"), (
+            name
+        )
     assert not {"ekn_session", "ekn_saml_req"} & set(cookies)
 
 
@@ -83,7 +96,9 @@ def test_deep_link_returns_there_after_login(page, live_server):
 
 def test_auto_post_page_submits_itself_under_a_csp_without_inline_script(page, live_server):
     open_idp(page, live_server, "mobilt_bankid")
-    with page.expect_response(lambda r: r.url.startswith(live_server.idp + "/devidp/") and r.url.endswith("/respond")) as info:
+    with page.expect_response(
+        lambda r: r.url.startswith(live_server.idp + "/devidp/") and r.url.endswith("/respond")
+    ) as info:
         answer_at_idp(page, "anna")
     page.wait_for_url(live_server.url("/mina-sidor"))  # nobody pressed the button
     directives = dict(d.strip().split(" ", 1) for d in info.value.headers["content-security-policy"].split(";"))

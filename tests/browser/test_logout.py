@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Logout from the page header."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@
 Each test's ``watch`` fails it if any page logs a Content-Security-Policy
 violation; the tests here visit the pages no login test reaches.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,11 +32,20 @@ def assert_fits_width(page, label: str) -> None:
     assert widths[0] <= widths[1], f"{label}: page is {widths[0]}px wide in a {widths[1]}px viewport"
 
 
-HEADER_PARTS = {"brand": ".site-header .brand", "languages": ".site-header .lang-switch", "logout": ".site-header .logout-form button"}
+HEADER_PARTS = {
+    "brand": ".site-header .brand",
+    "languages": ".site-header .lang-switch",
+    "logout": ".site-header .logout-form button",
+}
 
 
 def _overlap(a: dict, b: dict) -> bool:
-    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
 
 
 def assert_header_balanced(page, label: str) -> None:
@@ -44,7 +54,9 @@ def assert_header_balanced(page, label: str) -> None:
     for first, second in itertools.combinations(boxes, 2):
         assert not _overlap(boxes[first], boxes[second]), f"{label}: {first} and {second} overlap: {boxes}"
     logout = boxes["logout"]
-    assert logout["x"] >= 0 and logout["x"] + logout["width"] <= page.viewport_size["width"], f"{label}: logout leaves the viewport"
+    assert logout["x"] >= 0 and logout["x"] + logout["width"] <= page.viewport_size["width"], (
+        f"{label}: logout leaves the viewport"
+    )
     text_lines = page.locator(HEADER_PARTS["logout"]).evaluate(
         "b => { const r = document.createRange(); r.selectNodeContents(b);"
         " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
@@ -56,7 +68,9 @@ def assert_header_balanced(page, label: str) -> None:
     )
     for name in ("languages", "logout"):
         right = boxes[name]["x"] + boxes[name]["width"]
-        assert abs(right - content_right) <= 1, f"{label}: {name} ends at {right}px, the header's content at {content_right}px"
+        assert abs(right - content_right) <= 1, (
+            f"{label}: {name} ends at {right}px, the header's content at {content_right}px"
+        )
 
 
 def test_pages_load_their_styles_and_logos_under_the_csp(page, live_server):
@@ -130,4 +144,3 @@ def test_keyboard_user_skips_to_the_methods_and_starts_a_login(page, live_server
     shot(page, "method-focused")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.idp}/devidp/**")
-

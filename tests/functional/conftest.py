@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The demo app with the embedded development IdP, driven by WebTest over https."""
+
 from __future__ import annotations
 
 import pytest

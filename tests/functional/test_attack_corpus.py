@@ -14,6 +14,7 @@ same response first and is logged in), ``restore_request`` (the request
 record is then put back, as a restored backup would), ``on_node_b`` (the
 attack goes to a second app instance on the same store).
 """
+
 from __future__ import annotations
 
 import json
@@ -50,10 +51,14 @@ def _send(case: generate_corpus.Case, nodes):
         assert accepted.status_int == 302, "the victim's own login must succeed first"
     if "restore_request" in case.steps:
         seed_request(node_a, case.seed)
-    cookie = {"seed": case.seed.browser_token if case.seed else None, "other": "browser-of-the-attacker", "none": None}[case.browser]
+    cookie = {"seed": case.seed.browser_token if case.seed else None, "other": "browser-of-the-attacker", "none": None}[
+        case.browser
+    ]
     node = node_b if "on_node_b" in case.steps else node_a
     client = browser(node)
-    response = client.post("/saml/acs", params=case.form, headers=binding_cookie(node, cookie) if cookie else {}, expect_errors=True)
+    response = client.post(
+        "/saml/acs", params=case.form, headers=binding_cookie(node, cookie) if cookie else {}, expect_errors=True
+    )
     return client, response
 
 
@@ -80,7 +85,9 @@ def _local(url: str) -> bool:
     if url.startswith("#"):  # the skip link
         return True
     parts = urlsplit(url)
-    return (not parts.scheme and not parts.netloc and url.startswith("/") and not url.startswith("//")) or parts.netloc == HOST
+    return (
+        not parts.scheme and not parts.netloc and url.startswith("/") and not url.startswith("//")
+    ) or parts.netloc == HOST
 
 
 @pytest.mark.parametrize("name", DROPPED)

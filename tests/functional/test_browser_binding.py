@@ -6,6 +6,7 @@ choice in the victim's browser, starts a login of his own with the same value,
 and posts his IdP's answer from the victim's browser, which then carries a
 matching cookie and logs in as the attacker (login CSRF).
 """
+
 from __future__ import annotations
 
 from dev_app import BINDING_COOKIE, answer, browser, idp_page

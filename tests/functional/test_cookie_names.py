@@ -5,6 +5,7 @@ Browsers keep a ``__Host-`` cookie only with Secure, Path=/ and no Domain, so a
 sibling subdomain cannot plant one (cookie tossing).  The same cookie under
 its plain name, which a subdomain *can* set, must then mean nothing.
 """
+
 from __future__ import annotations
 
 from dev_app import BINDING_COOKIE, SESSION_COOKIE, browser, idp_page, log_in, make_testapp

@@ -10,6 +10,7 @@ personal identity number in every written form, its names, date of birth
 and organisation data.  The session records are sealed
 (ekn_saml/session.py) and the index keys are HMACs, so nothing is found.
 """
+
 from __future__ import annotations
 
 import os
@@ -84,7 +85,7 @@ def sqlite_file_bytes(path: str) -> bytes:
 @pytest.mark.parametrize("kind", sorted(PERSONAS))
 def test_the_sqlite_store_holds_no_personal_data_after_a_login(dev_settings, kind):
     method, persona, secrets_of_persona = PERSONAS[kind]
-    path = dev_settings["ekn_saml.store.url"][len("sqlite:///"):]
+    path = dev_settings["ekn_saml.store.url"][len("sqlite:///") :]
     client = browser(main({}, **dev_settings))
     log_in(client, method, persona)
     page = client.get("/mina-sidor")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The app trusting IdPs from signed federation metadata, and the status endpoint."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -131,17 +132,24 @@ class TestStatus:
 
     def test_forwarded_for_header_is_not_believed(self, federation_app):
         federation_app.get(
-            "/saml/status", extra_environ={"REMOTE_ADDR": "192.0.2.10"}, headers={"X-Forwarded-For": "127.0.0.1"}, status=404
+            "/saml/status",
+            extra_environ={"REMOTE_ADDR": "192.0.2.10"},
+            headers={"X-Forwarded-For": "127.0.0.1"},
+            status=404,
         )
 
     def test_configured_network_is_allowed(self, app_settings):
-        app = webtest.TestApp(main({}, **{**app_settings, "ekn_saml.status.allowed_addresses": "192.0.2.0/24"}), extra_environ=ENV)
+        app = webtest.TestApp(
+            main({}, **{**app_settings, "ekn_saml.status.allowed_addresses": "192.0.2.0/24"}), extra_environ=ENV
+        )
         assert app.get("/saml/status", extra_environ={"REMOTE_ADDR": "192.0.2.10"}).json["status"] == "ok"
         app.get("/saml/status", status=404)  # 127.0.0.1 is no longer listed
 
     def test_store_down_is_503(self, app_settings):
         # a real Redis client pointed at a port where nothing listens
-        app = webtest.TestApp(main({}, **{**app_settings, "ekn_saml.store.url": "redis://127.0.0.1:1/0"}), extra_environ=ENV)
+        app = webtest.TestApp(
+            main({}, **{**app_settings, "ekn_saml.store.url": "redis://127.0.0.1:1/0"}), extra_environ=ENV
+        )
         response = app.get("/saml/status", status=503)
         assert response.json["status"] == "failing" and response.json["store"] == {"ok": False, "error": "EKN-OPS-001"}
 
@@ -165,7 +173,10 @@ def test_sp_metadata_is_served(federation_app):
 
 def _republish(settings, idp_keys, federation_signer, sso: str) -> None:
     # both IdPs move to ``sso``
-    write(settings["ekn_saml.federation.metadata_url"], signed(bankid_and_expisoft(idp_keys[1], sso=sso), federation_signer[0]))
+    write(
+        settings["ekn_saml.federation.metadata_url"],
+        signed(bankid_and_expisoft(idp_keys[1], sso=sso), federation_signer[0]),
+    )
 
 
 def _form_action(response) -> list[str]:
@@ -173,7 +184,9 @@ def _form_action(response) -> list[str]:
     return next(part for part in policy.split(";") if part.strip().startswith("form-action")).split()[1:]
 
 
-def test_form_action_follows_a_refresh_that_moves_an_idp(federation_app, federation_settings, idp_keys, federation_signer):
+def test_form_action_follows_a_refresh_that_moves_an_idp(
+    federation_app, federation_settings, idp_keys, federation_signer
+):
     assert "https://idp.example.test" in _form_action(federation_app.get("/login"))
     _republish(federation_settings, idp_keys, federation_signer, "https://moved-idp.example.test/sso")
     assert federation_app.app.registry.ekn_saml_federation.refresh() is True
@@ -181,7 +194,9 @@ def test_form_action_follows_a_refresh_that_moves_an_idp(federation_app, federat
     assert "https://moved-idp.example.test" in origins and "https://idp.example.test" not in origins
 
 
-def test_an_sso_endpoint_that_is_not_a_plain_origin_is_left_out(federation_app, federation_settings, idp_keys, federation_signer):
+def test_an_sso_endpoint_that_is_not_a_plain_origin_is_left_out(
+    federation_app, federation_settings, idp_keys, federation_signer
+):
     _republish(federation_settings, idp_keys, federation_signer, "https://someone@odd-idp.example.test/sso")
     assert federation_app.app.registry.ekn_saml_federation.refresh() is True
     response = federation_app.get("/login")

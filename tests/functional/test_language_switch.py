@@ -4,6 +4,7 @@
 The switch itself (cookie, safe ``next``) is pinned in tests/unit/test_i18n.py;
 here it is the answer to what it refuses, rendered by the plugin's exception views.
 """
+
 from __future__ import annotations
 
 import pytest

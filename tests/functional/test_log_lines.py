@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """What a request can put in the operator's log: one line per record, whatever the message says."""
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,9 @@ def test_a_namespace_with_a_line_break_cannot_forge_a_log_line(corpus_settings, 
     message = f'<x:Response xmlns:x="urn:a&#10;{FORGED_LINE}" ID="_r1" Version="2.0"/>'.encode()
     client = browser(make_corpus_app(corpus_settings))
     with caplog.at_level(logging.DEBUG, logger="ekn_saml"):
-        response = client.post("/saml/acs", params={"SAMLResponse": base64.b64encode(message).decode()}, expect_errors=True)
+        response = client.post(
+            "/saml/acs", params={"SAMLResponse": base64.b64encode(message).decode()}, expect_errors=True
+        )
     assert response.status_int == 400 and "EKN-IN-004" in response.text
     ours = [r for r in caplog.records if r.name.startswith("ekn_saml")]
     assert any("EKN-IN-004" in r.getMessage() for r in ours)

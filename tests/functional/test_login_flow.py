@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Whole logins through the development IdP (pysaml2), with real signatures and encryption."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -67,7 +68,9 @@ def test_cancel_at_the_idp_gives_the_cancelled_page(testapp):
     assert ErrorCode.IDP_CANCELLED.value in page.text
 
 
-@pytest.mark.parametrize("outcome, code", [("fraud", ErrorCode.IDP_FRAUD), ("possibleFraud", ErrorCode.IDP_POSSIBLE_FRAUD)])
+@pytest.mark.parametrize(
+    "outcome, code", [("fraud", ErrorCode.IDP_FRAUD), ("possibleFraud", ErrorCode.IDP_POSSIBLE_FRAUD)]
+)
 def test_fraud_gives_the_warning_page(testapp, outcome, code):
     page = answer(testapp, idp_page(testapp, "mobilt_bankid"), "anna", outcome=outcome)
     assert code.value in page.text
@@ -183,7 +186,9 @@ def test_unknown_method_gives_a_bad_request_page(testapp):
     assert page.status_int == 400 and ErrorCode.UNKNOWN_METHOD.value in page.text
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_unsafe_next_is_refused_at_login_start(testapp, target):
     page = testapp.get("/login/bankid", params={"next": target}, expect_errors=True)
     assert page.status_int == 400 and ErrorCode.UNSAFE_REDIRECT.value in page.text

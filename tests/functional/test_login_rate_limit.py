@@ -5,6 +5,7 @@ Each login start costs a signed AuthnRequest and a stored request, so one
 client address gets ``security.login_start_limit`` of them per window
 (here 2 per 60 s).  The client is ``REMOTE_ADDR``, never X-Forwarded-For.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,11 @@ WINDOW = 60
 def app(dev_settings):
     return main(
         {},
-        **{**dev_settings, "ekn_saml.security.login_start_limit": str(LIMIT), "ekn_saml.security.login_start_window": str(WINDOW)},
+        **{
+            **dev_settings,
+            "ekn_saml.security.login_start_limit": str(LIMIT),
+            "ekn_saml.security.login_start_window": str(WINDOW),
+        },
     )
 
 
@@ -49,7 +54,9 @@ def test_the_start_over_the_limit_gets_429_with_its_code_and_retry_after(app, la
 
 def test_the_429_page_is_translated(app):
     headings = {
-        language: over_the_limit(browser(app, REMOTE_ADDR=f"192.0.2.{n}"), headers={"Accept-Language": language}).html.h1.get_text()
+        language: over_the_limit(
+            browser(app, REMOTE_ADDR=f"192.0.2.{n}"), headers={"Accept-Language": language}
+        ).html.h1.get_text()
         for n, language in enumerate(("sv", "en"), 1)
     }
     assert headings["sv"] != headings["en"]
@@ -65,7 +72,10 @@ def test_the_refused_start_is_a_failed_login_in_the_audit_trail(app, caplog):
     page = over_the_limit(browser(app, REMOTE_ADDR="198.51.100.9"))
     [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ekn_saml.audit"]
     assert (line["event"], line["code"], line["client"], line["method"]) == (
-        "login_failure", ErrorCode.LOGIN_RATE_LIMITED.value, "198.51.100.9", "bankid"
+        "login_failure",
+        ErrorCode.LOGIN_RATE_LIMITED.value,
+        "198.51.100.9",
+        "bankid",
     )
     assert line["reference"] in page.text
 

@@ -6,6 +6,7 @@ the client chooses; each route that redirects is asked here with
 ``Host: evil.example``.  The cookies a step needs are sent as a header, since
 a browser's cookie jar would not send them to evil.example.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -33,7 +34,9 @@ def cookies_of(client, *names) -> dict[str, str]:
 def test_the_acs_redirect_to_next_is_on_the_public_base(app):
     client = browser(app)
     form = acs_form(client)
-    acs = browser(app, **EVIL).post("/saml/acs", params=dict(form.submit_fields()), headers=cookies_of(client, BINDING_COOKIE))
+    acs = browser(app, **EVIL).post(
+        "/saml/acs", params=dict(form.submit_fields()), headers=cookies_of(client, BINDING_COOKIE)
+    )
     assert acs.status_int == 302 and acs.location == BASE + "/mina-sidor"
 
 
@@ -58,7 +61,9 @@ def test_the_login_start_redirect_goes_to_the_idp_of_the_settings(app):
 
 def test_the_forbidden_views_redirect_to_the_chooser_is_on_the_public_base(app):
     redirect = browser(app, **EVIL).get("/mina-sidor?tab=2")
-    assert redirect.status_int == 302 and redirect.location == BASE + "/login?next=" + quote("/mina-sidor?tab=2", safe="")
+    assert redirect.status_int == 302 and redirect.location == BASE + "/login?next=" + quote(
+        "/mina-sidor?tab=2", safe=""
+    )
 
 
 def test_the_logout_redirect_is_on_the_public_base(app):

@@ -7,6 +7,7 @@ Time is moved with the session factory's clock
 store's own TTLs run on the real clock, so an expiry seen here is the
 factory's server-side check, not the store forgetting.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -52,7 +53,7 @@ def whoami(request):
 
 
 def log_out_everywhere(request):
-    """"Log me out on every device": ends all sessions of the current identity."""
+    """ "Log me out on every device": ends all sessions of the current identity."""
     return {"ended": ekn_saml.end_sessions(request, request.identity.subject)}
 
 
@@ -62,7 +63,11 @@ def host_app(settings):
         config.add_route("demo.home", "/")
         config.add_route("demo.mina_sidor", "/mina-sidor")
         config.scan("ekn_saml.demo")
-        for name, view, permission in (("cart", cart, None), ("whoami", whoami, None), ("everywhere", log_out_everywhere, "view")):
+        for name, view, permission in (
+            ("cart", cart, None),
+            ("whoami", whoami, None),
+            ("everywhere", log_out_everywhere, "view"),
+        ):
             config.add_route(f"host.{name}", f"/host/{name}")
             config.add_view(view, route_name=f"host.{name}", renderer="json", permission=permission)
         return config.make_wsgi_app()
@@ -251,7 +256,7 @@ def test_no_store_key_carries_a_personal_number(dev_settings):
     form = page.forms[0]
     form["persona"] = "karin"
     form.submit().forms[0].submit()
-    path = dev_settings["ekn_saml.store.url"][len("sqlite:///"):]
+    path = dev_settings["ekn_saml.store.url"][len("sqlite:///") :]
     with sqlite3.connect(path) as db:
         keys = [row[0] for row in db.execute("SELECT ikey FROM idx UNION SELECT key FROM kv")]
     assert keys and not any("196506151239" in key for key in keys)

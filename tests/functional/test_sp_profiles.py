@@ -5,6 +5,7 @@ Logins run through the development IdP (pysaml2) or, where one field must be
 wrong, through responses signed with the development IdP's key and encrypted
 by tests/saml_factory.py; every message is really signed and encrypted.
 """
+
 from __future__ import annotations
 
 import base64
@@ -138,7 +139,9 @@ def test_development_idp_posts_to_the_profiles_acs(testapp, method, persona, pro
     assert acs_form(testapp, method, persona).action == profile["acs"]
 
 
-@pytest.mark.parametrize("method, persona, profile, other", [("bankid", "karin", DEFAULT, ORGID), ("expisoft", "eva", ORGID, DEFAULT)])
+@pytest.mark.parametrize(
+    "method, persona, profile, other", [("bankid", "karin", DEFAULT, ORGID), ("expisoft", "eva", ORGID, DEFAULT)]
+)
 def test_development_idp_encrypts_to_the_profiles_key_only(testapp, key_dir, method, persona, profile, other):
     form = acs_form(testapp, method, persona)
     assert decrypts_with(form, _key(key_dir, profile["keys"] + "-encryption"))
@@ -162,7 +165,9 @@ def test_login_records_the_profiles_entity_id(testapp, caplog):
 # ------------------------------------------------------------ crossing profiles is refused
 
 
-@pytest.mark.parametrize("method, persona, wrong_acs", [("expisoft", "eva", "/saml/acs"), ("bankid", "karin", "/saml/acs/orgid")])
+@pytest.mark.parametrize(
+    "method, persona, wrong_acs", [("expisoft", "eva", "/saml/acs"), ("bankid", "karin", "/saml/acs/orgid")]
+)
 def test_response_posted_to_the_other_profiles_acs_is_refused(testapp, method, persona, wrong_acs):
     form = acs_form(testapp, method, persona)
     fields = {name: form[name].value for name in ("SAMLResponse", "RelayState")}
@@ -197,7 +202,9 @@ def test_addressing_of_the_other_profile_is_refused(testapp, idp_factory, field,
     """Audience, Destination and Recipient are compared with the orgid profile's values, not the default's."""
     request_id, relay_state = begin(testapp, "expisoft")
     other = {"audience": DEFAULT["entity_id"], "destination": DEFAULT["acs"], "recipient": DEFAULT["acs"]}[field]
-    page = post_response(testapp, "/saml/acs/orgid", idp_factory("sp-orgid"), expisoft_spec(request_id, **{field: other}), relay_state)
+    page = post_response(
+        testapp, "/saml/acs/orgid", idp_factory("sp-orgid"), expisoft_spec(request_id, **{field: other}), relay_state
+    )
     assert page.status_int == 400 and code.value in page.text
 
 
@@ -274,6 +281,8 @@ def test_status_lists_every_profiles_certificates(testapp):
         ("orgid", ORGID["entity_id"]),
     ]
     for profile in report["sp_profiles"]:
-        assert profile["certificates"]["signing"]["not_after"] and profile["certificates"]["encryption"]["days_left"] > 0
+        assert (
+            profile["certificates"]["signing"]["not_after"] and profile["certificates"]["encryption"]["days_left"] > 0
+        )
     signing = {p["name"]: p["certificates"]["signing"]["sha256"] for p in report["sp_profiles"]}
     assert signing["default"] != signing["orgid"]

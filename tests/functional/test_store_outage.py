@@ -8,6 +8,7 @@ does, so each step can be hit precisely (including the session save in the
 session tween).  The last test uses a real ``redis-server`` of its own, kills
 it, and logs in again after restarting it, with the same app object.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Prints how many inputs each fuzz target tried (see fuzzing.py)."""
+
 from __future__ import annotations
 
 import json
@@ -30,4 +31,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if report:
         os.makedirs(os.path.dirname(os.path.abspath(report)), exist_ok=True)
         with open(report, "w", encoding="utf-8") as fh:
-            json.dump({"mode": mode, "total_inputs": total, "targets": {k: v.as_dict() for k, v in TALLIES.items()}}, fh, indent=1)
+            json.dump(
+                {"mode": mode, "total_inputs": total, "targets": {k: v.as_dict() for k, v in TALLIES.items()}},
+                fh,
+                indent=1,
+            )

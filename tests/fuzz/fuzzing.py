@@ -9,6 +9,7 @@ prints the tally: inputs tried per target, 5xx answers and unhandled
 exceptions (must be 0: a target fails at the first) and accepted forgeries
 (likewise).  ``EKN_FUZZ_REPORT=path`` also writes it as JSON.
 """
+
 from __future__ import annotations
 
 import collections
@@ -99,26 +100,87 @@ def tally(target: str) -> Tally:
 
 # Fragments that XML parsers, signature code and SAML readers trip over.
 TOKENS = [
-    b"<!---->", b"<!--x-->", b"<?pi x?>", b"<![CDATA[x]]>", b"]]>", b"&lol;", b"&#0;", b"&#x110000;",
-    b"<!DOCTYPE x>", b'<!DOCTYPE x [<!ENTITY lol "lol">]>', b'<!ENTITY % p SYSTEM "https://evil.example/">',
-    b'xmlns:x="relative"', b'xmlns=""', b'xmlns:xml="urn:x"', b' ID="_dup"', b' samlp:ID="_x"', b' Id="_x"',
-    b"\x00", b"\xff\xfe", b"\xef\xbb\xbf", b"\r\n", b"\t", b" ", b"<", b">", b"</", b"/>", b"=", b'"', b"'", b"&",
-    b"https://evil.example/", b"#xpointer(/)", b"urn:oasis:names:tc:SAML:2.0:status:Success",
-    b"http://www.w3.org/2000/09/xmldsig#rsa-sha1", b"http://www.w3.org/2001/04/xmlenc#rsa-1_5",
-    b"<saml:Assertion ID=\"_e\"/>", b"<ds:Object/>", b"<ds:KeyValue/>", b"1970-01-01T00:00:00Z", b"9999-12-31T23:59:59Z",
+    b"<!---->",
+    b"<!--x-->",
+    b"<?pi x?>",
+    b"<![CDATA[x]]>",
+    b"]]>",
+    b"&lol;",
+    b"&#0;",
+    b"&#x110000;",
+    b"<!DOCTYPE x>",
+    b'<!DOCTYPE x [<!ENTITY lol "lol">]>',
+    b'<!ENTITY % p SYSTEM "https://evil.example/">',
+    b'xmlns:x="relative"',
+    b'xmlns=""',
+    b'xmlns:xml="urn:x"',
+    b' ID="_dup"',
+    b' samlp:ID="_x"',
+    b' Id="_x"',
+    b"\x00",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"\r\n",
+    b"\t",
+    b" ",
+    b"<",
+    b">",
+    b"</",
+    b"/>",
+    b"=",
+    b'"',
+    b"'",
+    b"&",
+    b"https://evil.example/",
+    b"#xpointer(/)",
+    b"urn:oasis:names:tc:SAML:2.0:status:Success",
+    b"http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+    b"http://www.w3.org/2001/04/xmlenc#rsa-1_5",
+    b'<saml:Assertion ID="_e"/>',
+    b"<ds:Object/>",
+    b"<ds:KeyValue/>",
+    b"1970-01-01T00:00:00Z",
+    b"9999-12-31T23:59:59Z",
     b"A" * 300,
 ]
 ATTRIBUTE_NAMES = [
-    "ID", "Id", "{urn:oasis:names:tc:SAML:2.0:protocol}ID", "InResponseTo", "Destination", "Version", "IssueInstant",
-    "Algorithm", "URI", "Recipient", "NotOnOrAfter", "NotBefore", "Method", "Name", "Format", "Value", "AuthnInstant",
-    "validUntil", "entityID", "Binding", "Location", "use", "regexp", "{http://www.w3.org/XML/1998/namespace}lang",
+    "ID",
+    "Id",
+    "{urn:oasis:names:tc:SAML:2.0:protocol}ID",
+    "InResponseTo",
+    "Destination",
+    "Version",
+    "IssueInstant",
+    "Algorithm",
+    "URI",
+    "Recipient",
+    "NotOnOrAfter",
+    "NotBefore",
+    "Method",
+    "Name",
+    "Format",
+    "Value",
+    "AuthnInstant",
+    "validUntil",
+    "entityID",
+    "Binding",
+    "Location",
+    "use",
+    "regexp",
+    "{http://www.w3.org/XML/1998/namespace}lang",
 ]
 TAGS = [
-    "{urn:oasis:names:tc:SAML:2.0:assertion}Assertion", "{urn:oasis:names:tc:SAML:2.0:assertion}EncryptedAssertion",
-    "{urn:oasis:names:tc:SAML:2.0:protocol}Response", "{urn:oasis:names:tc:SAML:2.0:protocol}Extensions",
-    "{http://www.w3.org/2000/09/xmldsig#}Signature", "{http://www.w3.org/2000/09/xmldsig#}Object",
-    "{urn:oasis:names:tc:SAML:2.0:metadata}EntityDescriptor", "{urn:oasis:names:tc:SAML:2.0:metadata}IDPSSODescriptor",
-    "{urn:oasis:names:tc:SAML:2.0:metadata}KeyDescriptor", "{urn:evil}Assertion", "Issuer",
+    "{urn:oasis:names:tc:SAML:2.0:assertion}Assertion",
+    "{urn:oasis:names:tc:SAML:2.0:assertion}EncryptedAssertion",
+    "{urn:oasis:names:tc:SAML:2.0:protocol}Response",
+    "{urn:oasis:names:tc:SAML:2.0:protocol}Extensions",
+    "{http://www.w3.org/2000/09/xmldsig#}Signature",
+    "{http://www.w3.org/2000/09/xmldsig#}Object",
+    "{urn:oasis:names:tc:SAML:2.0:metadata}EntityDescriptor",
+    "{urn:oasis:names:tc:SAML:2.0:metadata}IDPSSODescriptor",
+    "{urn:oasis:names:tc:SAML:2.0:metadata}KeyDescriptor",
+    "{urn:evil}Assertion",
+    "Issuer",
 ]
 # text lxml can store (no control characters, no lone surrogates)
 XML_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
@@ -129,7 +191,9 @@ def _values(root):
     ids = [str(v) for v in root.xpath("//@ID | //@Id")]
     return st.one_of(
         st.sampled_from(ids or ["_x"]),
-        st.sampled_from(["", "2.0", "https://evil.example/", "#" + (ids[0] if ids else "_x"), "2026-11-28T00:00:00Z", "not a date"]),
+        st.sampled_from(
+            ["", "2.0", "https://evil.example/", "#" + (ids[0] if ids else "_x"), "2026-11-28T00:00:00Z", "not a date"]
+        ),
         XML_TEXT,
     )
 
@@ -174,7 +238,11 @@ def mutate_tree(draw, root) -> None:
     """One structural edit of ``root``'s tree, in place: remove, copy, move, wrap, rename, attributes, text."""
     elements = [el for el in root.iter() if isinstance(el.tag, str)]
     el = draw(st.sampled_from(elements))
-    op = draw(st.sampled_from(["remove", "copy", "move", "wrap", "rename", "set-attribute", "drop-attribute", "text", "comment", "swap"]))
+    op = draw(
+        st.sampled_from(
+            ["remove", "copy", "move", "wrap", "rename", "set-attribute", "drop-attribute", "text", "comment", "swap"]
+        )
+    )
     parent = el.getparent()
     if op == "remove" and parent is not None:
         parent.remove(el)

@@ -18,6 +18,7 @@ case, which a mutation may unwrap again), with that request's RelayState
 and binding cookie.  For inputs the test IdP signs in the fuzzer itself
 (mode ``idp-signed``) a login is allowed: the IdP vouches for them.
 """
+
 from __future__ import annotations
 
 import base64
@@ -68,7 +69,9 @@ def _idp_signed(data, ctx, case) -> bytes:
         for _ in range(edits):
             mutate_tree(data.draw, element)
 
-    spec = ctx.spec(case.seed, **({"mutate_assertion": mutate} if where == "assertion" else {"mutate_response": mutate}))
+    spec = ctx.spec(
+        case.seed, **({"mutate_assertion": mutate} if where == "assertion" else {"mutate_response": mutate})
+    )
     try:
         return etree.tostring(ctx.idp.build(spec))
     except Exception:  # an edit our factory cannot sign or encrypt: not an input the SP sees
@@ -135,9 +138,15 @@ def test_every_acs_post_gets_a_handled_answer(data, acs_seeds, acs_app, corpus_c
         form["RelayState"] = data.draw(st.sampled_from([t for _, t in generate_corpus.OPEN_REDIRECTS]))
     # "unsigned": the seed's own token without the SP's signature, which must bind nothing
     cookie_choice = data.draw(st.sampled_from(["seed", "seed", "none", "other", "unsigned"]), label="cookie")
-    token = {"seed": case.seed.browser_token if case.seed else None, "none": None, "other": "browser-fuzz"}.get(cookie_choice)
+    token = {"seed": case.seed.browser_token if case.seed else None, "none": None, "other": "browser-fuzz"}.get(
+        cookie_choice
+    )
     if cookie_choice == "unsigned":
-        headers = {"Cookie": f"{acs_app.registry.ekn_saml.browser_cookie_name}={case.seed.browser_token}"} if case.seed else {}
+        headers = (
+            {"Cookie": f"{acs_app.registry.ekn_saml.browser_cookie_name}={case.seed.browser_token}"}
+            if case.seed
+            else {}
+        )
     else:
         headers = binding_cookie(acs_app, token) if token else {}
 
@@ -161,7 +170,9 @@ def test_every_acs_post_gets_a_handled_answer(data, acs_seeds, acs_app, corpus_c
         )
         if not authorised:
             TARGET.forgeries += 1
-            TARGET.finding(f"accepted: mode {mode}, seed {case.name}, relay {relay}, cookie {cookie_choice}: {form.get('SAMLResponse', '')}")
+            TARGET.finding(
+                f"accepted: mode {mode}, seed {case.name}, relay {relay}, cookie {cookie_choice}: {form.get('SAMLResponse', '')}"
+            )
             note(f"accepted: {posted!r}")
             pytest.fail(f"accepted forgery: mode {mode}, seed {case.name}, relay {relay}, cookie {cookie_choice}")
         TARGET.add("302 login the IdP signed")

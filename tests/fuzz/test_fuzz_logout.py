@@ -13,6 +13,7 @@ page) is a forgery unless the request carried the session's own token and
 cookie from the site's own origin; after one the session is gone, after
 anything else it is still alive.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,19 +51,27 @@ class LoggedIn:
         client = browser(self.app)
         xml = self.ctx.idp.build(self.ctx.spec(seed))
         form = {"SAMLResponse": generate_corpus.b64(generate_corpus.tostring(xml)), "RelayState": seed.relay_state}
-        assert client.post("/saml/acs", params=form, headers=binding_cookie(self.app, seed.browser_token)).status_int == 302
+        assert (
+            client.post("/saml/acs", params=form, headers=binding_cookie(self.app, seed.browser_token)).status_int
+            == 302
+        )
         page = client.get("/mina-sidor")
         self.token = page.html.find("form", class_="logout-form").find("input", attrs={"name": "csrf_token"})["value"]
         self.cookie = next(c.value for c in client.cookiejar if c.name == SESSION)
 
     def alive(self) -> bool:
         client = webtest.TestApp(self.app, extra_environ=ENVIRON)
-        return client.get("/mina-sidor", headers={"Cookie": f"{SESSION}={self.cookie}"}, expect_errors=True).status_int == 200
+        return (
+            client.get("/mina-sidor", headers={"Cookie": f"{SESSION}={self.cookie}"}, expect_errors=True).status_int
+            == 200
+        )
 
 
 @pytest.fixture(scope="module")
 def logout_app(corpus_settings, attack_corpus):
-    app = make_corpus_app({**corpus_settings, "ekn_saml.store.url": "memory://", "ekn_saml.logged_out_path": "/logged-out"})
+    app = make_corpus_app(
+        {**corpus_settings, "ekn_saml.store.url": "memory://", "ekn_saml.logged_out_path": "/logged-out"}
+    )
     now = generate_corpus.corpus_now(attack_corpus)
     app.registry.ekn_saml.clock = lambda: now
     return app
@@ -83,7 +92,9 @@ def _choice(data, label, options):
 def test_only_the_users_own_post_logs_out(data, logout_app, user):
     user.ensure()
     method = _choice(data, "method", ["POST"] * 10 + ["GET", "PUT", "DELETE"])
-    path = _choice(data, "path", ["/logout"] * 12 + ["/logout/", "/logout?next=//evil.example", "/LOGOUT", "/logged-out"])
+    path = _choice(
+        data, "path", ["/logout"] * 12 + ["/logout/", "/logout?next=//evil.example", "/LOGOUT", "/logged-out"]
+    )
     token_how = _choice(data, "token", ["real", "real", "header", "absent", "empty", "mutated", "random", "twice"])
     fields: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
@@ -114,8 +125,15 @@ def test_only_the_users_own_post_logs_out(data, logout_app, user):
     elif origin_how == "random":
         headers["Origin"] = data.draw(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=30))
     cookie_how = _choice(data, "cookie", ["real", "real", "absent", "garbage", "real+garbage"])
-    garbage = data.draw(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters=";,"), max_size=120))
-    cookie = {"real": f"{SESSION}={user.cookie}", "absent": "", "garbage": f"{SESSION}={garbage}", "real+garbage": f"{SESSION}={user.cookie}; x={garbage}"}[cookie_how]
+    garbage = data.draw(
+        st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters=";,"), max_size=120)
+    )
+    cookie = {
+        "real": f"{SESSION}={user.cookie}",
+        "absent": "",
+        "garbage": f"{SESSION}={garbage}",
+        "real+garbage": f"{SESSION}={user.cookie}; x={garbage}",
+    }[cookie_how]
     if cookie:
         headers["Cookie"] = cookie
 
@@ -139,11 +157,16 @@ def test_only_the_users_own_post_logs_out(data, logout_app, user):
             and urlsplit(path).path == "/logout"
             and _sent_token(token_how, fields, headers) == user.token
             and cookie_how.startswith("real")
-            and (headers.get("Origin") == ORIGIN or ("Origin" not in headers and headers.get("Referer", "").startswith(ORIGIN + "/")))
+            and (
+                headers.get("Origin") == ORIGIN
+                or ("Origin" not in headers and headers.get("Referer", "").startswith(ORIGIN + "/"))
+            )
         )
         if not own:
             TARGET.forgeries += 1
-            pytest.fail(f"logged out by a forged request: token {token_how}, origin {origin_how}, cookie {cookie_how}, {method} {path} {headers} {fields}")
+            pytest.fail(
+                f"logged out by a forged request: token {token_how}, origin {origin_how}, cookie {cookie_how}, {method} {path} {headers} {fields}"
+            )
         assert not user.alive(), "the session must be gone after logout"
         user.cookie = None
         TARGET.add("302 logout by the user")

@@ -7,6 +7,7 @@ entities (Swedish eID test federation).  Each input is a seed mutated at
 the byte or the tree level.  Every input must give a dict of IdPs (none
 expired) or a MetadataError; nothing else may escape.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,16 @@ def _real_idps() -> bytes | None:
 
 
 # what validUntil (document or entity) may say: instants with and without a zone, and junk
-DATES = ["2030-01-01T00:00:00Z", "2020-01-01T00:00:00Z", "2030-01-01T00:00:00", "2030-01-01T00:00:00+14:00", "2030-02-30T00:00:00Z", "", "x", "9999-12-31T23:59:59.999999999Z"]
+DATES = [
+    "2030-01-01T00:00:00Z",
+    "2020-01-01T00:00:00Z",
+    "2030-01-01T00:00:00",
+    "2030-01-01T00:00:00+14:00",
+    "2030-02-30T00:00:00Z",
+    "",
+    "x",
+    "9999-12-31T23:59:59.999999999Z",
+]
 
 
 @st.composite
@@ -82,6 +92,8 @@ def test_every_metadata_document_loads_or_is_refused(data, metadata_seeds):
         TARGET.unhandled += 1
         raise
     assert all(isinstance(info, IdpInfo) and key == info.entity_id for key, info in found.items())
-    assert all(info.valid_until is None or info.valid_until > NOW for info in found.values()), "an expired IdP was loaded"
+    assert all(info.valid_until is None or info.valid_until > NOW for info in found.values()), (
+        "an expired IdP was loaded"
+    )
     assert all(isinstance(k, PublicKey) for info in found.values() for k in info.signing_keys)
     TARGET.add(f"loaded {min(len(found), 3)}{'+' if len(found) > 3 else ''} IdPs")

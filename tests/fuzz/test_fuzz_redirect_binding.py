@@ -8,6 +8,7 @@ text.  Every input must give either the XML (at most the cap, equal to what
 zlib itself inflates: a differential check) or a ResponseValidationError
 with an input-group code; nothing else may escape, whatever the input.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,7 +25,21 @@ from fuzzing import XML_TEXT, byte_mutant, fuzz_settings, tally, without_test_nu
 
 pytestmark = pytest.mark.fuzz
 TARGET = tally("redirect_binding_decoder")
-INPUT_CODES = {"EKN-IN-001", "EKN-IN-002", "EKN-IN-003", "EKN-IN-004", "EKN-IN-005", "EKN-IN-006", "EKN-IN-008", "EKN-IN-010", "EKN-IN-011", "EKN-IN-012", "EKN-IN-013", "EKN-IN-014", "EKN-IN-015"}
+INPUT_CODES = {
+    "EKN-IN-001",
+    "EKN-IN-002",
+    "EKN-IN-003",
+    "EKN-IN-004",
+    "EKN-IN-005",
+    "EKN-IN-006",
+    "EKN-IN-008",
+    "EKN-IN-010",
+    "EKN-IN-011",
+    "EKN-IN-012",
+    "EKN-IN-013",
+    "EKN-IN-014",
+    "EKN-IN-015",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +52,11 @@ def redirect_seeds(attack_corpus):
         elif case.xml is not None and len(case.xml) < 50_000:
             messages.append(without_test_numbers(case.xml))
     # bombs just under, at and over the cap, which a mutation can push either way
-    messages += [b"\0" * (MAX_INFLATED_BYTES - 1), b"\0" * MAX_INFLATED_BYTES, b"<a>" + b" " * MAX_INFLATED_BYTES + b"</a>"]
+    messages += [
+        b"\0" * (MAX_INFLATED_BYTES - 1),
+        b"\0" * MAX_INFLATED_BYTES,
+        b"<a>" + b" " * MAX_INFLATED_BYTES + b"</a>",
+    ]
     return values, messages
 
 

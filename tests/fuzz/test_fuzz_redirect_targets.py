@@ -8,6 +8,7 @@ raw query bytes that need not be UTF-8.  Every answer must be handled
 (no 5xx), and no answer may send the browser to another host than the SP
 or, for the start of a login, the IdP's SSO endpoint.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
@@ -24,9 +25,40 @@ pytestmark = pytest.mark.fuzz
 TARGET = tally("next_parameter")
 IDP_HOST = "idp.example.test"  # the test federation's SSO endpoint (tests/testbed.py)
 PIECES = [
-    "/", "//", "\\", "%2f", "%2F", "%5c", "%5C", "%252f", "%255c", "%09", "%0a", "%00", "\t", "\n", " ", "@", ":", "?", "#",
-    "http:", "https:", "javascript:", "data:", "evil.example", "sp.example.test", ".", "..", "mina-sidor",
-    "\u2215", "\uff0f", "\u3000", "\u202e", "%E2%88%95", "\x00",
+    "/",
+    "//",
+    "\\",
+    "%2f",
+    "%2F",
+    "%5c",
+    "%5C",
+    "%252f",
+    "%255c",
+    "%09",
+    "%0a",
+    "%00",
+    "\t",
+    "\n",
+    " ",
+    "@",
+    ":",
+    "?",
+    "#",
+    "http:",
+    "https:",
+    "javascript:",
+    "data:",
+    "evil.example",
+    "sp.example.test",
+    ".",
+    "..",
+    "mina-sidor",
+    "\u2215",
+    "\uff0f",
+    "\u3000",
+    "\u202e",
+    "%E2%88%95",
+    "\x00",
 ]
 ENDPOINTS = ["/login", "/login/bankid", "/login/nosuch", "/lang/en", "/lang/de"]
 

@@ -12,6 +12,7 @@ python-xmlsec's full verification must accept too (else: an accepted
 forgery).  Ours may refuse more (comments inside Signature, other
 transform lists).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,11 @@ def seeds(signer):
     root.set("validUntil", "2099-01-01T00:00:00Z")
     etree.indent(root)
     document = etree.tostring(root)
-    shapes = [{}, {"ns": None, "digest_prefixes": ["mdui", "#default"], "signed_info_prefixes": ["ds"]}, {"position": 1, "tail": "\n  "}]
+    shapes = [
+        {},
+        {"ns": None, "digest_prefixes": ["mdui", "#default"], "signed_info_prefixes": ["ds"]},
+        {"position": 1, "tail": "\n  "},
+    ]
     signed = [sign_root(document, signer[0], **shape) for shape in shapes]
     for seed in signed:  # the seeds themselves verify, both ways
         verify_root_signature(parse_xml(seed, whole_document_signed=True), [signer[1]])

@@ -11,6 +11,7 @@ Redis is the shared server at 127.0.0.1:6379 (``EKN_TEST_REDIS_URL``
 overrides it), with a key prefix unique to this run; it fails (CI) or skips
 loudly when absent, like the storage contract suite.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,6 +40,7 @@ pytestmark = pytest.mark.slow
 PUBLIC_HOST = "sp.lb.test"
 PUBLIC_BASE = f"http://{PUBLIC_HOST}"
 REDIS_URL = os.environ.get("EKN_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+
 
 @pytest.fixture(scope="module")
 def shared_redis():
@@ -130,9 +132,7 @@ class Balancer:
         parts = urlsplit(url)
         assert parts.netloc in ("", PUBLIC_HOST), f"{url} leaves the public site"
         target = f"http://127.0.0.1:{self.nodes[node].port}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-        return self.http.request(
-            method, target, headers={"Host": PUBLIC_HOST}, allow_redirects=False, timeout=30, **kw
-        )
+        return self.http.request(method, target, headers={"Host": PUBLIC_HOST}, allow_redirects=False, timeout=30, **kw)
 
     def post_form(self, node: str, form: dict, **changes) -> requests.Response:
         return self.send(node, "POST", form["action"], data={**form["fields"], **changes})

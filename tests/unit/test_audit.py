@@ -6,6 +6,7 @@ posted to the app's ACS), so each test also checks the wiring in the views.
 That no log line of the whole run holds a full personal identity number is
 checked by tests/privacy_guard.py over every test.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,10 @@ def _post_login(app, factory, *, method="bankid", headers=None, **overrides):
     client = webtest.TestApp(app, extra_environ=ENVIRON)
     form = {"SAMLResponse": factory.encoded(spec_for(login, **overrides)), "RelayState": login.relay_state}
     response = client.post(
-        "/saml/acs", params=form, headers={"Cookie": f"{sp.browser_cookie_name}={login.browser_token}", **(headers or {})}, expect_errors=True
+        "/saml/acs",
+        params=form,
+        headers={"Cookie": f"{sp.browser_cookie_name}={login.browser_token}", **(headers or {})},
+        expect_errors=True,
     )
     return client, response
 
@@ -56,7 +60,11 @@ def test_login_success_is_one_line_with_method_idp_loa_and_ids(app, response_fac
     _post_login(app, response_factory)
     (line,) = lines()
     assert line["event"] == "login_success"
-    assert (line["method"], line["idp"], line["loa"]) == ("bankid", BANKID_IDP, "http://id.swedenconnect.se/loa/1.0/uncertified-loa3")
+    assert (line["method"], line["idp"], line["loa"]) == (
+        "bankid",
+        BANKID_IDP,
+        "http://id.swedenconnect.se/loa/1.0/uncertified-loa3",
+    )
     assert line["assertion_id"].startswith("_a") and line["transaction_id"] == "tx-123"
 
 
@@ -107,13 +115,17 @@ def test_failure_with_a_bad_signature_names_the_idp_it_claims(app, attacker_keys
 
 
 def test_failure_before_any_issuer_has_neither_method_nor_idp(app, lines):
-    webtest.TestApp(app, extra_environ=ENVIRON).post("/saml/acs", params={"SAMLResponse": "not*base64"}, expect_errors=True)
+    webtest.TestApp(app, extra_environ=ENVIRON).post(
+        "/saml/acs", params={"SAMLResponse": "not*base64"}, expect_errors=True
+    )
     (line,) = lines()
     assert line["code"] == "EKN-IN-003" and "method" not in line and "idp" not in line
 
 
 def test_failure_at_login_start_names_the_method_and_its_idp(app, lines):
-    webtest.TestApp(app, extra_environ=ENVIRON).get("/login/bankid", params={"next": "//evil.example"}, expect_errors=True)
+    webtest.TestApp(app, extra_environ=ENVIRON).get(
+        "/login/bankid", params={"next": "//evil.example"}, expect_errors=True
+    )
     (line,) = lines()
     assert (line["code"], line["method"], line["idp"]) == ("EKN-WEB-002", "bankid", BANKID_IDP)
 
@@ -127,7 +139,9 @@ def test_request_strings_are_clipped(app, lines):
 def test_logout_line_has_the_masked_identity(app, response_factory, lines):
     client, _ = _post_login(app, response_factory)
     page = client.get("/mina-sidor")
-    page.forms[[k for k, f in page.forms.items() if f.action.endswith("/logout")][0]].submit(headers={"Origin": "https://sp.example.test"})
+    page.forms[[k for k, f in page.forms.items() if f.action.endswith("/logout")][0]].submit(
+        headers={"Origin": "https://sp.example.test"}
+    )
     line = lines()[-1]
     assert (line["event"], line["method"], line["idp"]) == ("logout", "bankid", BANKID_IDP)
     assert line["identity"]["personal_number"] == "19800101-XXXX"
@@ -142,7 +156,12 @@ def test_csrf_failure_is_one_line_with_code_reference_and_client(app, response_f
     client, _ = _post_login(app, response_factory)
     page = client.post("/logout", headers={"Origin": "https://sp.example.test"}, expect_errors=True)  # no token
     line = lines()[-1]
-    assert (line["event"], line["code"], line["route"], line["client"]) == ("csrf_failure", "EKN-WEB-003", "saml.logout", "198.51.100.7")
+    assert (line["event"], line["code"], line["route"], line["client"]) == (
+        "csrf_failure",
+        "EKN-WEB-003",
+        "saml.logout",
+        "198.51.100.7",
+    )
     assert line["reference"] in page.text
 
 
@@ -177,7 +196,12 @@ def test_anonymous_csrf_failure_has_no_identity(app, lines):
 def test_metadata_refresh_success(lines):
     audit.metadata_refreshed("https://md.example.test/feed", idps=12, valid_until="2026-12-05T00:00:00Z")
     (line,) = lines()
-    assert (line["event"], line["outcome"], line["idps"], line["source"]) == ("metadata_refresh", "success", 12, "https://md.example.test/feed")
+    assert (line["event"], line["outcome"], line["idps"], line["source"]) == (
+        "metadata_refresh",
+        "success",
+        12,
+        "https://md.example.test/feed",
+    )
 
 
 def test_metadata_refresh_failure_has_code_and_reference(lines):

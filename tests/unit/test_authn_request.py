@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The AuthnRequest is what the Swedish DP §5.3 asks for, and its Redirect signature verifies."""
+
 from __future__ import annotations
 
 import base64
@@ -86,9 +87,17 @@ def _outstanding(**overrides):
     from ekn_saml.authn_request import OutstandingRequest
 
     values = dict(
-        request_id="_r1", method="expisoft", idp_entity_id="https://idp.example.test/expisoft",
-        loa=LOAS, issued_at=1.0, browser="b", relay_state="rs", next_path="/arenden?flik=2", force_authn=False,
-        sp_profile="orgid", previous_session="ab" * 32,
+        request_id="_r1",
+        method="expisoft",
+        idp_entity_id="https://idp.example.test/expisoft",
+        loa=LOAS,
+        issued_at=1.0,
+        browser="b",
+        relay_state="rs",
+        next_path="/arenden?flik=2",
+        force_authn=False,
+        sp_profile="orgid",
+        previous_session="ab" * 32,
     )
     values.update(overrides)
     return OutstandingRequest(**values)
@@ -116,9 +125,21 @@ def test_a_record_of_the_previous_version_is_read():
     from ekn_saml.authn_request import OutstandingRequest
 
     previous = {
-        "request_id": "_r1", "method": "bankid", "idp_entity_id": "https://idp.example.test/bankid",
-        "acs_url": "https://sp.example.test/saml/acs", "loa": list(LOAS), "force_authn": True, "issued_at": 1.0,
-        "browser": "b", "relay_state": "rs", "next_path": "/mina-sidor",
+        "request_id": "_r1",
+        "method": "bankid",
+        "idp_entity_id": "https://idp.example.test/bankid",
+        "acs_url": "https://sp.example.test/saml/acs",
+        "loa": list(LOAS),
+        "force_authn": True,
+        "issued_at": 1.0,
+        "browser": "b",
+        "relay_state": "rs",
+        "next_path": "/mina-sidor",
     }
     request = OutstandingRequest.from_dict("_r1", previous)
-    assert (request.request_id, request.next_path, request.force_authn, request.sp_profile) == ("_r1", "/mina-sidor", True, "default")
+    assert (request.request_id, request.next_path, request.force_authn, request.sp_profile) == (
+        "_r1",
+        "/mina-sidor",
+        True,
+        "default",
+    )

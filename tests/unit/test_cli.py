@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """``ekn-saml``: each subcommand against a temporary ini, with real keys and really signed metadata."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -95,7 +96,10 @@ class TestKeygen:
     def test_next_keys_for_rollover(self, ini, tmp_path, capsys):
         assert main(["keygen", ini, "--bits", "2048", "--next", "--dir", str(tmp_path / "k")]) == 0
         assert sorted(os.listdir(tmp_path / "k")) == [
-            "sp-encryption-next.crt", "sp-encryption-next.key", "sp-signing-next.crt", "sp-signing-next.key",
+            "sp-encryption-next.crt",
+            "sp-encryption-next.key",
+            "sp-signing-next.crt",
+            "sp-signing-next.key",
         ]
         assert "ekn_saml.sp.next_signing_cert" in capsys.readouterr().err
 
@@ -114,7 +118,9 @@ class TestMetadata:
         assert root.get("validUntil")
 
     def test_keys_that_do_not_match_are_a_configuration_error(self, tmp_path, app_settings, key_dir, capsys):
-        bad = write_ini(tmp_path / "bad.ini", {**app_settings, "ekn_saml.sp.signing_cert": os.path.join(key_dir, "idp.crt")})
+        bad = write_ini(
+            tmp_path / "bad.ini", {**app_settings, "ekn_saml.sp.signing_cert": os.path.join(key_dir, "idp.crt")}
+        )
         assert main(["metadata", bad]) == 2
         assert "does not belong" in capsys.readouterr().err
 
@@ -139,7 +145,10 @@ class TestFetchMetadata:
         newer = signed(bankid_and_expisoft(idp_keys[1]), fed_signer[0], created=now - dt.timedelta(hours=1))
         write(tmp_path / "source.xml", newer)
         assert main(["fetch-metadata", fed_ini]) == 0
-        write(tmp_path / "source.xml", signed(bankid_and_expisoft(idp_keys[1]), fed_signer[0], created=now - dt.timedelta(hours=2)))
+        write(
+            tmp_path / "source.xml",
+            signed(bankid_and_expisoft(idp_keys[1]), fed_signer[0], created=now - dt.timedelta(hours=2)),
+        )
         assert main(["fetch-metadata", fed_ini]) == 1
         with open(backing_of(fed_ini), "rb") as fh:
             assert fh.read() == newer
@@ -173,14 +182,20 @@ class TestCheck:
         (tmp_path / "short.crt").write_bytes(cert_pem)
         path = write_ini(
             tmp_path / "short.ini",
-            {**app_settings, "ekn_saml.sp.signing_key": tmp_path / "short.key", "ekn_saml.sp.signing_cert": tmp_path / "short.crt"},
+            {
+                **app_settings,
+                "ekn_saml.sp.signing_key": tmp_path / "short.key",
+                "ekn_saml.sp.signing_cert": tmp_path / "short.crt",
+            },
         )
         assert main(["check", path]) == 0
         assert "SP signing certificate expires in" in capsys.readouterr().err
         assert main(["check", path, "--strict"]) == 1
 
     def test_method_without_idp_is_a_problem(self, tmp_path, app_settings, capsys):
-        path = write_ini(tmp_path / "m.ini", {**app_settings, "ekn_saml.method.bankid.idp": "https://idp.example.test/gone"})
+        path = write_ini(
+            tmp_path / "m.ini", {**app_settings, "ekn_saml.method.bankid.idp": "https://idp.example.test/gone"}
+        )
         assert main(["check", path]) == 1
         assert "https://idp.example.test/gone is in no trusted metadata" in capsys.readouterr().err
 
@@ -193,7 +208,9 @@ class TestIdps:
         table = capsys.readouterr().out.splitlines()
         assert table[0].split() == ["entityID", "name", "categories", "LoAs", "methods"]
         bankid = next(line for line in table if line.startswith(BANKID_IDP))
-        assert "BankID test" in bankid and "loa3-pnr" in bankid and "loa3" in bankid and "mobilt_bankid,bankid" in bankid
+        assert (
+            "BankID test" in bankid and "loa3-pnr" in bankid and "loa3" in bankid and "mobilt_bankid,bankid" in bankid
+        )
 
     def test_without_stored_metadata_says_what_to_run(self, fed_ini, capsys):
         assert main(["idps", fed_ini]) == 1
@@ -232,9 +249,9 @@ class TestSpProfiles:
         root = etree.fromstring(capsysbinary.readouterr().out)
         assert schema_errors(root) == []
         assert root.get("entityID") == ORGID_ENTITY
-        assert root.xpath("//md:AssertionConsumerService/@Location", namespaces={"md": "urn:oasis:names:tc:SAML:2.0:metadata"}) == [
-            "https://sp.example.test/saml/acs/orgid"
-        ]
+        assert root.xpath(
+            "//md:AssertionConsumerService/@Location", namespaces={"md": "urn:oasis:names:tc:SAML:2.0:metadata"}
+        ) == ["https://sp.example.test/saml/acs/orgid"]
 
     def test_metadata_without_profile_is_the_default_profiles(self, profiles_ini, capsysbinary):
         assert main(["metadata", profiles_ini]) == 0
@@ -253,13 +270,24 @@ class TestSpProfiles:
     def test_keygen_makes_a_profiles_keys(self, profiles_ini, tmp_path, capsys):
         assert main(["keygen", profiles_ini, "--profile", "orgid", "--bits", "2048", "--dir", str(tmp_path / "k")]) == 0
         assert sorted(os.listdir(tmp_path / "k")) == [
-            "sp-orgid-encryption.crt", "sp-orgid-encryption.key", "sp-orgid-signing.crt", "sp-orgid-signing.key",
+            "sp-orgid-encryption.crt",
+            "sp-orgid-encryption.key",
+            "sp-orgid-signing.crt",
+            "sp-orgid-signing.key",
         ]
         assert stat.S_IMODE(os.stat(tmp_path / "k" / "sp-orgid-signing.key").st_mode) == 0o600
-        assert f"ekn_saml.sp_profile.orgid.signing_key = {tmp_path / 'k' / 'sp-orgid-signing.key'}" in capsys.readouterr().err
+        assert (
+            f"ekn_saml.sp_profile.orgid.signing_key = {tmp_path / 'k' / 'sp-orgid-signing.key'}"
+            in capsys.readouterr().err
+        )
 
     def test_keygen_next_keys_of_a_profile(self, profiles_ini, tmp_path, capsys):
-        assert main(["keygen", profiles_ini, "--profile", "orgid", "--next", "--bits", "2048", "--dir", str(tmp_path / "k")]) == 0
+        assert (
+            main(
+                ["keygen", profiles_ini, "--profile", "orgid", "--next", "--bits", "2048", "--dir", str(tmp_path / "k")]
+            )
+            == 0
+        )
         assert "sp-orgid-signing-next.key" in os.listdir(tmp_path / "k")
         assert "ekn_saml.sp_profile.orgid.next_signing_cert" in capsys.readouterr().err
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Cookie names (ekn_saml.cookies): ``__Host-`` exactly when the cookie is Secure."""
+
 from __future__ import annotations
 
 from ekn_saml.cookies import cookie_name

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Every SP profile's keys are loaded once at startup and checked against their certificates."""
+
 from __future__ import annotations
 
 import os
@@ -43,5 +44,7 @@ def test_a_profile_with_the_default_files_shares_the_loaded_keys(app_settings, k
 def test_a_certificate_of_another_key_is_reported_under_the_profiles_key_name(app_settings, key_dir):
     keys = {**OWN_KEYS, "signing_cert": "sp-signing.crt"}  # the default's certificate with the orgid key
     creds, problems = load_profile_credentials(profile_settings(app_settings, key_dir, **keys))
-    assert problems == ["ekn_saml.sp_profile.orgid.signing_cert does not belong to ekn_saml.sp_profile.orgid.signing_key"]
+    assert problems == [
+        "ekn_saml.sp_profile.orgid.signing_cert does not belong to ekn_saml.sp_profile.orgid.signing_key"
+    ]
     assert "orgid" not in creds and "default" in creds

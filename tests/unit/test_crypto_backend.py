@@ -14,6 +14,7 @@ The xmlsec1 half needs the ``xmlsec1`` program, which ``make test`` does not
 install: those tests are skipped, saying so in the summary, unless
 ``EKN_REQUIRE_XMLSEC1=1`` makes a missing program a failure.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,7 +28,14 @@ import pytest
 import xmlsec
 from lxml import etree
 from saml2.config import SPConfig
-from saml2.sigver import CryptoBackendXmlSec1, DecryptError, SecurityContext, SignatureError, pre_encryption_part, pre_signature_part
+from saml2.sigver import (
+    CryptoBackendXmlSec1,
+    DecryptError,
+    SecurityContext,
+    SignatureError,
+    pre_encryption_part,
+    pre_signature_part,
+)
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA512, SIG_RSA_SHA1, SIG_RSA_SHA512
 
 from acs_helpers import PERSON_ATTRIBUTES, begin, response_spec, spec_for
@@ -106,19 +114,27 @@ def test_signing_follows_the_templates_algorithms_and_certificate(response_facto
     x509 = etree.SubElement(etree.SubElement(template, "{%s}KeyInfo" % NS["ds"]), "{%s}X509Data" % NS["ds"])
     etree.SubElement(x509, "{%s}X509Certificate" % NS["ds"]).text = idp_keys[1].base64
     root.find("saml:Issuer", NS).addnext(template)
-    signed = XmlsecCryptoBackend().sign_statement(etree.tostring(root), RESPONSE, os.path.join(key_dir, "idp.key"), root.get("ID"))
+    signed = XmlsecCryptoBackend().sign_statement(
+        etree.tostring(root), RESPONSE, os.path.join(key_dir, "idp.key"), root.get("ID")
+    )
     result = parse_xml(signed.encode())
     assert result.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).get("Algorithm") == SIG_RSA_SHA512
-    assert result.findtext("ds:Signature/ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=NS) == idp_keys[1].base64
+    assert (
+        result.findtext("ds:Signature/ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=NS) == idp_keys[1].base64
+    )
     verify_enveloped(result, [idp_keys[1]])
 
 
 def test_refuses_to_sign_with_sha1(response_factory, key_dir):
     root = response_factory.build(response_spec(sign_response=False, encrypt=False, sign_assertion=False))
-    template = etree.fromstring(str(pre_signature_part(ident=root.get("ID"), sign_alg=SIG_RSA_SHA1, digest_alg=DIGEST_SHA1)).encode())
+    template = etree.fromstring(
+        str(pre_signature_part(ident=root.get("ID"), sign_alg=SIG_RSA_SHA1, digest_alg=DIGEST_SHA1)).encode()
+    )
     root.find("saml:Issuer", NS).addnext(template)
     with pytest.raises(SignatureError):
-        XmlsecCryptoBackend().sign_statement(etree.tostring(root), RESPONSE, os.path.join(key_dir, "idp.key"), root.get("ID"))
+        XmlsecCryptoBackend().sign_statement(
+            etree.tostring(root), RESPONSE, os.path.join(key_dir, "idp.key"), root.get("ID")
+        )
 
 
 def test_verifies_a_node_by_its_id(response_factory, idp_cert_file):
@@ -138,13 +154,17 @@ def test_a_public_key_file_is_not_a_certificate(response_factory, key_dir, tmp_p
     """x509 certificate key data only: the key must come as a certificate."""
     from cryptography.hazmat.primitives import serialization
 
-    pem = serialization.load_pem_private_key(pathlib.Path(key_dir, "idp.key").read_bytes(), None).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = (
+        serialization.load_pem_private_key(pathlib.Path(key_dir, "idp.key").read_bytes(), None)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     (tmp_path / "idp.pub").write_bytes(pem)
     root = response_factory.build(response_spec())
     with pytest.raises(SignatureError):
-        XmlsecCryptoBackend().validate_signature(etree.tostring(root), str(tmp_path / "idp.pub"), "pem", RESPONSE, root.get("ID"))
+        XmlsecCryptoBackend().validate_signature(
+            etree.tostring(root), str(tmp_path / "idp.pub"), "pem", RESPONSE, root.get("ID")
+        )
 
 
 def test_decrypts_with_any_of_several_keys(response_factory, key_dir):
@@ -164,7 +184,9 @@ def test_decrypt_refuses_triple_des(response_factory, key_dir):
     def reencrypt(r):
         container = r.find("saml:EncryptedAssertion", NS)
         container.clear()
-        assertion = etree.SubElement(container, A + "Assertion", ID="_x1", Version="2.0", IssueInstant="2026-01-01T00:00:00Z")
+        assertion = etree.SubElement(
+            container, A + "Assertion", ID="_x1", Version="2.0", IssueInstant="2026-01-01T00:00:00Z"
+        )
         custom_encrypt(assertion, response_factory.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP)
 
     xml = _xml(response_factory, response_spec(sign_response=False, mutate_response=reencrypt))
@@ -183,7 +205,10 @@ def test_encrypts_with_aes_and_rsa_oaep_never_3des(response_factory, key_dir, al
     )
     result = parse_xml(encrypted.encode())
     methods = result.xpath("//xenc:EncryptionMethod/@Algorithm", namespaces=NS)
-    assert methods == [pysaml2_bridge._DATA_ENCRYPTION_URIS[algorithm], "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"]
+    assert methods == [
+        pysaml2_bridge._DATA_ENCRYPTION_URIS[algorithm],
+        "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
+    ]
     keys = [PrivateKey.from_file(os.path.join(key_dir, "sp-encryption.key"))]
     assert decrypt_element(result.find("saml:EncryptedAssertion", NS), keys).tag == A + "Assertion"
 
@@ -196,7 +221,9 @@ def test_encryption_takes_an_aes_algorithm_named_by_the_template(response_factor
     encrypted = XmlsecCryptoBackend("aes256-gcm").encrypt_assertion(
         etree.tostring(root).decode(), os.path.join(key_dir, "sp-encryption.crt"), template
     )
-    methods = parse_xml(encrypted.encode()).xpath("//xenc:EncryptedData/xenc:EncryptionMethod/@Algorithm", namespaces=NS)
+    methods = parse_xml(encrypted.encode()).xpath(
+        "//xenc:EncryptedData/xenc:EncryptionMethod/@Algorithm", namespaces=NS
+    )
     assert methods == ["http://www.w3.org/2001/04/xmlenc#aes128-cbc"]
 
 
@@ -252,14 +279,24 @@ def _protection_cases(factory, attacker_keys):
     plain = dict(encrypt=False, sign_assertion=False)
     return {
         # CVE-2021-21239: only the certificate we were given, never a key from the message
-        "attacker certificate in KeyInfo": response_spec(**unsigned, post_process=_attacker_signs(attacker_keys, key_info_cert=attacker_keys[1])),
-        "attacker key in KeyValue": response_spec(**unsigned, post_process=_attacker_signs(attacker_keys, key_value=True)),
+        "attacker certificate in KeyInfo": response_spec(
+            **unsigned, post_process=_attacker_signs(attacker_keys, key_info_cert=attacker_keys[1])
+        ),
+        "attacker key in KeyValue": response_spec(
+            **unsigned, post_process=_attacker_signs(attacker_keys, key_value=True)
+        ),
         # CVE-2021-21238 and saml-core 5.4: one enveloped reference to the element's own ID
         "reference to another element": response_spec(**unsigned, **plain, post_process=reference_to_assertion),
-        "reference to the whole document": response_spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, reference_uri="")),
-        "second reference": response_spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, second_reference_uri="#" + r.get("ID"))),
+        "reference to the whole document": response_spec(
+            **unsigned, post_process=lambda r: custom_sign(r, idp_key, reference_uri="")
+        ),
+        "second reference": response_spec(
+            **unsigned, post_process=lambda r: custom_sign(r, idp_key, second_reference_uri="#" + r.get("ID"))
+        ),
         "external reference": response_spec(post_process=external_reference),
-        "transform not allowed": response_spec(**unsigned, post_process=lambda r: custom_sign(r, idp_key, transforms=(T.ENVELOPED, T.C14N))),
+        "transform not allowed": response_spec(
+            **unsigned, post_process=lambda r: custom_sign(r, idp_key, transforms=(T.ENVELOPED, T.C14N))
+        ),
         "ds:Object": response_spec(post_process=add_object),
         # the schema check of the signed element (signed after the change, so only the schema can catch it)
         "schema-invalid signed element": response_spec(mutate_response=lambda r: etree.SubElement(r, P + "Unexpected")),
@@ -290,7 +327,9 @@ def test_good_response_passes_pysaml2s_check_on_both_backends(backend, response_
 @PYSAML2_LEAKS_FILES
 @pytest.mark.parametrize("case", PROTECTIONS)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_each_protection_holds_in_pysaml2_on_both_backends(backend, case, response_factory, attacker_keys, pysaml2_metadata):
+def test_each_protection_holds_in_pysaml2_on_both_backends(
+    backend, case, response_factory, attacker_keys, pysaml2_metadata
+):
     """pysaml2's SecurityContext, with our backend or its xmlsec1 one, refuses each broken response."""
     sec = SecurityContext(_pysaml2_backend(backend), metadata=pysaml2_metadata, only_use_keys_in_metadata=True)
     xml = _xml(response_factory, _protection_cases(response_factory, attacker_keys)[case]).decode()
@@ -308,11 +347,15 @@ def test_each_protection_holds_in_our_backend_on_its_own(case, response_factory,
 
 @pytest.mark.parametrize("case", ["attacker certificate in KeyInfo", "attacker key in KeyValue"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_key_in_the_message_is_never_used_by_either_backend(backend, case, response_factory, attacker_keys, idp_cert_file):
+def test_a_key_in_the_message_is_never_used_by_either_backend(
+    backend, case, response_factory, attacker_keys, idp_cert_file
+):
     """CVE-2021-21239 at the backend itself: told the IdP's certificate, neither uses the attacker's key."""
     root = response_factory.build(_protection_cases(response_factory, attacker_keys)[case])
     with pytest.raises(SignatureError):
-        _pysaml2_backend(backend).validate_signature(etree.tostring(root), idp_cert_file, "pem", RESPONSE, root.get("ID"))
+        _pysaml2_backend(backend).validate_signature(
+            etree.tostring(root), idp_cert_file, "pem", RESPONSE, root.get("ID")
+        )
 
 
 # ================================================================ the real Swedish eID response
@@ -374,7 +417,9 @@ def _tamper_status(r):
 
 
 def _void_digest(r):
-    r.find("ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestValue", NS).text = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    r.find(
+        "ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestValue", NS
+    ).text = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 
 def _key_in_message(keys):
@@ -411,27 +456,49 @@ ACS_CASES = {
     ),
     "transform not allowed": (
         "SIGNATURE_PROFILE_VIOLATION",
-        lambda f, a, d: {"sign_response": False, "post_process": lambda r: custom_sign(r, f.idp_key, transforms=(T.ENVELOPED, T.C14N))},
+        lambda f, a, d: {
+            "sign_response": False,
+            "post_process": lambda r: custom_sign(r, f.idp_key, transforms=(T.ENVELOPED, T.C14N)),
+        },
     ),
     "digest of an empty node set": ("SIGNATURE_PROFILE_VIOLATION", lambda f, a, d: {"post_process": _void_digest}),
     "sha1 signature": (
         "SIGNATURE_ALGORITHM_FORBIDDEN",
-        lambda f, a, d: {"sign_response": False, "post_process": lambda r: custom_sign(r, f.idp_key, sig_transform=T.RSA_SHA1)},
+        lambda f, a, d: {
+            "sign_response": False,
+            "post_process": lambda r: custom_sign(r, f.idp_key, sig_transform=T.RSA_SHA1),
+        },
     ),
     "schema-invalid signed response": (
         "SCHEMA_INVALID",
         lambda f, a, d: {"mutate_response": lambda r: etree.SubElement(r, P + "Unexpected")},
     ),
-    "schema-invalid signed assertion": ("SCHEMA_INVALID", lambda f, a, d: {"mutate_assertion": lambda x: x.set("Unexpected", "1")}),
+    "schema-invalid signed assertion": (
+        "SCHEMA_INVALID",
+        lambda f, a, d: {"mutate_assertion": lambda x: x.set("Unexpected", "1")},
+    ),
     "assertion signed by an attacker": (
         "SIGNATURE_INVALID",
         lambda f, a, d: {"sign_assertion": False, "mutate_assertion": _key_in_message(a)},
     ),
     "encrypted to a key we do not hold": ("DECRYPTION_FAILED", lambda f, a, d: {"encrypt_to": a[1]}),
     "ciphertext changed": ("DECRYPTION_FAILED", lambda f, a, d: {"mutate_response": _flip_cipher_value}),
-    "cipher text by reference": ("ENCRYPTION_PROFILE_VIOLATION", lambda f, a, d: {"mutate_response": _cipher_reference}),
-    "rsa-1_5 key transport": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": reencrypting(f.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1)}),
-    "3DES data encryption": ("ENCRYPTION_ALGORITHM_FORBIDDEN", lambda f, a, d: {"mutate_response": reencrypting(f.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP)}),
+    "cipher text by reference": (
+        "ENCRYPTION_PROFILE_VIOLATION",
+        lambda f, a, d: {"mutate_response": _cipher_reference},
+    ),
+    "rsa-1_5 key transport": (
+        "ENCRYPTION_ALGORITHM_FORBIDDEN",
+        lambda f, a, d: {
+            "mutate_response": reencrypting(f.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1)
+        },
+    ),
+    "3DES data encryption": (
+        "ENCRYPTION_ALGORITHM_FORBIDDEN",
+        lambda f, a, d: {
+            "mutate_response": reencrypting(f.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP)
+        },
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The error codes are a public contract (ekn_saml.errors): README.md lists every one, as it is."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ekn_saml.errors: what an error's detail may put in a log line."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,10 @@ def test_an_escaped_newline_stays_readable():
 
 
 def test_printable_text_is_unchanged():
-    assert printable("Destination 'https://sp.example/saml/acs' – åäö") == "Destination 'https://sp.example/saml/acs' – åäö"
+    assert (
+        printable("Destination 'https://sp.example/saml/acs' – åäö")
+        == "Destination 'https://sp.example/saml/acs' – åäö"
+    )
 
 
 def test_a_long_value_is_cut():
@@ -32,4 +36,8 @@ def test_an_error_detail_quoting_the_message_is_escaped():
 
 def test_a_configuration_error_keeps_one_problem_a_line():
     error = ConfigurationError(["first", "second with\na line break"])
-    assert error.detail.splitlines() == ["ekn_saml configuration has 2 problem(s):", "  - first", "  - second with\\na line break"]
+    assert error.detail.splitlines() == [
+        "ekn_saml configuration has 2 problem(s):",
+        "  - first",
+        "  - second with\\na line break",
+    ]

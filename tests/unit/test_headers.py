@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ekn_saml.headers: the security-headers tween."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ekn_saml.i18n: locale negotiation, the language switch, method labels, catalogues."""
+
 from __future__ import annotations
 
 import io

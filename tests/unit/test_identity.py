@@ -39,8 +39,16 @@ def test_mask_keeps_only_the_date():
 
 def _identity(**kw):
     base = dict(
-        kind="person", method="bankid", idp="https://idp", loa="loa3", authn_instant=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-        name_id="n", name_id_format="f", session_index="s", transaction_id=None, display_name="Anna",
+        kind="person",
+        method="bankid",
+        idp="https://idp",
+        loa="loa3",
+        authn_instant=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        name_id="n",
+        name_id_format="f",
+        session_index="s",
+        transaction_id=None,
+        display_name="Anna",
         personal_number="198001012387",
     )
     base.update(kw)
@@ -57,7 +65,9 @@ def test_identity_round_trips_through_the_session_form():
 
 
 def test_principals_carry_method_kind_loa_and_organisation():
-    principals = _identity(kind="organisation", personal_number=None, org_number="5560000001", org_unique_id="u").principals
+    principals = _identity(
+        kind="organisation", personal_number=None, org_number="5560000001", org_unique_id="u"
+    ).principals
     assert {"ekn:method:bankid", "ekn:kind:organisation", "ekn:loa:loa3", "ekn:org:5560000001"} <= set(principals)
 
 
@@ -95,7 +105,10 @@ def test_an_organisation_number_with_a_line_break_after_it_is_refused():
 
 def _organisation(**kw):
     base = dict(
-        kind="organisation", personal_number=None, org_number="5560000118", org_unique_id="b2",
+        kind="organisation",
+        personal_number=None,
+        org_number="5560000118",
+        org_unique_id="b2",
         org_affiliations=(("a1", "5560000001"), ("b2", "5560000118")),
     )
     base.update(kw)

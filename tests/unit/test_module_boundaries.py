@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """pysaml2 stays behind one module of ours."""
+
 import pathlib
 import re
 

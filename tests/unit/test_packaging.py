@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """What setup.py declares agrees with what the code enforces and says about itself."""
+
 from __future__ import annotations
 
 import ast
@@ -13,7 +14,9 @@ ROOT = pathlib.Path(__file__).parents[2]
 
 def _setup_call() -> dict:
     tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
-    call = next(node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup")
+    call = next(
+        node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup"
+    )
     return {kw.arg: kw.value for kw in call.keywords}
 
 

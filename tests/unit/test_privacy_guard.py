@@ -5,6 +5,7 @@ The check of the whole run happens when the session ends; these tests make
 sure the guard is on, what it counts as a full personal identity number,
 and that a leaking run really fails.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,14 +86,26 @@ def test_the_failure_report_masks_the_number():
 def test_a_run_that_logs_a_full_number_fails(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_leak.py").write_text(
-        "import logging\n"
-        "def test_leak():\n"
-        f"    logging.getLogger('ekn_saml.leak').warning('subject %s', '{PNR}')\n"
+        f"import logging\ndef test_leak():\n    logging.getLogger('ekn_saml.leak').warning('subject %s', '{PNR}')\n"
     )
     env = {**os.environ, "PYTHONPATH": TESTS}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "privacy_guard", "-p", "no:cacheprovider", "-q", str(tmp_path / "test_leak.py")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "privacy_guard",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(tmp_path / "test_leak.py"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode != 0
     assert "privacy guard: full personal identity numbers in log lines" in run.stdout

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ekn_saml.public_url: absolute Locations on the public base URL (the routes are in tests/functional/test_redirects.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The HTTP-Redirect decoder: caps before and during inflation, strict base64 and DEFLATE."""
+
 from __future__ import annotations
 
 import base64
@@ -8,7 +9,13 @@ import zlib
 import pytest
 
 from ekn_saml.errors import ErrorCode, ResponseValidationError
-from ekn_saml.redirect_binding import MAX_ENCODED_CHARS, MAX_INFLATED_BYTES, encode_message, inflate_message, parse_redirect_message
+from ekn_saml.redirect_binding import (
+    MAX_ENCODED_CHARS,
+    MAX_INFLATED_BYTES,
+    encode_message,
+    inflate_message,
+    parse_redirect_message,
+)
 
 XML = b'<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0"/>'
 

@@ -4,6 +4,7 @@
 Every response here is really signed (RSA-SHA256) and encrypted (RSA-OAEP +
 AES) by tests/saml_factory.py, so each test reaches the one check it is about.
 """
+
 from __future__ import annotations
 
 import base64
@@ -180,7 +181,9 @@ def test_content_changed_after_signing_is_refused(sp, factory, login):
 
 
 def test_reference_to_another_element_is_refused(sp, factory, login):
-    spec = spec_for(login, sign_response=False, post_process=lambda r: custom_sign(r, factory.idp_key, reference_uri=""))
+    spec = spec_for(
+        login, sign_response=False, post_process=lambda r: custom_sign(r, factory.idp_key, reference_uri="")
+    )
     assert_rejected(ErrorCode.SIGNATURE_PROFILE_VIOLATION, sp, factory, login, spec)
 
 
@@ -188,14 +191,26 @@ def test_two_references_are_refused(sp, factory, login):
     def sign(r):
         custom_sign(r, factory.idp_key, second_reference_uri="#" + r.get("ID"))
 
-    assert_rejected(ErrorCode.SIGNATURE_PROFILE_VIOLATION, sp, factory, login, spec_for(login, sign_response=False, post_process=sign))
+    assert_rejected(
+        ErrorCode.SIGNATURE_PROFILE_VIOLATION,
+        sp,
+        factory,
+        login,
+        spec_for(login, sign_response=False, post_process=sign),
+    )
 
 
 def test_disallowed_transform_is_refused(sp, factory, login):
     def sign(r):
         custom_sign(r, factory.idp_key, transforms=(T.ENVELOPED, T.C14N))
 
-    assert_rejected(ErrorCode.SIGNATURE_PROFILE_VIOLATION, sp, factory, login, spec_for(login, sign_response=False, post_process=sign))
+    assert_rejected(
+        ErrorCode.SIGNATURE_PROFILE_VIOLATION,
+        sp,
+        factory,
+        login,
+        spec_for(login, sign_response=False, post_process=sign),
+    )
 
 
 def test_ds_object_is_refused(sp, factory, login):
@@ -207,18 +222,24 @@ def test_ds_object_is_refused(sp, factory, login):
 
 def test_digest_of_empty_node_set_is_refused(sp, factory, login):
     def void(r):
-        r.find("ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestValue", NS).text = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        r.find(
+            "ds:Signature/ds:SignedInfo/ds:Reference/ds:DigestValue", NS
+        ).text = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
     assert_rejected(ErrorCode.SIGNATURE_PROFILE_VIOLATION, sp, factory, login, spec_for(login, post_process=void))
 
 
 def test_sha1_signature_is_refused(sp, factory, login):
-    spec = spec_for(login, sign_response=False, post_process=lambda r: custom_sign(r, factory.idp_key, sig_transform=T.RSA_SHA1))
+    spec = spec_for(
+        login, sign_response=False, post_process=lambda r: custom_sign(r, factory.idp_key, sig_transform=T.RSA_SHA1)
+    )
     assert_rejected(ErrorCode.SIGNATURE_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
 
 
 def test_sha1_reference_digest_is_refused(sp, factory, login):
-    spec = spec_for(login, sign_response=False, post_process=lambda r: custom_sign(r, factory.idp_key, digest_transform=T.SHA1))
+    spec = spec_for(
+        login, sign_response=False, post_process=lambda r: custom_sign(r, factory.idp_key, digest_transform=T.SHA1)
+    )
     assert_rejected(ErrorCode.SIGNATURE_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
 
 
@@ -240,12 +261,17 @@ def test_assertion_encrypted_to_a_key_we_do_not_hold(sp, factory, login, attacke
 
 
 def test_rsa_1_5_key_transport_is_refused(sp, factory, login):
-    spec = spec_for(login, mutate_response=reencrypting(factory.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1))
+    spec = spec_for(
+        login,
+        mutate_response=reencrypting(factory.sp_encryption_cert, data_transform=T.AES256, key_transform=T.RSA_PKCS1),
+    )
     assert_rejected(ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
 
 
 def test_triple_des_data_encryption_is_refused(sp, factory, login):
-    spec = spec_for(login, mutate_response=reencrypting(factory.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP))
+    spec = spec_for(
+        login, mutate_response=reencrypting(factory.sp_encryption_cert, data_transform=T.DES3, key_transform=T.RSA_OAEP)
+    )
     assert_rejected(ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN, sp, factory, login, spec)
 
 
@@ -254,7 +280,11 @@ def test_xmlenc11_rsa_oaep_key_transport_is_refused(sp, factory, login):
 
     def transport_with_xmlenc11_rsa_oaep(response):
         # compared by .tag: lxml's tag matching misses nodes python-xmlsec's templates made
-        (method,) = [el for el in response.iter() if el.tag == XENC + "EncryptionMethod" and el.getparent().tag == XENC + "EncryptedKey"]
+        (method,) = [
+            el
+            for el in response.iter()
+            if el.tag == XENC + "EncryptionMethod" and el.getparent().tag == XENC + "EncryptedKey"
+        ]
         # python-xmlsec 1.3 has no transform for it, but with its default mask generation
         # (MGF1 with SHA-1) and the DigestMethod kept, xmlenc11#rsa-oaep computes exactly
         # what rsa-oaep-mgf1p does: the key below is really transported with it
@@ -331,7 +361,13 @@ def test_relay_state_must_match(sp, factory, login):
 def test_a_request_stored_by_the_previous_version_is_answered_and_consumed(sp, factory, login):
     # a rolling upgrade: the request went out from a node of the previous version, in its format and namespace
     record = sp.store.take(REQUESTS, login.request_id)
-    previous = {**record, "request_id": login.request_id, "acs_url": ACS_URL, "force_authn": True, "next_path": "/mina-sidor"}
+    previous = {
+        **record,
+        "request_id": login.request_id,
+        "acs_url": ACS_URL,
+        "force_authn": True,
+        "next_path": "/mina-sidor",
+    }
     sp.store.put(PREVIOUS_REQUESTS, login.request_id, previous, 60)
     assert finish(sp, factory, login)[0].kind == "person"
     assert sp.store.get(PREVIOUS_REQUESTS, login.request_id) is None
@@ -370,11 +406,15 @@ def test_wrong_destination_is_refused(sp, factory, login, destination):
 
 
 def test_wrong_recipient_is_refused(sp, factory, login):
-    assert_rejected(ErrorCode.RECIPIENT_MISMATCH, sp, factory, login, spec_for(login, recipient="https://evil.example/acs"))
+    assert_rejected(
+        ErrorCode.RECIPIENT_MISMATCH, sp, factory, login, spec_for(login, recipient="https://evil.example/acs")
+    )
 
 
 def test_wrong_audience_is_refused(sp, factory, login):
-    assert_rejected(ErrorCode.AUDIENCE_MISMATCH, sp, factory, login, spec_for(login, audience="https://other-sp.example/sp"))
+    assert_rejected(
+        ErrorCode.AUDIENCE_MISMATCH, sp, factory, login, spec_for(login, audience="https://other-sp.example/sp")
+    )
 
 
 def test_subject_confirmation_for_another_request_is_refused(sp, factory, login):
@@ -426,7 +466,9 @@ def test_old_assertion_issue_instant_is_refused(sp, factory, login):
 
 def test_issue_instant_in_the_future_is_refused(sp, factory, login):
     future = _now() + dt.timedelta(seconds=sp.settings.clock_skew + 5)
-    assert_rejected(ErrorCode.ISSUE_INSTANT_IN_FUTURE, sp, factory, login, spec_for(login, response_issue_instant=future))
+    assert_rejected(
+        ErrorCode.ISSUE_INSTANT_IN_FUTURE, sp, factory, login, spec_for(login, response_issue_instant=future)
+    )
 
 
 def test_authn_instant_before_a_force_authn_request_is_refused(sp, factory, login):
@@ -544,7 +586,9 @@ SECOND_ORG = "5560000118"  # made up, valid check digit
 @pytest.fixture
 def two_org_sp(app_settings, idp_keys, tmp_path):
     """The SP trusting an Expisoft IdP whose shibmd:Scope names two organisations."""
-    body = idp_entity(BANKID_IDP, idp_keys[1]) + idp_entity(EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE, SECOND_ORG))
+    body = idp_entity(BANKID_IDP, idp_keys[1]) + idp_entity(
+        EXPISOFT_IDP, idp_keys[1], scopes=(EXPISOFT_SCOPE, SECOND_ORG)
+    )
     path = tmp_path / "idps.xml"
     path.write_text(
         f'<md:EntitiesDescriptor xmlns:md="{NS["md"]}" xmlns:ds="{NS["ds"]}" xmlns:shibmd="{NS["shibmd"]}">{body}</md:EntitiesDescriptor>'
@@ -651,7 +695,11 @@ def test_idp_status_maps_to_its_code(sp, factory, login, second_level, code):
 
 
 def test_unsigned_cancel_is_not_trusted(sp, factory, login):
-    spec = spec_for(login, sign_response=False, status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"))
+    spec = spec_for(
+        login,
+        sign_response=False,
+        status=("urn:oasis:names:tc:SAML:2.0:status:Responder", "http://id.elegnamnden.se/status/1.0/cancel"),
+    )
     assert_rejected(ErrorCode.RESPONSE_NOT_SIGNED, sp, factory, login, spec)
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The server key file (ekn_saml.server_keys): its format, MACs, signed values, sealed values, rollover."""
+
 from __future__ import annotations
 
 import os

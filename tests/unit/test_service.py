@@ -4,6 +4,7 @@
 Logins are real: a signed AuthnRequest stored by ``start_login`` and a
 signed, encrypted response from tests/saml_factory.py.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -53,11 +54,15 @@ def test_a_value_signed_with_another_key_is_not_adopted(sp):
 
 
 def test_the_acs_refuses_the_right_token_without_the_sps_signature(sp, response_factory, login):
-    assert_rejected(ErrorCode.REQUEST_BROWSER_MISMATCH, sp, response_factory, login, token=unsigned(login.browser_token))
+    assert_rejected(
+        ErrorCode.REQUEST_BROWSER_MISMATCH, sp, response_factory, login, token=unsigned(login.browser_token)
+    )
 
 
 def test_an_unsigned_token_at_the_acs_does_not_burn_the_request(sp, response_factory, login):
-    assert_rejected(ErrorCode.REQUEST_BROWSER_MISMATCH, sp, response_factory, login, token=unsigned(login.browser_token))
+    assert_rejected(
+        ErrorCode.REQUEST_BROWSER_MISMATCH, sp, response_factory, login, token=unsigned(login.browser_token)
+    )
     assert finish(sp, response_factory, login)[0].kind == "person"
 
 
@@ -65,7 +70,11 @@ def test_an_unsigned_token_at_the_acs_does_not_burn_the_request(sp, response_fac
 
 
 def limited_sp(app_settings, limit: int, window: int = 60):
-    settings = {**app_settings, "ekn_saml.security.login_start_limit": str(limit), "ekn_saml.security.login_start_window": str(window)}
+    settings = {
+        **app_settings,
+        "ekn_saml.security.login_start_limit": str(limit),
+        "ekn_saml.security.login_start_window": str(window),
+    }
     return main({}, **settings).registry.ekn_saml
 
 
@@ -133,7 +142,14 @@ def test_the_store_holds_no_client_address(app_settings, tmp_path):
 def test_a_plain_login_start_stores_only_what_the_checks_need(sp):
     # no request ID (the key), no ACS URL (the profile's), no next path (landing_path), no defaults
     login = begin(sp, "bankid")
-    assert set(sp.store.get(REQUESTS, login.request_id)) == {"method", "idp_entity_id", "loa", "issued_at", "browser", "relay_state"}
+    assert set(sp.store.get(REQUESTS, login.request_id)) == {
+        "method",
+        "idp_entity_id",
+        "loa",
+        "issued_at",
+        "browser",
+        "relay_state",
+    }
 
 
 def test_a_start_without_next_returns_to_the_landing_path(sp, response_factory):

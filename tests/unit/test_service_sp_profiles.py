@@ -3,6 +3,7 @@
 
 Responses are really signed and encrypted (tests/saml_factory.py) for the test federation's IdPs.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,7 +56,9 @@ def test_outstanding_request_names_the_methods_profile(sp):
 
 def test_expisoft_finishes_at_the_orgid_acs_with_its_entity_id(sp, orgid_factory):
     login = begin(sp, "expisoft")
-    identity, _ = sp.finish_login(orgid_factory.encoded(orgid_spec(login)), login.relay_state, login.browser_token, sp_profile="orgid")
+    identity, _ = sp.finish_login(
+        orgid_factory.encoded(orgid_spec(login)), login.relay_state, login.browser_token, sp_profile="orgid"
+    )
     assert (identity.kind, identity.sp_entity_id) == ("organisation", ORGID_ENTITY)
 
 
@@ -80,7 +83,9 @@ def test_a_record_stored_without_a_profile_is_the_default_profiles(sp, response_
     record = sp.store.get(REQUESTS, login.request_id)
     assert "sp_profile" not in record
     with pytest.raises(SamlError) as caught:
-        sp.finish_login(response_factory.encoded(spec_for(login)), login.relay_state, login.browser_token, sp_profile="orgid")
+        sp.finish_login(
+            response_factory.encoded(spec_for(login)), login.relay_state, login.browser_token, sp_profile="orgid"
+        )
     assert caught.value.code == ErrorCode.SP_PROFILE_MISMATCH
 
 

@@ -5,6 +5,7 @@ keyed index keys and sealed records, across a server key rollover.
 The whole login path is in tests/functional/test_sessions.py; here each
 StoreSession rule is checked alone, with a fake clock and no HTTP.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -116,7 +117,9 @@ def test_no_index_is_written_under_an_unkeyed_hash():
     factory = make_factory()
     log_in(factory, "_si1")
     unkeyed_subject = hashlib.sha256(SUBJECT.encode()).hexdigest()
-    unkeyed_saml = [hashlib.sha256(json.dumps(p).encode()).hexdigest() for p in ([IDP, NAME_ID], [IDP, NAME_ID, "_si1"])]
+    unkeyed_saml = [
+        hashlib.sha256(json.dumps(p).encode()).hexdigest() for p in ([IDP, NAME_ID], [IDP, NAME_ID, "_si1"])
+    ]
     assert subject_index_key(factory.server_keys, SUBJECT) != unkeyed_subject
     assert factory.store.index_members(SUBJECT_INDEX, unkeyed_subject) == []
     assert all(factory.store.index_members(SAML_INDEX, k) == [] for k in unkeyed_saml)
@@ -198,7 +201,9 @@ def test_rotation_moves_the_index_entries_to_the_new_id():
     session.rotate()
     new = save(factory, session, request)
     assert new and new != old
-    assert factory.store.index_members(SUBJECT_INDEX, subject_index_key(factory.server_keys, SUBJECT)) == [_store_key(new)]
+    assert factory.store.index_members(SUBJECT_INDEX, subject_index_key(factory.server_keys, SUBJECT)) == [
+        _store_key(new)
+    ]
     assert factory.store.get(SESSIONS, _store_key(old)) is None
 
 

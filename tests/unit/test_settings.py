@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Settings are parsed once; every problem is reported together; unknown keys stop startup."""
+
 from __future__ import annotations
 
 import pytest
@@ -169,10 +170,12 @@ def test_the_xml_caps_reach_the_acs_policy(raw):
     """Each ekn_saml.security.max_xml_* setting is the cap the ACS parses a Response under."""
     from ekn_saml.xml_limits import XmlLimits
 
-    raw.update({
-        "ekn_saml.security.max_xml_nodes": "500",
-        "ekn_saml.security.max_xml_attributes": "16",
-        "ekn_saml.security.max_xml_depth": "20",
-        "ekn_saml.security.max_xml_namespaces": "30",
-    })
+    raw.update(
+        {
+            "ekn_saml.security.max_xml_nodes": "500",
+            "ekn_saml.security.max_xml_attributes": "16",
+            "ekn_saml.security.max_xml_depth": "20",
+            "ekn_saml.security.max_xml_namespaces": "30",
+        }
+    )
     assert parse(raw).xml_limits == XmlLimits(max_nodes=500, max_attributes=16, max_depth=20, max_namespaces=30)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The settings of SP metadata, federation metadata and the status endpoint (issue 4)."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,10 @@ class TestSpMetadataSettings:
         assert (info.display_name, info.logo_url, info.organization_name, info.technical_email) == ((), "", "", "")
 
     def test_default_categories_follow_the_methods(self, raw):
-        assert parse(raw).sp_metadata.entity_categories == (ENTITY_CATEGORIES["loa3-pnr"], ENTITY_CATEGORIES["loa3-orgid"])
+        assert parse(raw).sp_metadata.entity_categories == (
+            ENTITY_CATEGORIES["loa3-pnr"],
+            ENTITY_CATEGORIES["loa3-orgid"],
+        )
 
     def test_default_categories_add_coordination_number_when_accepted(self, raw):
         raw["ekn_saml.security.accept_coordination_number"] = "true"
@@ -47,7 +51,9 @@ class TestSpMetadataSettings:
         assert ENTITY_CATEGORIES["accepts-coordination-number"] in parse(raw).sp_metadata.entity_categories
 
     # "²" is a digit to str.isdigit() and no number to int(): a startup crash before the ASCII check
-    @pytest.mark.parametrize("number", ["2021002099", "202100-2098", "20210020", "abcdefghij", "２０２１００２０９８", "202100209²"])
+    @pytest.mark.parametrize(
+        "number", ["2021002099", "202100-2098", "20210020", "abcdefghij", "２０２１００２０９８", "202100209²"]
+    )
     def test_bad_organisation_number_is_a_problem(self, raw, number):
         raw["ekn_saml.sp.organization.number"] = number
         assert any("sp.organization.number" in p for p in problems_of(raw))
@@ -76,7 +82,10 @@ class TestSpMetadataSettings:
 
     def test_requested_attributes_by_friendly_name_or_oid(self, raw):
         raw["ekn_saml.sp.requested_attributes"] = "mail urn:oid:1.2.752.201.3.2"
-        assert parse(raw).sp_metadata.requested_attributes == ("urn:oid:0.9.2342.19200300.100.1.3", "urn:oid:1.2.752.201.3.2")
+        assert parse(raw).sp_metadata.requested_attributes == (
+            "urn:oid:0.9.2342.19200300.100.1.3",
+            "urn:oid:1.2.752.201.3.2",
+        )
 
     def test_unknown_requested_attribute_is_a_problem(self, raw):
         raw["ekn_saml.sp.requested_attributes"] = "shoeSize"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Settings of several SP profiles (ekn_saml.sp_profiles, TAR §3.4): each rule has a test that fails without it."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,7 +56,10 @@ def test_without_profiles_there_is_the_default_profile_only(single):
 
 def test_a_further_profile_has_its_own_entity_id_keys_and_acs(raw):
     orgid = parse(raw).sp_profile("orgid")
-    assert (orgid.entity_id, orgid.acs_url) == ("https://sp.example.test/sp/orgid", "https://sp.example.test/saml/acs/orgid")
+    assert (orgid.entity_id, orgid.acs_url) == (
+        "https://sp.example.test/sp/orgid",
+        "https://sp.example.test/saml/acs/orgid",
+    )
     assert (orgid.signing_key, orgid.encryption_keys) == ("/k/o-s.key", ("/k/o-e.key",))
 
 

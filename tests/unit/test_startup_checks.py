@@ -4,6 +4,7 @@
 The version functions and transform constants are monkeypatched to stand
 for the broken installs; the checks themselves run for real.
 """
+
 from __future__ import annotations
 
 import importlib.abc

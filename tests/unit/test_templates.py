@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ekn_saml's templates and static files, rendered in a tiny app with dummy vars."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,9 +56,16 @@ ORGANISATION = NS(
     transaction_id=None,
 )
 METHODS = [
-    NS(name="mobilt_bankid", label="Mobilt BankID", description="Appen i mobilen.", url="/login/mobilt_bankid?next=%2F"),
+    NS(
+        name="mobilt_bankid", label="Mobilt BankID", description="Appen i mobilen.", url="/login/mobilt_bankid?next=%2F"
+    ),
     NS(name="bankid", label="BankID på fil eller kort", description="På datorn.", url="/login/bankid"),
-    NS(name="expisoft", label="Expisoft e-tjänstelegitimation", description="För organisationer.", url="/login/expisoft"),
+    NS(
+        name="expisoft",
+        label="Expisoft e-tjänstelegitimation",
+        description="För organisationer.",
+        url="/login/expisoft",
+    ),
     NS(name="freja", label="Freja eID", description="Okänd metod.", url="/login/freja"),
 ]
 PERSONAS = [

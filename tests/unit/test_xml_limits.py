@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ekn_saml.xml_limits: each cap on a document's shape, at its boundary, through the one parse."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@
 Real signatures and encryption throughout (tests/saml_factory.py), and the
 real Swedish eID response in tests/data/swedish-eid/.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -42,7 +43,10 @@ def _built(factory, spec: ResponseSpec) -> etree._Element:
 
 @pytest.fixture
 def sp_decryption_keys(key_dir):
-    return [PrivateKey.from_file(f"{key_dir}/sp-encryption.key"), PrivateKey.from_file(f"{key_dir}/sp-encryption-old.key")]
+    return [
+        PrivateKey.from_file(f"{key_dir}/sp-encryption.key"),
+        PrivateKey.from_file(f"{key_dir}/sp-encryption-old.key"),
+    ]
 
 
 # ------------------------------------------------------------ the real Swedish eID response
@@ -105,7 +109,10 @@ def test_signed_info_is_verified_with_the_signatures_own_algorithm(response_fact
 
 def test_attackers_certificate_in_keyinfo_is_never_used(response_factory, idp_keys, attacker_keys):
     key, cert = attacker_keys
-    root = _built(response_factory, response_spec(sign_response=False, post_process=lambda r: custom_sign(r, key, key_info_cert=cert)))
+    root = _built(
+        response_factory,
+        response_spec(sign_response=False, post_process=lambda r: custom_sign(r, key, key_info_cert=cert)),
+    )
     assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_INVALID
 
 
@@ -259,7 +266,10 @@ def test_tampered_ciphertext_is_refused(response_factory, sp_decryption_keys):
         value.text = text[:40] + ("A" if text[40] != "A" else "B") + text[41:]
 
     root = _built(response_factory, response_spec(sign_response=False, post_process=flip))
-    assert _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys) == ErrorCode.DECRYPTION_FAILED
+    assert (
+        _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
+        == ErrorCode.DECRYPTION_FAILED
+    )
 
 
 def _cipher_data_referring_to(path: str, target: str):
@@ -274,7 +284,10 @@ def _cipher_data_referring_to(path: str, target: str):
 
 @pytest.mark.parametrize(
     "path",
-    ["saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData", "saml:EncryptedAssertion//xenc:EncryptedKey/xenc:CipherData"],
+    [
+        "saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData",
+        "saml:EncryptedAssertion//xenc:EncryptedKey/xenc:CipherData",
+    ],
     ids=["EncryptedData", "EncryptedKey"],
 )
 def test_cipher_reference_is_refused_before_any_decryption(tmp_path, response_factory, sp_decryption_keys, path):
@@ -282,7 +295,10 @@ def test_cipher_reference_is_refused_before_any_decryption(tmp_path, response_fa
     # answer would be DECRYPTION_FAILED: the code shows it was refused first.
     target = tmp_path / "cipher.bin"
     target.write_bytes(b"\0" * 64)
-    root = _built(response_factory, response_spec(sign_response=False, post_process=_cipher_data_referring_to(path, target.as_uri())))
+    root = _built(
+        response_factory,
+        response_spec(sign_response=False, post_process=_cipher_data_referring_to(path, target.as_uri())),
+    )
     code = _code(decrypt_element, root.find("saml:EncryptedAssertion", NS), sp_decryption_keys)
     assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
 
@@ -306,7 +322,9 @@ def test_two_encrypted_data_are_refused(response_factory, sp_decryption_keys):
     assert code == ErrorCode.ENCRYPTION_PROFILE_VIOLATION
 
 
-def test_in_process_work_starts_no_process_and_writes_no_file(monkeypatch, response_factory, sp_decryption_keys, idp_keys):
+def test_in_process_work_starts_no_process_and_writes_no_file(
+    monkeypatch, response_factory, sp_decryption_keys, idp_keys
+):
     root = _built(response_factory, response_spec())
 
     def forbidden(*args, **kwargs):
@@ -392,10 +410,14 @@ def test_a_forged_signature_value_costs_no_digest(response_factory, idp_keys):
     assert crypto.digests == 0
 
 
-def test_every_key_is_tried_on_signed_info_and_one_digest_is_made(response_factory, idp_keys, attacker_keys, sp_encryption):
+def test_every_key_is_tried_on_signed_info_and_one_digest_is_made(
+    response_factory, idp_keys, attacker_keys, sp_encryption
+):
     """IdP key rollover: several metadata keys cost one SignedInfo check each, and the one that verifies one digest."""
     crypto = _CountingCrypto()
-    verify_enveloped(_built(response_factory, response_spec()), [attacker_keys[1], sp_encryption[1], idp_keys[1]], crypto)
+    verify_enveloped(
+        _built(response_factory, response_spec()), [attacker_keys[1], sp_encryption[1], idp_keys[1]], crypto
+    )
     assert crypto.digests == 1
 
 
@@ -465,7 +487,9 @@ def test_a_long_prefix_list_is_refused_before_canonicalisation(response_factory,
     root = response_factory.build(spec)
     prefixes = [f"p{i}" for i in range(xmlsecurity.MAX_INCLUSIVE_PREFIXES + 1)]
     _sign_with_prefixes(root, idp_keys[0], info_prefixes=prefixes)
-    assert _code(verify_enveloped, parse_xml(etree.tostring(root)), [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
+    assert (
+        _code(verify_enveloped, parse_xml(etree.tostring(root)), [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
+    )
 
 
 def test_a_prefix_list_at_the_cap_verifies(response_factory, idp_keys):
@@ -479,7 +503,9 @@ def test_inclusive_namespaces_with_content_is_refused(response_factory, idp_keys
     _sign_with_prefixes(root, idp_keys[0], info_prefixes=["ds"])
     inclusive = root.find("ds:Signature/ds:SignedInfo/ds:CanonicalizationMethod", NS)[0]
     etree.SubElement(inclusive, "{urn:x}extra")
-    assert _code(verify_enveloped, parse_xml(etree.tostring(root)), [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
+    assert (
+        _code(verify_enveloped, parse_xml(etree.tostring(root)), [idp_keys[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
+    )
 
 
 # ------------------------------------------------------------ what failures say in the log

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """A federation signing key made per session (TEST ONLY), and settings that point at a temp aggregate."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,7 +13,9 @@ from ekn_saml.xmlsecurity import PrivateKey, PublicKey
 @pytest.fixture(scope="session")
 def fed_signer(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp("federation"))
-    key_path, cert_path = write_key_pair(directory, "federation-signer", "ekn_saml test federation signer (TEST ONLY)", bits=2048)
+    key_path, cert_path = write_key_pair(
+        directory, "federation-signer", "ekn_saml test federation signer (TEST ONLY)", bits=2048
+    )
     with open(cert_path, "rb") as fh:
         return PrivateKey.from_file(key_path), PublicKey.from_pem(fh.read()), cert_path
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Federation metadata: required signature by the pinned signer, validUntil, schema, refresh, backing file."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -72,7 +73,9 @@ class TestVerifyAndIndex:
         assert "SIGNATURE_INVALID" in rejected(signed(sveleg, key, cert), fed_signer).detail
 
     def test_change_after_signing_is_rejected(self, sveleg, fed_signer):
-        data = signed(sveleg, fed_signer[0]).replace(b"https://idp.svelegtest.se/idp/profile", b"https://evil.example/idp/profile")
+        data = signed(sveleg, fed_signer[0]).replace(
+            b"https://idp.svelegtest.se/idp/profile", b"https://evil.example/idp/profile"
+        )
         assert "SIGNATURE_INVALID" in rejected(data, fed_signer).detail
 
     def test_signature_over_one_entity_only_is_rejected(self, fed_signer, idp_keys):
@@ -121,7 +124,9 @@ class TestVerifyAndIndex:
         from ekn_saml.xmlsecurity import NS, parse_xml
 
         original = parse_xml(signed(sveleg, fed_signer[0]), limits=METADATA_LIMITS)
-        evil = etree.Element(original.tag, ID=original.get("ID"), validUntil=original.get("validUntil"), nsmap=original.nsmap)
+        evil = etree.Element(
+            original.tag, ID=original.get("ID"), validUntil=original.get("validUntil"), nsmap=original.nsmap
+        )
         evil.append(original.find("ds:Signature", NS))  # the signature moves to the evil root
         extensions = etree.SubElement(evil, "{%s}Extensions" % NS["md"])
         extensions.append(original)  # the signed original hides inside it
@@ -167,7 +172,13 @@ class TestVerifyAndIndex:
             check(data, fed_signer, eager=[BANKID_IDP])
 
     def test_idps_are_built_only_when_used(self, fed_signer, idp_keys):
-        doc = check(signed(aggregate(federation_idp(BANKID_IDP, idp_keys[1]), federation_idp(EXPISOFT_IDP, idp_keys[1])), fed_signer[0]), fed_signer)
+        doc = check(
+            signed(
+                aggregate(federation_idp(BANKID_IDP, idp_keys[1]), federation_idp(EXPISOFT_IDP, idp_keys[1])),
+                fed_signer[0],
+            ),
+            fed_signer,
+        )
         assert doc.idps._built == {}
         doc.idps.get(BANKID_IDP)
         assert list(doc.idps._built) == [BANKID_IDP]
@@ -217,7 +228,9 @@ class TestLoadingAndRefreshing:
             assert fh.read() == data
         assert [n for n in os.listdir(os.path.dirname(fed_settings.backing_file)) if n.endswith(".tmp")] == []
 
-    def test_failing_refresh_keeps_the_last_good_metadata(self, fed_settings, fed_signer, sveleg, attacker_keys, caplog):
+    def test_failing_refresh_keeps_the_last_good_metadata(
+        self, fed_settings, fed_signer, sveleg, attacker_keys, caplog
+    ):
         write(fed_settings.metadata_url, signed(sveleg, fed_signer[0]))
         fed = make(fed_settings)
         good = fed.load_initial()
@@ -342,7 +355,9 @@ class TestRegistry:
     def test_idp_past_its_valid_until_is_not_returned(self, idp_keys):
         from ekn_saml.metadata.idp import IdpInfo
 
-        info = IdpInfo(entity_id=BANKID_IDP, sso_urls={}, signing_keys=(idp_keys[1],), valid_until=utcnow() + dt.timedelta(hours=1))
+        info = IdpInfo(
+            entity_id=BANKID_IDP, sso_urls={}, signing_keys=(idp_keys[1],), valid_until=utcnow() + dt.timedelta(hours=1)
+        )
         registry = IdpRegistry({BANKID_IDP: info}, clock=lambda: utcnow() + dt.timedelta(hours=2))
         assert registry.get(BANKID_IDP) is None
 
@@ -393,7 +408,9 @@ class TestHttpSource:
         http_source.RequestHandlerClass.body = b"x" * (70 * 1024)
         url = f"http://127.0.0.1:{http_source.server_port}/md.xml"
         with pytest.raises(MetadataError) as info:
-            read_source(dataclasses.replace(fed_settings, metadata_url=url, allow_loopback_http=True, max_bytes=64 * 1024))
+            read_source(
+                dataclasses.replace(fed_settings, metadata_url=url, allow_loopback_http=True, max_bytes=64 * 1024)
+            )
         assert "max_bytes" in info.value.detail
 
     def test_unreachable_server_is_a_metadata_error(self, fed_settings):
@@ -462,7 +479,9 @@ def rotation(fed_settings, fed_signer, idp_keys, idp_next_keys):
 
 
 class TestNeverBackInTime:
-    def test_older_document_is_refused_and_the_removed_key_stays_untrusted(self, rotation, fed_settings, idp_keys, idp_next_keys):
+    def test_older_document_is_refused_and_the_removed_key_stays_untrusted(
+        self, rotation, fed_settings, idp_keys, idp_next_keys
+    ):
         fed, before, _ = rotation
         write(fed_settings.metadata_url, before)  # the very bytes that were accepted two hours' worth ago
         assert fed.refresh() is False
@@ -502,7 +521,9 @@ class TestNeverBackInTime:
         assert fed.refresh() is True
         assert _signing_ders(fed) == [idp_keys[1].der]
 
-    def test_without_publication_info_an_earlier_valid_until_is_refused(self, fed_settings, fed_signer, idp_keys, idp_next_keys):
+    def test_without_publication_info_an_earlier_valid_until_is_refused(
+        self, fed_settings, fed_signer, idp_keys, idp_next_keys
+    ):
         now = utcnow()
         write(fed_settings.metadata_url, _bankid(idp_next_keys[1], fed_signer, valid_until=now + dt.timedelta(days=2)))
         fed = make(fed_settings)
@@ -511,7 +532,9 @@ class TestNeverBackInTime:
         assert fed.refresh() is False
         assert _signing_ders(fed) == [idp_next_keys[1].der]
 
-    def test_without_publication_info_a_later_valid_until_is_accepted(self, fed_settings, fed_signer, idp_keys, idp_next_keys):
+    def test_without_publication_info_a_later_valid_until_is_accepted(
+        self, fed_settings, fed_signer, idp_keys, idp_next_keys
+    ):
         now = utcnow()
         write(fed_settings.metadata_url, _bankid(idp_keys[1], fed_signer, valid_until=now + dt.timedelta(days=1)))
         fed = make(fed_settings)
@@ -527,7 +550,12 @@ class TestNeverBackInTime:
         old = _bankid(idp_keys[1], fed_signer, valid_until=now + dt.timedelta(days=1))
         write(
             fed_settings.metadata_url,
-            _bankid(idp_next_keys[1], fed_signer, valid_until=now + dt.timedelta(days=2), created=now - dt.timedelta(minutes=1)),
+            _bankid(
+                idp_next_keys[1],
+                fed_signer,
+                valid_until=now + dt.timedelta(days=2),
+                created=now - dt.timedelta(minutes=1),
+            ),
         )
         fed = make(fed_settings)
         fed.load_initial()
@@ -603,7 +631,9 @@ class TestValidityCap:
 
 
 class TestBackingFileNeverBackInTime:
-    def test_source_older_than_the_backing_file_at_startup_uses_the_backing_file(self, rotation, fed_settings, idp_next_keys):
+    def test_source_older_than_the_backing_file_at_startup_uses_the_backing_file(
+        self, rotation, fed_settings, idp_next_keys
+    ):
         _, before, after = rotation  # the backing file holds the newer document
         write(fed_settings.metadata_url, before)
         _aged(fed_settings.backing_file)
@@ -639,7 +669,9 @@ class TestBackingFileNeverBackInTime:
         with open(fed_settings.backing_file, "rb") as fh:
             assert fh.read() == newest
 
-    def test_an_unusable_backing_file_does_not_hold_back_a_valid_source(self, rotation, fed_settings, fed_signer, idp_keys):
+    def test_an_unusable_backing_file_does_not_hold_back_a_valid_source(
+        self, rotation, fed_settings, fed_signer, idp_keys
+    ):
         _, before, _ = rotation
         with open(fed_settings.backing_file, "rb") as fh:
             tampered = fh.read().replace(b"https://idp.example.test/sso", b"https://evil.example.test/sso")

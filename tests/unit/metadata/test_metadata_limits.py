@@ -6,6 +6,7 @@ with that genuine signature and a body shaped to make canonicalisation
 quadratic would only fail at the digest, after the work.  The per-element
 attribute cap refuses it before any canonicalisation.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The SAML metadata schema set: real metadata passes, a schema error is named, nothing is fetched."""
+
 from __future__ import annotations
 
 import pytest

@@ -6,6 +6,7 @@ so every accepted shape is also checked against python-xmlsec's full
 verification (``xmlsec_verifies``), and a real third-party signature (the
 Swedish eID test IdP's Response, signed by Shibboleth) must verify too.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,17 +38,23 @@ def _code(root, keys) -> ErrorCode:
     return caught.value.code
 
 
-def resign_signed_info(root: etree._Element, key: PrivateKey, algorithm: str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256") -> None:
+def resign_signed_info(
+    root: etree._Element, key: PrivateKey, algorithm: str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+) -> None:
     """Sign SignedInfo again as it now stands: the signer's key vouches for whatever SignedInfo says."""
     signed_info = root.find(f"{DS}Signature/{DS}SignedInfo")
     canonical = etree.tostring(signed_info, method="c14n", exclusive=True)
-    root.find(f"{DS}Signature/{DS}SignatureValue").text = base64.b64encode(sign_bytes(canonical, key, algorithm)).decode()
+    root.find(f"{DS}Signature/{DS}SignatureValue").text = base64.b64encode(
+        sign_bytes(canonical, key, algorithm)
+    ).decode()
 
 
 @pytest.fixture(scope="module")
 def document(idp_keys) -> bytes:
     """A small aggregate, pretty-printed, so that the signature sits among text nodes."""
-    root = etree.fromstring(aggregate(federation_idp(BANKID_IDP, idp_keys[1]), federation_idp(EXPISOFT_IDP, idp_keys[1])))
+    root = etree.fromstring(
+        aggregate(federation_idp(BANKID_IDP, idp_keys[1]), federation_idp(EXPISOFT_IDP, idp_keys[1]))
+    )
     root.set("validUntil", "2099-01-01T00:00:00Z")
     etree.indent(root)
     return etree.tostring(root)
@@ -59,12 +66,19 @@ def ec_signer(tmp_path_factory):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ekn_saml test EC metadata signer (TEST ONLY)")])
     now = dt.datetime.now(dt.timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
     )
     path = tmp_path_factory.mktemp("ec") / "ec-test.key"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return PrivateKey.from_file(str(path)), PublicKey.from_pem(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -73,7 +87,10 @@ def ec_signer(tmp_path_factory):
 SHAPES = {
     "ds prefix, first child": {},
     "ds as the default namespace": {"ns": None},
-    "inclusive namespaces in the digest and in SignedInfo": {"digest_prefixes": ["mdui", "shibmd", "#default"], "signed_info_prefixes": ["ds"]},
+    "inclusive namespaces in the digest and in SignedInfo": {
+        "digest_prefixes": ["mdui", "shibmd", "#default"],
+        "signed_info_prefixes": ["ds"],
+    },
     "sha512 and rsa-sha512": {"digest": xmlsec.Transform.SHA512, "signature_method": xmlsec.Transform.RSA_SHA512},
     "sha384": {"digest": xmlsec.Transform.SHA384},
     "after the first entity, with a tail": {"position": 1, "tail": "\n  "},
@@ -210,7 +227,9 @@ def test_transforms_in_the_other_order_are_refused(document, fed_signer):
 
 def test_enveloped_transform_with_content_is_refused(document, fed_signer):
     root = parse_xml(sign_root(document, fed_signer[0]))
-    etree.SubElement(root.find(f"{DS}Signature/{DS}SignedInfo/{DS}Reference/{DS}Transforms")[0], DS + "XPath").text = "1"
+    etree.SubElement(
+        root.find(f"{DS}Signature/{DS}SignedInfo/{DS}Reference/{DS}Transforms")[0], DS + "XPath"
+    ).text = "1"
     resign_signed_info(root, fed_signer[0])
     assert _code(root, [fed_signer[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
 
@@ -219,7 +238,11 @@ def test_enveloped_transform_with_content_is_refused(document, fed_signer):
 def test_anything_but_inclusive_namespaces_in_a_c14n_method_is_refused(where, document, fed_signer):
     root = parse_xml(sign_root(document, fed_signer[0], digest_prefixes=["md"], signed_info_prefixes=["ds"]))
     signed_info = root.find(f"{DS}Signature/{DS}SignedInfo")
-    method = signed_info.find(f"{DS}Reference/{DS}Transforms")[1] if where == "digest" else signed_info.find(DS + "CanonicalizationMethod")
+    method = (
+        signed_info.find(f"{DS}Reference/{DS}Transforms")[1]
+        if where == "digest"
+        else signed_info.find(DS + "CanonicalizationMethod")
+    )
     etree.SubElement(method, DS + "XPath").text = "1"
     resign_signed_info(root, fed_signer[0])
     assert _code(root, [fed_signer[1]]) == ErrorCode.SIGNATURE_PROFILE_VIOLATION
@@ -259,7 +282,9 @@ def test_second_signature_value_is_refused(document, fed_signer):
 
 def test_relative_namespace_inside_the_signature_is_refused(document, fed_signer):
     # the digest's canonicalisation does not walk the Signature, so it is checked apart
-    data = sign_root(document, fed_signer[0]).replace(b"<ds:SignatureValue>", b'<ds:SignatureValue xmlns:p="relative">', 1)
+    data = sign_root(document, fed_signer[0]).replace(
+        b"<ds:SignatureValue>", b'<ds:SignatureValue xmlns:p="relative">', 1
+    )
     assert _code(parse_xml(data, whole_document_signed=True), [fed_signer[1]]) == ErrorCode.XML_NAMESPACE_INVALID
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The SP metadata: schema-valid, and carrying everything DP §2 and the federation rules ask for."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +43,9 @@ FULL = {
 
 def settings_and_creds(raw):
     settings = parse_settings(raw)
-    creds, problems = load_credentials(settings.signing_key, settings.signing_cert, settings.encryption_keys, settings.encryption_cert)
+    creds, problems = load_credentials(
+        settings.signing_key, settings.signing_cert, settings.encryption_keys, settings.encryption_cert
+    )
     assert not problems
     return settings, creds
 
@@ -112,7 +115,10 @@ class TestContents:
         assert contacts == {"technical": ["mailto:drift@ekn.se"], "support": ["mailto:kundservice@ekn.se"]}
 
     def test_entity_categories_in_one_attribute(self, root):
-        values = x(root, "md:Extensions/mdattr:EntityAttributes/saml:Attribute[@Name='http://macedir.org/entity-category']/saml:AttributeValue/text()")
+        values = x(
+            root,
+            "md:Extensions/mdattr:EntityAttributes/saml:Attribute[@Name='http://macedir.org/entity-category']/saml:AttributeValue/text()",
+        )
         assert values == [ENTITY_CATEGORIES[n] for n in ("loa3-pnr", "public-sector-sp", "sweden-connect")]
 
     def test_requested_attributes_are_optional_and_not_required(self, root):
@@ -126,7 +132,9 @@ class TestContents:
     def test_coordination_number_category_only_when_accepted(self, app_settings):
         plain = parse_xml(sp_metadata_bytes(*settings_and_creds(app_settings)))
         accepting = parse_xml(
-            sp_metadata_bytes(*settings_and_creds({**app_settings, "ekn_saml.security.accept_coordination_number": "true"}))
+            sp_metadata_bytes(
+                *settings_and_creds({**app_settings, "ekn_saml.security.accept_coordination_number": "true"})
+            )
         )
         uri = ENTITY_CATEGORIES["accepts-coordination-number"]
         assert uri not in x(plain, "//saml:AttributeValue/text()")
@@ -136,13 +144,17 @@ class TestContents:
         assert schema_errors(parse_xml(sp_metadata_bytes(*settings_and_creds(app_settings)))) == []
 
     def test_accepted_algorithms_are_declared(self, root):
-        assert "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" in x(root, "md:Extensions/alg:SigningMethod/@Algorithm")
+        assert "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" in x(
+            root, "md:Extensions/alg:SigningMethod/@Algorithm"
+        )
         assert "http://www.w3.org/2000/09/xmldsig#sha1" not in x(root, "md:Extensions/alg:DigestMethod/@Algorithm")
 
 
 class TestRollover:
     def test_next_signing_key_is_published_beside_the_current_one(self, app_settings, key_dir):
-        settings, creds = settings_and_creds({**app_settings, "ekn_saml.sp.next_signing_cert": f"{key_dir}/idp-next.crt"})
+        settings, creds = settings_and_creds(
+            {**app_settings, "ekn_saml.sp.next_signing_cert": f"{key_dir}/idp-next.crt"}
+        )
         root = parse_xml(sp_metadata_bytes(settings, creds))
         with open(f"{key_dir}/idp-next.crt", "rb") as fh:
             following = PublicKey.from_pem(fh.read())
@@ -176,4 +188,3 @@ class TestSigned:
         with pytest.raises(ResponseValidationError) as info:
             verify_enveloped(parse_xml(data), [creds.signing_cert])
         assert info.value.code == ErrorCode.SIGNATURE_INVALID
-

@@ -13,6 +13,7 @@ overrides the address).  If it does not answer:
 Each Redis test uses its own random key prefix, so parallel runs on one
 server do not collide, and the keys are deleted afterwards.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,10 +65,7 @@ def require_redis() -> str:
     problem = _probe_redis()
     if problem is None:
         return REDIS_URL
-    message = (
-        f"Redis at {REDIS_URL} does not answer ({problem}). "
-        "Start it with .ci/ensure-redis."
-    )
+    message = f"Redis at {REDIS_URL} does not answer ({problem}). Start it with .ci/ensure-redis."
     if ci_is_set():
         pytest.fail(f"CI is set, so Redis tests may not be skipped: {message}", pytrace=False)
     _redis_skipped = True
@@ -229,4 +227,3 @@ def sqlite_backend(tmp_path) -> Iterator[Backend]:
         yield b
     finally:
         b.close()
-

@@ -6,6 +6,7 @@ and checks one behaviour.  Time is moved with ``backend.advance`` (a fake clock
 for memory and SQLite, shortened server-side TTLs for Redis); only
 ``test_entry_expires_on_the_real_clock`` really sleeps.
 """
+
 from __future__ import annotations
 
 import json
@@ -574,7 +575,11 @@ def test_sqlite_is_shared_by_two_processes(sqlite_backend, request):
     env = dict(os.environ, PYTHONPATH=str(request.config.rootpath), PYTHONWARNINGS="ignore")
     child = subprocess.Popen(
         [sys.executable, "-c", _SQLITE_CHILD, sqlite_backend.sqlite_path],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert child.stdout.readline().strip() == "written", child.stderr.read() if child.poll() else ""
@@ -668,7 +673,9 @@ def test_store_from_url_sqlite_decodes_percent_escapes(tmp_path):
     assert store.path == f"{tmp_path}/with space.sqlite"
 
 
-@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "rediss://example.invalid:6380/1", "unix:///tmp/redis.sock?db=2"])
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/0", "rediss://example.invalid:6380/1", "unix:///tmp/redis.sock?db=2"]
+)
 def test_store_from_url_builds_redis_without_connecting(url):
     store = store_from_url(url, key_prefix="custom:")  # example.invalid would fail if it connected
     assert isinstance(store, RedisStateStore)
@@ -684,7 +691,9 @@ def test_store_from_url_redis_store_works(redis_backend):
         store.close()
 
 
-@pytest.mark.parametrize("url", ["postgres://localhost/db", "http://example.org/", "", "/var/lib/state.sqlite", "mem://"])
+@pytest.mark.parametrize(
+    "url", ["postgres://localhost/db", "http://example.org/", "", "/var/lib/state.sqlite", "mem://"]
+)
 def test_store_from_url_rejects_unknown_schemes(url):
     with pytest.raises(ValueError, match="unsupported store URL scheme"):
         store_from_url(url)

@@ -6,6 +6,7 @@ WAL mode must be 0600 whatever the umask, and a file an older version left
 open to other users is tightened.  The behaviour every backend shares is in
 test_contract.py.
 """
+
 from __future__ import annotations
 
 import logging

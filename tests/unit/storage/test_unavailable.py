@@ -4,6 +4,7 @@
 Also: a Redis server that goes away and comes back on the same port is used
 again by the *same* store object, without rebuilding it.
 """
+
 from __future__ import annotations
 
 import time
