@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.py | sha1sum | cut -c1-12)
 
-.PHONY: run test fuzz install devkeys browser-deps redis bench load catalogues clean
+.PHONY: run test lint fuzz install devkeys browser-deps redis bench load catalogues clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,14 @@ browser-deps:
 redis:
 	bash .ci/ensure-redis
 
-## test: install what the tests need and run them all
-test: install browser-deps redis
+## lint: ruff (rules and format, pyproject.toml) and the mypy ratchet (.ci/mypy_ratchet.py)
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python .ci/mypy_ratchet.py $(BIN)/mypy
+
+## test: install what the tests need, lint, and run every test
+test: install browser-deps redis lint
 	$(BIN)/python -m pytest
 
 ## fuzz: the long fuzz run, FUZZ_EXAMPLES inputs per target (default 20000); prints the inputs tried (docs/hardening.md)

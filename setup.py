@@ -55,6 +55,10 @@ setup(
             "pytest-playwright>=0.5",
             "hypothesis>=6",
             "Babel>=2.14",
+            # make test's lint step: rules and format, types (a ratchet), import layers
+            "ruff>=0.15",
+            "mypy>=1.10",
+            "import-linter>=2.0",
         ],
     },
     entry_points={

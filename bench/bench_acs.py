@@ -97,7 +97,7 @@ class Ours:
             credentials=sp.credentials,
             registry=sp.registry,
             store=sp.store,
-            now=dt.datetime.now(dt.timezone.utc),
+            now=dt.datetime.now(dt.UTC),
             crypto=sp.crypto,
         )
         return map_identity(facts, profile="person", accept_coordination_number=False)
@@ -205,7 +205,7 @@ def schema_cost(keys: BenchKeys, count: int = 40) -> dict:
     theirs: list[int] = []
     from lxml import etree
 
-    for request_id, encoded, _issued in generate(keys, count):
+    for _request_id, encoded, _issued in generate(keys, count):
         xml = base64.b64decode(encoded)
         root = parse_xml(xml)
         start = time.perf_counter_ns()
@@ -229,7 +229,8 @@ def run_authn_requests(keys: BenchKeys, count: int = 200, log=print) -> dict:
     from saml2.xmldsig import SIG_RSA_SHA256
 
     from ekn_saml.authn_request import build_authn_request, new_id, redirect_url
-    from ekn_saml.settings import LOA3, UNCERTIFIED_LOA3 as UNCERTIFIED
+    from ekn_saml.settings import LOA3
+    from ekn_saml.settings import UNCERTIFIED_LOA3 as UNCERTIFIED
     from ekn_saml.xmlsecurity import PrivateKey
 
     from .pysaml2_sp import pysaml2_client

@@ -200,7 +200,7 @@ def load_ours(data: bytes, cert: PublicKey, eager: str):
 class _Serve(http.server.BaseHTTPRequestHandler):
     path_to_file = ""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         with open(self.path_to_file, "rb") as fh:
             body = fh.read()
         self.send_response(200)

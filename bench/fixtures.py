@@ -37,14 +37,14 @@ PNR = "198001012387"  # made up, valid check digit
 
 PERSONAL_IDENTITY_NUMBER = "urn:oid:1.2.752.29.4.13"
 KEY_BITS = 3072
-_P = "{%s}" % NS["samlp"]
-_A = "{%s}" % NS["saml"]
-_DS = "{%s}" % NS["ds"]
-_XSI = "{%s}" % NS["xsi"]
+_P = "{{{}}}".format(NS["samlp"])
+_A = "{{{}}}".format(NS["saml"])
+_DS = "{{{}}}".format(NS["ds"])
+_XSI = "{{{}}}".format(NS["xsi"])
 
 
 def _instant(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def build_response(
     lifetime: int = 300,
 ) -> bytes:
     """One Swedish-eID-style response answering ``request_id`` (XML bytes), valid for ``lifetime`` s."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     later = _instant(now + dt.timedelta(seconds=lifetime))
     r = etree.Element(_P + "Response", nsmap={"saml2p": NS["samlp"]})
     r.set("Destination", acs_url)

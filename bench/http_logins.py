@@ -38,7 +38,6 @@ from ekn_saml.testing import free_port, stop_process, wait_until_serving
 
 from .fixtures import SP_ENTITY_ID, bench_keys, build_response, sp_settings
 
-
 # ---------------------------------------------------------------- server process
 
 

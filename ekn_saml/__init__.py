@@ -14,7 +14,7 @@ from .errors import ConfigurationError, MetadataError
 from .identity import Identity
 from .session import end_sessions
 
-__all__ = ["includeme", "Identity", "end_sessions", "__version__"]
+__all__ = ["Identity", "__version__", "end_sessions", "includeme"]
 
 
 def _load_trusted_idps(settings, now):

@@ -17,8 +17,8 @@ from .timeutil import format_instant, utcnow
 from .xmlsecurity import NS, RSA_SHA256, PrivateKey, sign_bytes, sign_enveloped
 
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-_P = "{%s}" % NS["samlp"]
-_A = "{%s}" % NS["saml"]
+_P = "{{{}}}".format(NS["samlp"])
+_A = "{{{}}}".format(NS["saml"])
 
 
 def new_id() -> str:
@@ -80,7 +80,7 @@ class OutstandingRequest:
         return data
 
     @classmethod
-    def from_dict(cls, request_id: str, data: dict) -> "OutstandingRequest":
+    def from_dict(cls, request_id: str, data: dict) -> OutstandingRequest:
         """The request stored under ``request_id``: a :meth:`to_dict` record, or one of the previous version.
 
         The previous version also stored ``request_id`` (the same as the key)

@@ -13,18 +13,20 @@ Messages go to stderr; documents (metadata, tables) go to stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import time
-from typing import Callable, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from .errors import ConfigurationError, MetadataError
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 
 
-class _Fail(Exception):
+class _CommandError(Exception):
     """Stop the command with an exit code and a message."""
 
     def __init__(self, code: int, message: str) -> None:
@@ -67,11 +69,11 @@ def _read_ini(config_uri: str) -> dict:
 
     path = config_uri.split("#", 1)[0]
     if not os.path.isfile(path):
-        raise _Fail(USAGE, f"{path}: no such ini file")
+        raise _CommandError(USAGE, f"{path}: no such ini file")
     try:
         return dict(get_appsettings(config_uri))
     except Exception as exc:  # noqa: BLE001 - any paste/ini failure is a usage error with its message
-        raise _Fail(
+        raise _CommandError(
             USAGE, f"{config_uri}: cannot read the [app:main] section ({exc.__class__.__name__}: {exc})"
         ) from None
 
@@ -82,7 +84,7 @@ def _settings(config_uri: str):
     try:
         return parse_settings(_read_ini(config_uri))
     except ConfigurationError as exc:
-        raise _Fail(USAGE, "invalid configuration:\n  - " + "\n  - ".join(exc.problems)) from None
+        raise _CommandError(USAGE, "invalid configuration:\n  - " + "\n  - ".join(exc.problems)) from None
 
 
 def _profile_credentials(settings) -> dict:
@@ -91,7 +93,7 @@ def _profile_credentials(settings) -> dict:
 
     creds, problems = load_profile_credentials(settings)
     if problems:
-        raise _Fail(USAGE, "the SP keys cannot be used:\n  - " + "\n  - ".join(problems))
+        raise _CommandError(USAGE, "the SP keys cannot be used:\n  - " + "\n  - ".join(problems))
     return creds
 
 
@@ -102,7 +104,7 @@ def _chosen_profile(settings, name: str | None):
     profile = settings.sp_profile(name or DEFAULT_SP_PROFILE)
     if profile is None:
         known = ", ".join(p.name for p in settings.sp_profiles)
-        raise _Fail(USAGE, f"no SP profile {name!r}; the profiles are: {known}")
+        raise _CommandError(USAGE, f"no SP profile {name!r}; the profiles are: {known}")
     return profile
 
 
@@ -130,7 +132,7 @@ def _keygen_profile(raw: dict, name: str | None) -> tuple[str, str, str]:
         return "ekn_saml.sp.", "sp", raw.get("ekn_saml.sp.entity_id", "").strip() or "ekn_saml SP"
     listed = aslist(raw.get("ekn_saml.sp_profiles", ""), flatten=True)
     if name not in listed:
-        raise _Fail(
+        raise _CommandError(
             USAGE, f"no SP profile {name!r} in ekn_saml.sp_profiles ({' '.join(listed) or 'empty'}); add it there first"
         )
     prefix = f"ekn_saml.sp_profile.{name}."
@@ -147,14 +149,14 @@ def _keygen_server_keys(args, raw: dict, out: _Out) -> int:
     try:
         key_id = write_key_file(path, rotate=args.rotate)
     except FileExistsError:
-        raise _Fail(
+        raise _CommandError(
             PROBLEMS,
             f"refusing to replace {path}: it holds the keys of every stored session (use --rotate to add a new key)",
         ) from None
     except FileNotFoundError:
-        raise _Fail(PROBLEMS, f"--rotate needs an existing key file; {path} does not exist") from None
+        raise _CommandError(PROBLEMS, f"--rotate needs an existing key file; {path} does not exist") from None
     except OSError as exc:
-        raise _Fail(PROBLEMS, f"cannot write {path}: {exc}") from None
+        raise _CommandError(PROBLEMS, f"cannot write {path}: {exc}") from None
     if args.rotate:
         out.say(
             f"added key {key_id} first in {path} (mode 0600); the older keys stay readable.\n"
@@ -181,9 +183,9 @@ def cmd_keygen(args, out: _Out) -> int:
     targets = [(stem + suffix, os.path.join(directory, stem + suffix)) for stem in stems]
     existing = [path + ext for _stem, path in targets for ext in (".key", ".crt") if os.path.exists(path + ext)]
     if existing and not args.force:
-        raise _Fail(PROBLEMS, "refusing to overwrite " + ", ".join(existing) + " (use --force to replace them)")
+        raise _CommandError(PROBLEMS, "refusing to overwrite " + ", ".join(existing) + " (use --force to replace them)")
     written = {}
-    for use, (stem, _path) in zip(_KEY_USES, targets):
+    for use, (stem, _path) in zip(_KEY_USES, targets, strict=False):
         out.say(f"generating a {args.bits}-bit RSA key for {use} ...")
         key_path, cert_path = write_key_pair(
             directory, stem, f"{entity_id} {use}{suffix}", bits=args.bits, overwrite=True
@@ -226,7 +228,7 @@ def cmd_metadata(args, out: _Out) -> int:
     try:
         data = sp_metadata_bytes(settings, creds, sign=args.sign, profile=profile)
     except ConfigurationError as exc:
-        raise _Fail(USAGE, "the SP metadata is not valid:\n  - " + "\n  - ".join(exc.problems)) from None
+        raise _CommandError(USAGE, "the SP metadata is not valid:\n  - " + "\n  - ".join(exc.problems)) from None
     what = f"signed, valid for {profile.metadata.valid_days} days" if args.sign else "unsigned"
     if args.out:
         write_atomically(args.out, data)
@@ -246,11 +248,11 @@ def _federation(settings):
     from .metadata.federation import FederationMetadata
 
     if not settings.federation.enabled:
-        raise _Fail(USAGE, "ekn_saml.federation.metadata_url is not set")
+        raise _CommandError(USAGE, "ekn_saml.federation.metadata_url is not set")
     try:
         return FederationMetadata(settings.federation, eager=[m.idp_entity_id for m in settings.methods])
     except ConfigurationError as exc:
-        raise _Fail(USAGE, "\n  - ".join(exc.problems)) from None
+        raise _CommandError(USAGE, "\n  - ".join(exc.problems)) from None
 
 
 def _progress_printer(out: _Out) -> Callable[[int, int | None], None]:
@@ -418,7 +420,7 @@ def _check_methods(report: _Report, settings, idps: dict, federation_doc) -> Non
             report.ok(f"method {method.name}: {method.idp_entity_id}")
 
 
-def cmd_check(args, out: _Out) -> int:
+def cmd_check(args, out: _Out) -> int:  # noqa: C901 - to be split with cli/ (issue 13)
     from .metadata.federation import load_signers
     from .metadata.sp import load_next_signing_cert, sp_metadata_bytes
     from .timeutil import format_instant, utcnow
@@ -502,10 +504,8 @@ def _check_store(report: _Report, settings) -> None:
         report.ok(f"state store answers ({settings.store_url.split('://', 1)[0]}, {health['latency_ms']} ms)")
     else:
         report.fail(f"state store does not answer ({health['error']})")
-    try:
+    with contextlib.suppress(Exception):  # closing is best effort: the report is made
         store.close()
-    except Exception:  # noqa: BLE001 - closing is best effort
-        pass
 
 
 # ---------------------------------------------------------------- idps
@@ -550,7 +550,7 @@ def cmd_idps(args, out: _Out) -> int:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
     out.say(f"{len(rows) - 1} IdP(s)")
     missing = [m for m in settings.methods if m.idp_entity_id not in idps]
     for method in missing:
@@ -632,7 +632,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger.addHandler(handler)
     try:
         return args.func(args, out)
-    except _Fail as exc:
+    except _CommandError as exc:
         out.error(str(exc))
         return exc.code
     except KeyboardInterrupt:

@@ -19,7 +19,7 @@ from .public_url import public_route_url
 class Root:
     """Everything in the demo needs a logged-in user; ACLs can also test the plugin's principals."""
 
-    __acl__ = [(Allow, Authenticated, "view")]
+    __acl__ = ((Allow, Authenticated, "view"),)
 
     def __init__(self, request):
         self.request = request

@@ -217,8 +217,8 @@ class ConfigurationError(SamlError):
         # one problem a line, each escaped: a problem may quote a metadata file or a setting
         super().__init__(
             ErrorCode.CONFIGURATION_INVALID,
-            "ekn_saml configuration has %d problem(s):\n  - %s"
-            % (len(problems), "\n  - ".join(printable(p, 2000) for p in problems)),
+            f"ekn_saml configuration has {len(problems)} problem(s):\n  - "
+            + "\n  - ".join(printable(p, 2000) for p in problems),
             escape=False,
         )
 
@@ -241,7 +241,7 @@ class IdPStatusError(SamlError):
     http_status = 400
 
     def __init__(self, code: ErrorCode, status_codes: tuple[str, ...], message: str = "") -> None:
-        super().__init__(code, "IdP status %s %s" % (" / ".join(status_codes), message))
+        super().__init__(code, "IdP status {} {}".format(" / ".join(status_codes), message))
         self.status_codes = status_codes
 
 

@@ -55,10 +55,10 @@ def content_security_policy(origins: tuple[str, ...] = ()) -> str:
     that is not a bare ``scheme://host[:port]``.
     """
     cleaned = [origin.rstrip("/") for origin in origins]
-    bad = [repr(origin) for origin, clean in zip(origins, cleaned) if not _ORIGIN.match(clean)]
+    bad = [repr(origin) for origin, clean in zip(origins, cleaned, strict=False) if not _ORIGIN.match(clean)]
     if bad:
         raise ConfigurationError(
-            ["%s: %s is not an origin (scheme://host[:port])" % (REGISTRY_ATTR, origin) for origin in bad]
+            [f"{REGISTRY_ATTR}: {origin} is not an origin (scheme://host[:port])" for origin in bad]
         )
     form_action = " ".join(["'self'", *dict.fromkeys(cleaned)])
     return _CSP_TEMPLATE.format(form_action=form_action)

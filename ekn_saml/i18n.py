@@ -115,8 +115,8 @@ def _check_jinja2_environment(config) -> None:
         domain = getattr(wrapper, "domain", DOMAIN)
         if domain != DOMAIN:
             problems.append(
-                "the '.jinja2' renderer translates in gettext domain %r; ekn_saml "
-                "templates need %r (set jinja2.i18n.domain = %s)" % (domain, DOMAIN, DOMAIN)
+                f"the '.jinja2' renderer translates in gettext domain {domain!r}; ekn_saml "
+                f"templates need {DOMAIN!r} (set jinja2.i18n.domain = {DOMAIN})"
             )
     if problems:
         raise ConfigurationError(problems)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass
+from typing import Any, Literal, overload
 
 from .errors import ErrorCode, ResponseValidationError
 from .response import AssertionFacts
@@ -145,7 +146,7 @@ class Identity:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Identity":
+    def from_dict(cls, data: dict) -> Identity:
         """The identity :meth:`to_dict` wrote, after a trip through JSON (which makes tuples lists).
 
         A session written before ``org_affiliations`` existed held one
@@ -170,6 +171,12 @@ class Identity:
         if self.kind == "person":
             return f"pnr:{self.personal_number_masked}"
         return self.subject
+
+
+@overload
+def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: Literal[True]) -> str: ...
+@overload
+def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: Literal[False]) -> str | None: ...
 
 
 def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: bool) -> str | None:
@@ -204,7 +211,7 @@ def map_identity(
     IdP asserts, nor let the user choose among several.
     """
     attrs = facts.attributes
-    common = dict(
+    common: dict[str, Any] = dict(
         method=facts.request.method,
         idp=facts.idp.entity_id,
         loa=facts.loa,

@@ -20,7 +20,7 @@ def make_key_pair(common_name: str, *, bits: int = 3072, days: int = 3650) -> tu
     """``(private_key_pem, certificate_pem)``; SHA-256-signed self-signed certificate."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -84,4 +84,4 @@ if __name__ == "__main__":  # python -m ekn_saml.keygen [directory]
     import sys
 
     make_dev_keys(sys.argv[1] if len(sys.argv) > 1 else "certs")
-    print("development keys are in", sys.argv[1] if len(sys.argv) > 1 else "certs")
+    print("development keys are in", sys.argv[1] if len(sys.argv) > 1 else "certs")  # noqa: T201 - says where they went

@@ -58,8 +58,8 @@ from .errors import ConfigurationError, ErrorCode, ResponseValidationError, Saml
 from .xmlsecurity import NS, PrivateKey, PublicKey
 
 _ASSERTION_PATH = "/samlp:Response/saml:EncryptedAssertion/saml:Assertion"
-_A = "{%s}" % NS["saml"]
-_P = "{%s}" % NS["samlp"]
+_A = "{{{}}}".format(NS["saml"])
+_P = "{{{}}}".format(NS["samlp"])
 # Containers of EncryptedData in SAML (core §2.2.4, 2.3.4, 2.7.3.2, 3.6.1)
 _ENCRYPTED_CONTAINERS = {
     _A + "EncryptedAssertion",
@@ -308,7 +308,7 @@ class Xmlsec1Crypto(xmlsecurity.XmlCrypto):
         self._lock = threading.Lock()
 
     @classmethod
-    def create(cls, binary: str | None = None) -> "Xmlsec1Crypto":
+    def create(cls, binary: str | None = None) -> Xmlsec1Crypto:
         """Find the program (or use ``binary``); ConfigurationError if it is not installed."""
         try:
             path = binary or get_xmlsec_binary()
@@ -362,7 +362,9 @@ class Xmlsec1Crypto(xmlsecurity.XmlCrypto):
             # parsed like any message: a DOCTYPE or duplicate ID in the plaintext gets its own code
             decrypted = xmlsecurity.parse_xml(_as_bytes(output))
             # what took EncryptedData's place; an EncryptedKey beside it stays
-            found = [el for el in decrypted if isinstance(el.tag, str) and el.tag != "{%s}EncryptedKey" % NS["xenc"]]
+            found = [
+                el for el in decrypted if isinstance(el.tag, str) and el.tag != "{{{}}}EncryptedKey".format(NS["xenc"])
+            ]
             if len(found) != 1:
                 break
             # lxml rebinds prefixes by namespace when a node moves into another

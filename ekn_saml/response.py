@@ -19,6 +19,7 @@ import binascii
 import datetime as dt
 import hmac
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 from lxml import etree
 
@@ -62,8 +63,8 @@ _STATUS_CODES = {
     "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext": ErrorCode.IDP_NO_AUTHN_CONTEXT,
     "urn:oasis:names:tc:SAML:2.0:status:RequestDenied": ErrorCode.IDP_REQUEST_DENIED,
 }
-_P = "{%s}" % NS["samlp"]
-_A = "{%s}" % NS["saml"]
+_P = "{{{}}}".format(NS["samlp"])
+_A = "{{{}}}".format(NS["saml"])
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,12 @@ def decode_form_value(value: str | None, max_bytes: int) -> bytes:
             return binascii.a2b_base64("".join(value.split()).encode("ascii"), strict_mode=True)
     except (binascii.Error, ValueError):
         raise _reject(ErrorCode.RESPONSE_NOT_BASE64, "SAMLResponse is not base64") from None
+
+
+@overload
+def _instant(el: etree._Element, name: str, *, required: Literal[True] = True) -> dt.datetime: ...
+@overload
+def _instant(el: etree._Element, name: str, *, required: Literal[False]) -> dt.datetime | None: ...
 
 
 def _instant(el: etree._Element, name: str, *, required: bool = True) -> dt.datetime | None:
@@ -316,7 +323,7 @@ def _check_authn(assertion, request: OutstandingRequest, policy: ValidationPolic
         raise _reject(ErrorCode.LOA_NOT_REQUESTED, f"AuthnContextClassRef {loa!r} was not requested")
     authn_instant = _instant(statement, "AuthnInstant")
     if request.force_authn:
-        issued = dt.datetime.fromtimestamp(request.issued_at, dt.timezone.utc)
+        issued = dt.datetime.fromtimestamp(request.issued_at, dt.UTC)
         if authn_instant < issued - dt.timedelta(seconds=policy.clock_skew):
             raise _reject(ErrorCode.AUTHN_INSTANT_TOO_OLD, "ForceAuthn was asked but AuthnInstant predates the request")
     return loa, authn_instant, statement.get("SessionIndex", "")

@@ -35,9 +35,9 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -82,7 +82,7 @@ class ServerKey:
 
 def new_key_line(now: dt.datetime | None = None) -> str:
     """A fresh key line for the file: an id from the time and 32 random bytes."""
-    moment = now or dt.datetime.now(dt.timezone.utc)
+    moment = now or dt.datetime.now(dt.UTC)
     key_id = "k" + moment.strftime("%Y%m%dT%H%M%S")
     secret = base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode().rstrip("=")
     return f"{key_id}  {secret}"
@@ -106,12 +106,12 @@ class ServerKeys:
         return self.keys[0]
 
     @classmethod
-    def ephemeral(cls) -> "ServerKeys":
+    def ephemeral(cls) -> ServerKeys:
         """One random key that lives as long as this process (development and tests only)."""
         return cls([ServerKey("ephemeral", secrets.token_bytes(KEY_BYTES))], source="ephemeral")
 
     @classmethod
-    def parse(cls, text: str, *, source: str = "") -> "ServerKeys":
+    def parse(cls, text: str, *, source: str = "") -> ServerKeys:
         """Read the file format of the module docstring; ValueError naming the line of any problem."""
         keys = []
         for number, line in enumerate(text.splitlines(), 1):
@@ -136,7 +136,7 @@ class ServerKeys:
         return cls(keys, source=source)
 
     @classmethod
-    def from_file(cls, path: str) -> "ServerKeys":
+    def from_file(cls, path: str) -> ServerKeys:
         """Load ``path``; ValueError if it is unreadable, malformed, or readable by other users.
 
         Like ssh with a private key, a file that the group or others may read

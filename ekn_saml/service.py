@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 from . import cookies
@@ -194,7 +194,11 @@ class ServiceProvider:
         """
         idps = tuple(self.registry.get(m.idp_entity_id) for m in self.settings.methods)
         cached = self._form_origins
-        if cached is not None and len(cached[0]) == len(idps) and all(a is b for a, b in zip(cached[0], idps)):
+        if (
+            cached is not None
+            and len(cached[0]) == len(idps)
+            and all(a is b for a, b in zip(cached[0], idps, strict=False))
+        ):
             return cached[1]
         origins = set()
         for idp in idps:

@@ -104,7 +104,7 @@ class StoreSession(dict):
 
     def __init__(
         self,
-        factory: "StoreSessionFactory",
+        factory: StoreSessionFactory,
         request,
         session_id: str | None,
         record: dict | None,

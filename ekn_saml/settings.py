@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from pyramid.settings import asbool, aslist
@@ -420,8 +421,9 @@ _METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label|sp_profile)$
 _PROFILE_KEY_STEM = "sp_profile.<name>."
 # the keys a further SP profile may set: exactly the documented ones
 _PROFILE_KEY = re.compile(
-    r"^sp_profile\.([^.]+)\.(%s)$"
-    % "|".join(re.escape(key[len(_PROFILE_KEY_STEM) :]) for key in KEYS if key.startswith(_PROFILE_KEY_STEM))
+    r"^sp_profile\.([^.]+)\.({})$".format(
+        "|".join(re.escape(key[len(_PROFILE_KEY_STEM) :]) for key in KEYS if key.startswith(_PROFILE_KEY_STEM))
+    )
 )
 
 
@@ -790,7 +792,9 @@ def _parse_addresses(r: _Reader) -> tuple[str, ...]:
     return values
 
 
-def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], bool] = os.path.isfile) -> SamlSettings:
+def parse_settings(  # noqa: C901 - to be split by settings section (issue 13)
+    settings: dict[str, Any], *, file_exists: Callable[[str], bool] = os.path.isfile
+) -> SamlSettings:
     """Parse the ``ekn_saml.*`` keys of ``settings``; raise ConfigurationError listing every problem."""
     raw = {k[len(PREFIX) :]: v for k, v in settings.items() if k.startswith(PREFIX)}
     r = _Reader(raw)

@@ -161,7 +161,7 @@ def write_ini(
 def start_pserve(ini: str, log_path: str, *, cwd: str, args: tuple[str, ...] = ()) -> subprocess.Popen:
     """``pserve ini [args]`` in a new process, its output (both streams) in ``log_path``; stop it with :func:`stop_process`."""
     with open(log_path, "wb") as log:
-        return subprocess.Popen(
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and pserve, for tests
             [sys.executable, "-m", "pyramid.scripts.pserve", str(ini), *args],
             cwd=cwd,
             stdout=log,
@@ -191,7 +191,8 @@ def wait_until_serving(
         if proc.poll() is not None:
             raise failure(f"the server exited with {proc.returncode}")
         try:
-            with direct.open(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:
+            # a URL of the server the test itself started
+            with direct.open(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

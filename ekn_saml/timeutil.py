@@ -7,7 +7,7 @@ import datetime as dt
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def parse_instant(value: str) -> dt.datetime:
@@ -18,8 +18,8 @@ def parse_instant(value: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         raise ValueError(f"instant {value!r} has no time zone")
-    return parsed.astimezone(dt.timezone.utc)
+    return parsed.astimezone(dt.UTC)
 
 
 def format_instant(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -78,12 +78,11 @@ class XmlLimits:
     def check_tree(self, root: etree._Element, equals: int) -> None:
         """The attribute and depth caps on a parsed document; ``equals`` is what :meth:`check_bytes` returned."""
         # Fewer '=' than the cap, and no element can exceed it: the walk is not needed.
-        if self._too_many_attributes is not None and equals > self.max_attributes:
-            if self._too_many_attributes(root):
-                raise _fail(
-                    ErrorCode.XML_TOO_MANY_ATTRIBUTES, f"an element has more than {self.max_attributes} attributes"
-                )
-        if self._too_deep is not None and self._too_deep(root):
+        too_many_attributes, too_deep = self._too_many_attributes, self._too_deep
+        cap = self.max_attributes
+        if cap is not None and too_many_attributes is not None and equals > cap and too_many_attributes(root):
+            raise _fail(ErrorCode.XML_TOO_MANY_ATTRIBUTES, f"an element has more than {cap} attributes")
+        if too_deep is not None and too_deep(root):
             raise _fail(ErrorCode.XML_TOO_DEEP, f"elements are nested more than {self.max_depth} deep")
 
 

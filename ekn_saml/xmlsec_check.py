@@ -66,7 +66,7 @@ def load_xmlsec() -> ModuleType:
     """
     try:
         import xmlsec
-    except Exception as exc:  # noqa: BLE001 - xmlsec raises its own InternalError at import
+    except Exception as exc:
         if "version mismatch" in str(exc):
             problem = (
                 f"python-xmlsec and lxml run different libxml2 libraries (lxml has {_dotted(etree.LIBXML_VERSION)}): "

@@ -19,8 +19,9 @@ import hashlib
 import hmac
 import itertools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +30,9 @@ from lxml import etree
 from .errors import ErrorCode, ResponseValidationError
 from .xml_limits import MESSAGE_LIMITS, XmlLimits
 from .xmlsec_check import load_xmlsec
+
+if TYPE_CHECKING:  # python-xmlsec is loaded below, through the startup check; its types are named here
+    from xmlsec import Key as XmlsecKey
 
 # python-xmlsec, or a ConfigurationError saying how to fix it (libxml2 mismatch)
 xmlsec = load_xmlsec()
@@ -48,8 +52,8 @@ NS = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
     "xs": "http://www.w3.org/2001/XMLSchema",
 }
-DS = "{%s}" % NS["ds"]
-XENC = "{%s}" % NS["xenc"]
+DS = "{{{}}}".format(NS["ds"])
+XENC = "{{{}}}".format(NS["xenc"])
 
 # --- algorithm allow-lists (Swedish eID DP §8) ---
 SIGNATURE_ALGORITHMS = {
@@ -173,7 +177,8 @@ def parse_xml(
 
 def _parse_error(exc: Exception) -> str:
     """What went wrong, without libxml2's message text (it quotes the document: values, even identity numbers)."""
-    last = getattr(exc, "error_log", None) and exc.error_log.last_error
+    error_log = getattr(exc, "error_log", None)
+    last = error_log.last_error if error_log is not None else None
     if not last:
         return exc.__class__.__name__
     return f"{last.type_name} at line {last.line}, column {last.column}"
@@ -282,7 +287,7 @@ def strict_text(el: etree._Element) -> str:
 # ---------------------------------------------------------------- keys
 
 
-def _bare_public_key(cert: x509.Certificate) -> xmlsec.Key:
+def _bare_public_key(cert: x509.Certificate) -> XmlsecKey:
     # The certificate is only a key container (DP 2.1.1.2): xmlsec gets the
     # bare public key.  Each signature check copies the context's key, and a
     # key without X.509 data copies in ~1 us instead of ~40 us.
@@ -298,12 +303,12 @@ class PublicKey:
     certificate, for metadata, fingerprints and encryption templates.
     """
 
-    key: xmlsec.Key
+    key: XmlsecKey
     der: bytes
     cert: x509.Certificate
 
     @classmethod
-    def from_pem(cls, pem: bytes) -> "PublicKey":
+    def from_pem(cls, pem: bytes) -> PublicKey:
         """Load a PEM certificate; any unreadable certificate is a ValueError."""
         try:
             cert = x509.load_pem_x509_certificate(pem)
@@ -313,7 +318,7 @@ class PublicKey:
         return cls(_bare_public_key(cert), der, cert)
 
     @classmethod
-    def from_base64_der(cls, text: str) -> "PublicKey":
+    def from_base64_der(cls, text: str) -> PublicKey:
         """Load a base64 DER certificate (metadata); any unreadable certificate is a ValueError.
 
         cryptography raises ``InvalidVersion`` (not a ValueError) for a bad
@@ -340,12 +345,12 @@ class PublicKey:
 class PrivateKey:
     """A private key (signing or decryption), loaded once, with its PEM for cryptography use."""
 
-    key: xmlsec.Key
+    key: XmlsecKey
     pem: bytes
     path: str = ""
 
     @classmethod
-    def from_file(cls, path: str) -> "PrivateKey":
+    def from_file(cls, path: str) -> PrivateKey:
         with open(path, "rb") as fh:
             pem = fh.read()
         return cls(xmlsec.Key.from_memory(pem, xmlsec.KeyFormat.PEM, None), pem, path)
@@ -424,7 +429,7 @@ def check_signature_profile(element: etree._Element, signature: etree._Element) 
 # is a namespace that canonicalisation must render and sort on the apex
 # element, and SignedInfo is canonicalised before any key has verified it.
 MAX_INCLUSIVE_PREFIXES = 16
-_EC = "{%s}" % EXC_C14N  # the InclusiveNamespaces element's namespace is the algorithm URI
+_EC = f"{{{EXC_C14N}}}"  # the InclusiveNamespaces element's namespace is the algorithm URI
 _HASHES = {
     SHA256: hashlib.sha256,
     "http://www.w3.org/2001/04/xmldsig-more#sha384": hashlib.sha384,
@@ -461,7 +466,7 @@ def _in_order(element: etree._Element, what: str, *names: str, optional: str | N
     found = list(element)
     tags = [item.tag for item in found]
     expected = [DS + name for name in names]
-    if tags != expected and (optional is None or tags != expected + [DS + optional]):
+    if tags != expected and (optional is None or tags != [*expected, DS + optional]):
         raise _fail(
             ErrorCode.SIGNATURE_PROFILE_VIOLATION,
             f"{what} must hold {', '.join(names)}{f' (and {optional})' if optional else ''} in this order",
@@ -723,7 +728,7 @@ def verify_bytes(data: bytes, signature: bytes, keys: Iterable[PublicKey], algor
 def _check_encryption_method(el: etree._Element, allowed, what: str) -> str:
     method = child(el, XENC + "EncryptionMethod")
     algorithm = method.get("Algorithm") if method is not None else None
-    if algorithm not in allowed:
+    if algorithm is None or algorithm not in allowed:
         raise _fail(ErrorCode.ENCRYPTION_ALGORITHM_FORBIDDEN, f"{what} algorithm {algorithm!r}")
     if algorithm == RSA_OAEP_MGF1P or what == "key transport":
         digest = child(method, DS + "DigestMethod")
@@ -932,7 +937,7 @@ def schema_directory() -> str:
     spec = importlib.util.find_spec("saml2")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the pysaml2 package (saml2) is not installed")
-    return os.path.join(list(spec.submodule_search_locations)[0], "data", "schemas")
+    return os.path.join(next(iter(spec.submodule_search_locations)), "data", "schemas")
 
 
 class _LocalSchemas(etree.Resolver):

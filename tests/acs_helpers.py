@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, LOA3_NONRESIDENT, SP_ENTITY_ID, UNCERTIFIED_LOA3
 from ekn_saml.errors import SamlError
 from ekn_saml.identity import (
     DISPLAY_NAME,
@@ -20,7 +19,9 @@ from ekn_saml.identity import (
     TRANSACTION_IDENTIFIER,
 )
 from ekn_saml.response import REQUESTS
+
 from saml_factory import ResponseSpec
+from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, LOA3_NONRESIDENT, SP_ENTITY_ID, UNCERTIFIED_LOA3
 
 PNR = "198001012387"  # made up, valid check digit
 PERSON_ATTRIBUTES = {

@@ -16,6 +16,7 @@ from ekn_saml.keygen import write_key_pair
 from ekn_saml.server_keys import write_key_file
 from ekn_saml.testing import SERVER_KEYS_FILE
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
+
 from saml_factory import ResponseFactory
 from testbed import (
     BANKID_IDP,
@@ -23,8 +24,8 @@ from testbed import (
     EXPISOFT_SCOPE,
     MULTIKEY_IDP,
     OTHER_IDP,
-    idp_entity,
     federation_sp_settings,
+    idp_entity,
 )
 
 # no log line of the whole run may hold a full personal identity number (tests/privacy_guard.py)

@@ -61,12 +61,12 @@ def signed(
 
 def add_publication_info(root: etree._Element, creation_instant: str | None) -> etree._Element:
     """Add an ``mdrpi:PublicationInfo`` (with ``creationInstant`` unless ``None``) to the root's md:Extensions."""
-    md = "{%s}" % NS["md"]
+    md = "{{{}}}".format(NS["md"])
     extensions = root.find(md + "Extensions")
     if extensions is None:
         extensions = etree.Element(md + "Extensions")
         root.insert(0, extensions)  # first: the schema puts Extensions before the entities
-    info = etree.SubElement(extensions, "{%s}PublicationInfo" % MDRPI, publisher="https://md.example.test")
+    info = etree.SubElement(extensions, f"{{{MDRPI}}}PublicationInfo", publisher="https://md.example.test")
     if creation_instant is not None:
         info.set("creationInstant", creation_instant)
     return info

@@ -12,21 +12,21 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from lxml import etree
 
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, encrypt_element, sign_enveloped
 
-P = "{%s}" % NS["samlp"]
-A = "{%s}" % NS["saml"]
-XSI = "{%s}" % NS["xsi"]
+P = "{{{}}}".format(NS["samlp"])
+A = "{{{}}}".format(NS["saml"])
+XSI = "{{{}}}".format(NS["xsi"])
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 
 def instant(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -40,7 +40,7 @@ class ResponseSpec:
     audience: str
     loa: str
     attributes: dict[str, list[str]]
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     response_issue_instant: dt.datetime | None = None
     assertion_issue_instant: dt.datetime | None = None
     authn_instant: dt.datetime | None = None
@@ -190,7 +190,7 @@ def custom_sign(
             xmlsec.template.add_key_value(key_info)
         if key_info_cert is not None:
             x509 = xmlsec.template.add_x509_data(key_info)
-            etree.SubElement(x509, "{%s}X509Certificate" % NS["ds"]).text = key_info_cert.base64
+            etree.SubElement(x509, "{{{}}}X509Certificate".format(NS["ds"])).text = key_info_cert.base64
     xmlsec.tree.add_ids(element, ["ID"])
     ctx = xmlsec.SignatureContext()
     ctx.key = key.key

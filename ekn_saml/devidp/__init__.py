@@ -24,7 +24,7 @@ DEV_IDPS = {
     "bankid": ("bankid", ("http://id.elegnamnden.se/ec/1.0/loa3-pnr",)),
     "expisoft": ("expisoft", ("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
 }
-_E = {k: "{%s}" % v for k, v in NS.items()}
+_E = {k: f"{{{v}}}" for k, v in NS.items()}
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def includeme(config):
     """Routes and views of the development IdP; warns loudly, it is for development only."""
     warnings.warn("ekn_saml development IdP is enabled: never do this in production", RuntimeWarning, stacklevel=2)
     slugs = "|".join(DEV_IDPS)  # an unknown slug is a 404
-    config.add_route("devidp.sso", "/devidp/{slug:%s}/sso" % slugs)
-    config.add_route("devidp.respond", "/devidp/{slug:%s}/respond" % slugs)
+    config.add_route("devidp.sso", f"/devidp/{{slug:{slugs}}}/sso")
+    config.add_route("devidp.respond", f"/devidp/{{slug:{slugs}}}/respond")
     config.add_route("devidp.metadata", "/devidp/metadata")
     config.scan(".views")

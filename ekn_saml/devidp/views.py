@@ -47,7 +47,7 @@ def _redirect_request(request, sp):
     (pysaml2 #957: re-encoding breaks it).  Returns the XML and the profile.
     """
     raw = request.query_string
-    parts = {k: v for k, v in (p.split("=", 1) for p in raw.split("&") if "=" in p)}
+    parts = dict(p.split("=", 1) for p in raw.split("&") if "=" in p)
     if "Signature" not in parts or "SigAlg" not in parts:
         raise HTTPBadRequest("unsigned AuthnRequest")
     deflated = base64.b64decode(unquote_plus(parts["SAMLRequest"]))

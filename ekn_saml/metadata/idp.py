@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from lxml import etree
 
@@ -19,7 +20,7 @@ BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 ENTITY_CATEGORY = "http://macedir.org/entity-category"
 ASSURANCE_CERTIFICATION = "urn:oasis:names:tc:SAML:attribute:assurance-certification"
-_MD = "{%s}" % NS["md"]
+_MD = "{{{}}}".format(NS["md"])
 
 
 @dataclass(frozen=True)

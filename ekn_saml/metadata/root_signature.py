@@ -41,7 +41,7 @@ tests/fuzz/test_fuzz_root_signature.py does so for every accepted mutant.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from lxml import etree
 

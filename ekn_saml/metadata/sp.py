@@ -42,7 +42,7 @@ _NSMAP = {
     "alg": NS["alg"],
     "mdorgext": MDORGEXT,
 }
-_E = {k: "{%s}" % v for k, v in _NSMAP.items()}
+_E = {k: f"{{{v}}}" for k, v in _NSMAP.items()}
 _LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -98,7 +98,7 @@ def load_next_signing_cert(settings: SamlSettings, profile: SpProfile | None = N
         ) from None
 
 
-def build_sp_metadata(
+def build_sp_metadata(  # noqa: C901 - one element after the other, in the schema's order
     settings: SamlSettings,
     credentials: SpCredentials,
     *,

@@ -19,12 +19,12 @@ class RedisStateStore(StateStore):
     reconnects by itself, so logins work again when the server comes back.
     """
 
-    def __init__(self, client: "redis_lib.Redis", *, key_prefix: str = "ekn_saml:") -> None:
+    def __init__(self, client: redis_lib.Redis, *, key_prefix: str = "ekn_saml:") -> None:
         self._r = client
         self._prefix = key_prefix
 
     @classmethod
-    def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> "RedisStateStore":
+    def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> RedisStateStore:
         client = redis_lib.Redis.from_url(
             url, socket_timeout=2.0, socket_connect_timeout=2.0, retry_on_timeout=False, health_check_interval=30
         )

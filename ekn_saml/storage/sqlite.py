@@ -115,7 +115,7 @@ class SQLiteStateStore(StateStore):
         # be created must surface as StoreUnavailableError, not a raw OSError.
 
     @classmethod
-    def from_url(cls, url: str) -> "SQLiteStateStore":
+    def from_url(cls, url: str) -> SQLiteStateStore:
         parts = urlsplit(url)
         path = unquote(parts.path)
         if parts.netloc:  # sqlite://relative/path is a common slip; refuse it clearly

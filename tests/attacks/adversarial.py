@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import copy
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 from lxml import etree
 

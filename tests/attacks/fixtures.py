@@ -15,11 +15,12 @@ import webtest
 from pyramid.config import Configurator
 from pyramid.response import Response
 
-from attacks import generate_corpus
 from ekn_saml import demo
 from ekn_saml.redirect_binding import parse_redirect_message
 from ekn_saml.response import REQUESTS
 from ekn_saml.service import BROWSER_BINDING_PURPOSE
+
+from attacks import generate_corpus
 from testbed import federation_sp_settings
 
 HOST = "sp.example.test"
@@ -55,7 +56,7 @@ def make_corpus_app(settings: dict):
 def attack_corpus(key_dir, tmp_path_factory) -> str:
     """The corpus directory: every fixture of tests/attacks/generate_corpus.py, made with this session's keys."""
     out = str(tmp_path_factory.mktemp("attack-corpus"))
-    generate_corpus.generate(out, generate_corpus.KeySet.from_dir(key_dir), dt.datetime.now(dt.timezone.utc))
+    generate_corpus.generate(out, generate_corpus.KeySet.from_dir(key_dir), dt.datetime.now(dt.UTC))
     return out
 
 

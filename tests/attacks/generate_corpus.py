@@ -46,36 +46,39 @@ import os
 import re
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 if __package__ in (None, ""):  # run as a script: the test helpers live in tests/
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import xmlsec  # noqa: E402
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
-from lxml import etree  # noqa: E402
+import xmlsec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from lxml import etree
 
-from acs_helpers import PERSON_ATTRIBUTES  # noqa: E402
-from acs_helpers import Login as HelperLogin  # noqa: E402
-from acs_helpers import spec_for  # noqa: E402
-from ekn_saml.authn_request import OutstandingRequest, browser_hash  # noqa: E402
-from ekn_saml.errors import ErrorCode  # noqa: E402
-from ekn_saml.identity import (  # noqa: E402
+from ekn_saml.authn_request import OutstandingRequest, browser_hash
+from ekn_saml.errors import ErrorCode
+from ekn_saml.identity import (
     DATE_OF_BIRTH,
     ORG_AFFILIATION,
     PERSONAL_IDENTITY_NUMBER,
 )
-from ekn_saml.redirect_binding import MAX_ENCODED_CHARS, encode_message  # noqa: E402
-from ekn_saml.settings import KNOWN_METHODS, SamlSettings  # noqa: E402
-from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey  # noqa: E402
-from saml_factory import A, P, ResponseFactory, ResponseSpec, custom_encrypt, custom_sign, instant, reencrypting  # noqa: E402
-from attacks import adversarial  # noqa: E402
-from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, LOA3, LOA3_NONRESIDENT, MULTIKEY_IDP, OTHER_IDP  # noqa: E402
+from ekn_saml.redirect_binding import MAX_ENCODED_CHARS, encode_message
+from ekn_saml.settings import KNOWN_METHODS, SamlSettings
+from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey
+
+from acs_helpers import (
+    PERSON_ATTRIBUTES,
+    spec_for,
+)
+from acs_helpers import Login as HelperLogin
+from attacks import adversarial
+from saml_factory import A, P, ResponseFactory, ResponseSpec, custom_encrypt, custom_sign, instant, reencrypting
+from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, LOA3, LOA3_NONRESIDENT, MULTIKEY_IDP, OTHER_IDP
 
 T = xmlsec.Transform
-DS = "{%s}" % NS["ds"]
-XENC = "{%s}" % NS["xenc"]
+DS = "{{{}}}".format(NS["ds"])
+XENC = "{{{}}}".format(NS["xenc"])
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = os.path.join(os.path.dirname(HERE), "data", "attacks", "MANIFEST.json")
 
@@ -153,7 +156,7 @@ class Case:
         return data
 
     @classmethod
-    def from_json(cls, data: dict, xml: bytes | None) -> "Case":
+    def from_json(cls, data: dict, xml: bytes | None) -> Case:
         seed = data.pop("seed")
         data["steps"] = tuple(data["steps"])
         return cls(**data, seed=Seed(**{**seed, "loa": tuple(seed["loa"])}) if seed else None, xml=xml)
@@ -183,7 +186,7 @@ class KeySet:
     sp_encryption_cert: PublicKey
 
     @classmethod
-    def from_dir(cls, directory: str) -> "KeySet":
+    def from_dir(cls, directory: str) -> KeySet:
         def cert(stem):
             with open(os.path.join(directory, stem + ".crt"), "rb") as fh:
                 return PublicKey.from_pem(fh.read())
@@ -275,7 +278,7 @@ class CaseDef:
     expect: str
     endpoint: str
     doc: str
-    build: Callable[[Ctx, "CaseDef"], dict]
+    build: Callable[[Ctx, CaseDef], dict]
 
 
 REGISTRY: list[CaseDef] = []
@@ -532,14 +535,14 @@ def _ids_pollution(ctx, d):
     """ID attribute pollution: samlp:ID next to ID on the Response, for resolvers that read either."""
     seed = ctx.seed(d.name)
     root = _captured(ctx, seed)
-    root.set("{%s}ID" % NS["samlp"], "_other")
+    root.set("{{{}}}ID".format(NS["samlp"]), "_other")
     return acs_case(ctx, d, tostring(root), seed)
 
 
 @case("ids-namespaced-id-inside-encrypted-assertion", "ids", ErrorCode.XML_DUPLICATE_ID)
 def _ids_pollution_inside(ctx, d):
     """ID pollution inside the encrypted assertion (signed by the IdP): found by the check after decryption."""
-    return signed(ctx, d, mutate_assertion=lambda a: a.set("{%s}ID" % NS["saml"], "_other"))
+    return signed(ctx, d, mutate_assertion=lambda a: a.set("{{{}}}ID".format(NS["saml"]), "_other"))
 
 
 @case("ids-signature-id-equals-response-id", "ids", ErrorCode.XML_DUPLICATE_ID)
@@ -2269,7 +2272,7 @@ def load_case(out_dir: str, name: str) -> Case:
 
 def corpus_now(out_dir: str) -> dt.datetime:
     with open(os.path.join(out_dir, "corpus.json"), encoding="utf-8") as fh:
-        return dt.datetime.strptime(json.load(fh)["now"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.strptime(json.load(fh)["now"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
 def manifest() -> list[dict]:
@@ -2311,7 +2314,7 @@ def _main(argv: list[str] | None = None) -> int:
         key_dir = os.path.join(args.out, "keys")
         for stem in ("idp", "attacker", "sp-encryption"):
             write_key_pair(key_dir, stem, f"ekn_saml attack corpus {stem} (TEST ONLY)", bits=2048)
-        cases = generate(args.out, KeySet.from_dir(key_dir), dt.datetime.now(dt.timezone.utc))
+        cases = generate(args.out, KeySet.from_dir(key_dir), dt.datetime.now(dt.UTC))
         print(f"{len(cases)} fixtures written to {args.out} (TEST-ONLY keys in {key_dir})")
     return 0
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 
 import pytest
-from browser_flows import answer_at_idp, fail_at_idp, login, start_until_refused, url_re
 
 from ekn_saml.errors import ErrorCode
+
+from browser_flows import answer_at_idp, fail_at_idp, login, start_until_refused, url_re
 
 pytestmark = pytest.mark.browser
 

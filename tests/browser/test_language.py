@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from browser_flows import login
 
 pytestmark = pytest.mark.browser

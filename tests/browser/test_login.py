@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from browser_flows import answer_at_idp, login, open_idp, url_re
 
 pytestmark = pytest.mark.browser

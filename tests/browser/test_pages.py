@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from browser_flows import fail_at_idp, login, open_idp, start_until_refused
 
 pytestmark = pytest.mark.browser

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from dev_app import make_testapp
 from ekn_saml.testing import development_settings
+
+from dev_app import make_testapp
 
 BASE = "https://sp.example.test"
 

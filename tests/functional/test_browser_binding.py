@@ -9,9 +9,10 @@ matching cookie and logs in as the attacker (login CSRF).
 
 from __future__ import annotations
 
-from dev_app import BINDING_COOKIE, answer, browser, idp_page
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
+
+from dev_app import BINDING_COOKIE, answer, browser, idp_page
 
 PLANTED = "a-value-the-attacker-chose"
 

@@ -8,9 +8,10 @@ its plain name, which a subdomain *can* set, must then mean nothing.
 
 from __future__ import annotations
 
-from dev_app import BINDING_COOKIE, SESSION_COOKIE, browser, idp_page, log_in, make_testapp
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
+
+from dev_app import BINDING_COOKIE, SESSION_COOKIE, browser, idp_page, log_in, make_testapp
 
 
 def set_cookies(response) -> dict[str, str]:
@@ -62,6 +63,6 @@ def test_without_secure_the_cookies_keep_their_plain_names(dev_settings):
 
 def test_logout_deletes_the_session_cookie_with_secure(testapp):
     page = log_in(testapp).follow()
-    form = [f for f in page.forms.values() if f.action.endswith("/logout")][0]
+    form = next(f for f in page.forms.values() if f.action.endswith("/logout"))
     # a browser ignores a deletion of a __Host- cookie that lacks Secure
     assert "secure" in set_cookies(form.submit())[SESSION_COOKIE]

@@ -20,8 +20,9 @@ import uuid
 import pytest
 import redis
 
-from dev_app import browser, log_in
 from ekn_saml.demo import main
+
+from dev_app import browser, log_in
 
 REDIS_URL = os.environ.get("EKN_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 

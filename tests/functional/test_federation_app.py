@@ -9,12 +9,13 @@ import os
 import pytest
 import webtest
 
-from acs_helpers import assert_rejected, begin, finish
 from ekn_saml.demo import main
 from ekn_saml.errors import ConfigurationError, ErrorCode
 from ekn_saml.keygen import write_key_pair
 from ekn_saml.timeutil import utcnow
 from ekn_saml.xmlsecurity import PrivateKey
+
+from acs_helpers import assert_rejected, begin, finish
 from metadata_factory import aggregate, bankid_and_expisoft, federation_idp, signed, write
 from saml_factory import ResponseFactory
 from testbed import BANKID_IDP, SP_BASE

@@ -7,9 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dev_app import SESSION_COOKIE, answer, idp_page
 from ekn_saml.errors import ErrorCode
 from ekn_saml.safe_url import MAX_NEXT_PATH
+
+from dev_app import SESSION_COOKIE, answer, idp_page
 
 
 def login(testapp, method, persona, next_path=None):
@@ -107,7 +108,7 @@ def test_resubmission_while_logged_in_leads_back_to_the_landing_page(testapp):
 
 def test_resubmission_after_logout_offers_only_a_new_login(testapp):
     acs_form = logged_in_resubmission(testapp)
-    logout = [f for f in testapp.get("/mina-sidor").forms.values() if f.action.endswith("/logout")][0]
+    logout = next(f for f in testapp.get("/mina-sidor").forms.values() if f.action.endswith("/logout"))
     logout.submit()
     again = acs_form.submit(expect_errors=True)
     assert again.status_int == 400 and ErrorCode.REQUEST_UNKNOWN.value in again.text
@@ -176,7 +177,7 @@ def test_logout_needs_the_csrf_token(testapp):
 
 def test_logout_ends_the_session(testapp):
     page = login(testapp, "bankid", "karin").follow()
-    form = [f for f in page.forms.values() if f.action.endswith("/logout")][0]
+    form = next(f for f in page.forms.values() if f.action.endswith("/logout"))
     assert form.submit().location.endswith("/logged-out")
     assert testapp.get("/mina-sidor").status_int == 302
 

@@ -13,9 +13,10 @@ import logging
 
 import pytest
 
-from dev_app import BINDING_COOKIE, browser
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, ErrorFamily
+
+from dev_app import BINDING_COOKIE, browser
 
 LIMIT = 2
 WINDOW = 60

@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 import pytest
 
-from dev_app import BINDING_COOKIE, SESSION_COOKIE, acs_form, browser, idp_page, log_in
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
+
+from dev_app import BINDING_COOKIE, SESSION_COOKIE, acs_form, browser, idp_page, log_in
 
 BASE = "https://sp.example.test"  # the public base URL of the development settings
 EVIL = {"HTTP_HOST": "evil.example"}

@@ -14,10 +14,11 @@ import pytest
 from pyramid.config import Configurator
 
 import ekn_saml
-from dev_app import BINDING_COOKIE, SESSION_COOKIE, acs_form, browser, log_in
 from ekn_saml.demo import Root
 from ekn_saml.server_keys import ServerKeys
 from ekn_saml.session import SAML_INDEX, SESSIONS, SUBJECT_INDEX, _store_key, saml_index_key, subject_index_key
+
+from dev_app import BINDING_COOKIE, SESSION_COOKIE, acs_form, browser, log_in
 
 IDLE = 600
 ABSOLUTE = 1800

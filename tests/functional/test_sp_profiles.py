@@ -20,9 +20,10 @@ from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.metadata.categories import ENTITY_CATEGORIES
 from ekn_saml.metadata.schema import schema_errors
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, decrypt_element, parse_xml, verify_bytes
-from saml_factory import ResponseFactory, ResponseSpec
+
 from acs_helpers import ORG_ATTRIBUTES, PERSON_ATTRIBUTES
 from dev_app import acs_form, answer
+from saml_factory import ResponseFactory, ResponseSpec
 from testbed import LOA3_NONRESIDENT, UNCERTIFIED_LOA3
 
 BASE = "https://sp.example.test"

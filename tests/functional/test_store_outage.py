@@ -16,12 +16,13 @@ import uuid
 
 import pytest
 
-from dev_app import SESSION_COOKIE, acs_form, browser, log_in
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
 from ekn_saml.response import REQUESTS
 from ekn_saml.session import SESSIONS
 from ekn_saml.storage.base import StateStore
+
+from dev_app import SESSION_COOKIE, acs_form, browser, log_in
 
 OPS = ErrorCode.STORE_UNAVAILABLE.value
 
@@ -231,7 +232,7 @@ def test_store_error_while_refreshing_the_idle_timer_gives_the_503_page(app, sto
 
 # --- logout ------------------------------------------------------------------------------
 def _logout_form(page):
-    return [f for f in page.forms.values() if f.action.endswith("/logout")][0]
+    return next(f for f in page.forms.values() if f.action.endswith("/logout"))
 
 
 def test_logout_with_the_store_down_gives_503_and_leaves_the_session_whole(app, store):

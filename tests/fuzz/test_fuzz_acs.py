@@ -29,9 +29,10 @@ from hypothesis import given, note, reject
 from hypothesis import strategies as st
 from lxml import etree
 
+from ekn_saml.xmlsecurity import NS
+
 from attacks import generate_corpus
 from attacks.fixtures import binding_cookie, browser, make_corpus_app, seed_request
-from ekn_saml.xmlsecurity import NS
 from fuzzing import XML_TEXT, byte_mutant, fuzz_settings, mutate_tree, tally, tree_mutant, without_test_numbers
 from saml_factory import custom_sign
 

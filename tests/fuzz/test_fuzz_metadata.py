@@ -22,11 +22,12 @@ from ekn_saml.devidp import dev_idp_metadata, dev_idps
 from ekn_saml.errors import MetadataError
 from ekn_saml.metadata.idp import IdpInfo, parse_idp_metadata
 from ekn_saml.xmlsecurity import NS, PublicKey
+
 from fuzzing import byte_mutant, fuzz_settings, tally, tree_mutant
 
 pytestmark = pytest.mark.fuzz
 TARGET = tally("idp_metadata_loader")
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 SVELEG = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "metadata", "sveleg-fedtest.xml")
 
 
@@ -60,7 +61,7 @@ DATES = [
 def dated(draw, seed: bytes) -> bytes:
     """``seed`` with validUntil set on the root or on one EntityDescriptor."""
     root = etree.fromstring(seed)
-    targets = [root, *root.iter("{%s}EntityDescriptor" % NS["md"])]
+    targets = [root, *root.iter("{{{}}}EntityDescriptor".format(NS["md"]))]
     draw(st.sampled_from(targets)).set("validUntil", draw(st.sampled_from(DATES)))
     return etree.tostring(root)
 

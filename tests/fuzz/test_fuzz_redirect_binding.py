@@ -18,9 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from attacks import generate_corpus
 from ekn_saml.errors import ResponseValidationError
 from ekn_saml.redirect_binding import MAX_INFLATED_BYTES, encode_message, inflate_message, parse_redirect_message
+
+from attacks import generate_corpus
 from fuzzing import XML_TEXT, byte_mutant, fuzz_settings, tally, without_test_numbers
 
 pytestmark = pytest.mark.fuzz

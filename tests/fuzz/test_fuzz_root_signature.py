@@ -23,6 +23,7 @@ from lxml import etree
 from ekn_saml.errors import SamlError
 from ekn_saml.metadata.root_signature import verify_root_signature
 from ekn_saml.xmlsecurity import parse_xml
+
 from fuzzing import byte_mutant, fuzz_settings, tally, tree_mutant
 from metadata_factory import aggregate, federation_idp, sign_root, xmlsec_verifies
 from testbed import BANKID_IDP, EXPISOFT_IDP

@@ -16,10 +16,11 @@ import re
 import pytest
 import webtest
 
-from acs_helpers import PNR, begin, spec_for
 from ekn_saml import audit
 from ekn_saml.demo import main
 from ekn_saml.errors import MetadataError
+
+from acs_helpers import PNR, begin, spec_for
 from testbed import BANKID_IDP, SP_ENTITY_ID
 
 ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "198.51.100.7"}
@@ -139,7 +140,7 @@ def test_request_strings_are_clipped(app, lines):
 def test_logout_line_has_the_masked_identity(app, response_factory, lines):
     client, _ = _post_login(app, response_factory)
     page = client.get("/mina-sidor")
-    page.forms[[k for k, f in page.forms.items() if f.action.endswith("/logout")][0]].submit(
+    page.forms[next(k for k, f in page.forms.items() if f.action.endswith("/logout"))].submit(
         headers={"Origin": "https://sp.example.test"}
     )
     line = lines()[-1]
@@ -149,7 +150,7 @@ def test_logout_line_has_the_masked_identity(app, response_factory, lines):
 
 def _logout_form(client):
     page = client.get("/mina-sidor")
-    return page.forms[[k for k, f in page.forms.items() if f.action.endswith("/logout")][0]]
+    return page.forms[next(k for k, f in page.forms.items() if f.action.endswith("/logout"))]
 
 
 def test_csrf_failure_is_one_line_with_code_reference_and_client(app, response_factory, lines):

@@ -66,7 +66,7 @@ def test_redirect_url_carries_a_verifiable_rsa_sha256_signature(request_xml, key
     key, cert = _sp_signing_pair(key_dir)
     url = redirect_url("https://idp.example.test/sso", request_xml, "relay123", key)
     query = urlsplit(url).query
-    signed, _, signature = query.rpartition("&Signature=")
+    signed, _, _signature = query.rpartition("&Signature=")
     params = dict(parse_qsl(query))
     assert params["SigAlg"] == RSA_SHA256
     assert verify_bytes(signed.encode(), base64.b64decode(params["Signature"]), [cert], RSA_SHA256)

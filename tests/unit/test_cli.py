@@ -15,6 +15,7 @@ from ekn_saml.keygen import make_key_pair, write_key_pair
 from ekn_saml.metadata.schema import schema_errors
 from ekn_saml.timeutil import utcnow
 from ekn_saml.xmlsecurity import PrivateKey, PublicKey, parse_xml, verify_enveloped
+
 from metadata_factory import aggregate, bankid_and_expisoft, federation_idp, signed, write
 from testbed import BANKID_IDP, EXPISOFT_IDP
 

@@ -38,13 +38,14 @@ from saml2.sigver import (
 )
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA512, SIG_RSA_SHA1, SIG_RSA_SHA512
 
-from acs_helpers import PERSON_ATTRIBUTES, begin, response_spec, spec_for
 from ekn_saml import pysaml2_bridge
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.pysaml2_bridge import DevIdpEngine, Xmlsec1Crypto, XmlsecCryptoBackend
 from ekn_saml.response import REQUESTS
 from ekn_saml.xmlsecurity import IN_PROCESS, NS, PrivateKey, PublicKey, decrypt_element, parse_xml, verify_enveloped
+
+from acs_helpers import PERSON_ATTRIBUTES, begin, response_spec, spec_for
 from saml_factory import A, P, ResponseFactory, custom_encrypt, custom_sign, reencrypting
 from testbed import ACS_URL, BANKID_IDP, SP_ENTITY_ID, UNCERTIFIED_LOA3
 
@@ -111,8 +112,10 @@ def test_signing_follows_the_templates_algorithms_and_certificate(response_facto
     template = etree.fromstring(
         str(pre_signature_part(ident=root.get("ID"), sign_alg=SIG_RSA_SHA512, digest_alg=DIGEST_SHA512)).encode()
     )
-    x509 = etree.SubElement(etree.SubElement(template, "{%s}KeyInfo" % NS["ds"]), "{%s}X509Data" % NS["ds"])
-    etree.SubElement(x509, "{%s}X509Certificate" % NS["ds"]).text = idp_keys[1].base64
+    x509 = etree.SubElement(
+        etree.SubElement(template, "{{{}}}KeyInfo".format(NS["ds"])), "{{{}}}X509Data".format(NS["ds"])
+    )
+    etree.SubElement(x509, "{{{}}}X509Certificate".format(NS["ds"])).text = idp_keys[1].base64
     root.find("saml:Issuer", NS).addnext(template)
     signed = XmlsecCryptoBackend().sign_statement(
         etree.tostring(root), RESPONSE, os.path.join(key_dir, "idp.key"), root.get("ID")
@@ -273,7 +276,7 @@ def _protection_cases(factory, attacker_keys):
         r.find("ds:Signature/ds:SignedInfo/ds:Reference", NS).set("URI", "http://attacker.example/response.xml")
 
     def add_object(r):
-        etree.SubElement(r.find("ds:Signature", NS), "{%s}Object" % NS["ds"])
+        etree.SubElement(r.find("ds:Signature", NS), "{{{}}}Object".format(NS["ds"]))
 
     unsigned = dict(sign_response=False)
     plain = dict(encrypt=False, sign_assertion=False)
@@ -409,7 +412,7 @@ def _cipher_reference(r):
     # the cipher text "at" a local file: xmlsec would open it (external reference)
     cipher_data = r.find("saml:EncryptedAssertion/xenc:EncryptedData/xenc:CipherData", NS)
     cipher_data.remove(cipher_data[0])
-    etree.SubElement(cipher_data, "{%s}CipherReference" % NS["xenc"], URI="file:///etc/passwd")
+    etree.SubElement(cipher_data, "{{{}}}CipherReference".format(NS["xenc"]), URI="file:///etc/passwd")
 
 
 def _tamper_status(r):
@@ -527,8 +530,9 @@ def default_oaep_digest(monkeypatch):
     """
     import functools
 
-    import saml_factory
     from ekn_saml.xmlsecurity import encrypt_element
+
+    import saml_factory
 
     monkeypatch.setattr(saml_factory, "encrypt_element", functools.partial(encrypt_element, oaep_digest=None))
 

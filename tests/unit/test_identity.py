@@ -43,7 +43,7 @@ def _identity(**kw):
         method="bankid",
         idp="https://idp",
         loa="loa3",
-        authn_instant=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        authn_instant=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         name_id="n",
         name_id_format="f",
         session_index="s",

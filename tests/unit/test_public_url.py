@@ -8,6 +8,7 @@ from pyramid.request import Request
 
 from ekn_saml.demo import main
 from ekn_saml.public_url import public_url
+
 from testbed import SP_BASE
 
 

@@ -14,14 +14,15 @@ import pytest
 import xmlsec
 from lxml import etree
 
-from acs_helpers import PNR, assert_rejected, begin, finish, spec_for
-from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, LOA3, OTHER_IDP, idp_entity
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
 from ekn_saml.identity import ORG_AFFILIATION, ORGANIZATION_IDENTIFIER, PERSONAL_IDENTITY_NUMBER
 from ekn_saml.response import PREVIOUS_REQUESTS, REQUESTS
 from ekn_saml.xmlsecurity import NS, XENC
+
+from acs_helpers import PNR, assert_rejected, begin, finish, spec_for
 from saml_factory import A, P, ResponseFactory, custom_sign, reencrypting
+from testbed import ACS_URL, BANKID_IDP, EXPISOFT_IDP, EXPISOFT_SCOPE, LOA3, OTHER_IDP, idp_entity
 
 T = xmlsec.Transform
 
@@ -137,7 +138,7 @@ def test_duplicate_ids_are_refused(sp, factory, login):
 
 def test_namespaced_id_attribute_pollution_is_refused(sp, factory, login):
     def pollute(r):
-        r.set("{%s}ID" % NS["samlp"], "_other")
+        r.set("{{{}}}ID".format(NS["samlp"]), "_other")
 
     assert_rejected(ErrorCode.XML_DUPLICATE_ID, sp, factory, login, spec_for(login, post_process=pollute))
 
@@ -215,7 +216,7 @@ def test_disallowed_transform_is_refused(sp, factory, login):
 
 def test_ds_object_is_refused(sp, factory, login):
     def add_object(r):
-        etree.SubElement(r.find("ds:Signature", NS), "{%s}Object" % NS["ds"])
+        etree.SubElement(r.find("ds:Signature", NS), "{{{}}}Object".format(NS["ds"]))
 
     assert_rejected(ErrorCode.SIGNATURE_PROFILE_VIOLATION, sp, factory, login, spec_for(login, post_process=add_object))
 
@@ -426,7 +427,7 @@ def test_subject_confirmation_for_another_request_is_refused(sp, factory, login)
 
 
 def _now():
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def test_conditions_not_before_in_the_future_is_refused(sp, factory, login):

@@ -11,12 +11,13 @@ import sqlite3
 
 import pytest
 
-from acs_helpers import assert_rejected, begin, finish
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, LoginRateLimitedError
 from ekn_saml.response import REQUESTS
 from ekn_saml.server_keys import ServerKeys
 from ekn_saml.service import BROWSER_BINDING_PURPOSE
+
+from acs_helpers import assert_rejected, begin, finish
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ import os
 
 import pytest
 
-from acs_helpers import begin, spec_for
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.response import REQUESTS
 from ekn_saml.xmlsecurity import PublicKey
+
+from acs_helpers import begin, spec_for
 from saml_factory import ResponseFactory
 from testbed import SP_BASE, SP_ENTITY_ID
 

@@ -24,10 +24,10 @@ from ekn_saml.session import (
     SAML_INDEX,
     SESSIONS,
     SUBJECT_INDEX,
-    subject_index_key,
     StoreSessionFactory,
     _store_key,
     saml_index_key,
+    subject_index_key,
 )
 from ekn_saml.storage.memory import MemoryStateStore
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ekn_saml.settings import KEYS, parse_settings
+
 from settings_cases import minimal_raw, problems_of
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ekn_saml.metadata.categories import ENTITY_CATEGORIES
+
 from settings_cases import minimal_raw, parse, problems_of
 
 P = "ekn_saml.sp_profile.orgid."

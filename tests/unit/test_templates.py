@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from types import SimpleNamespace as NS
+from types import SimpleNamespace as Namespace
 
 import pytest
 from pyramid.config import Configurator
@@ -21,7 +21,7 @@ TEMPLATES = ROOT / "ekn_saml" / "templates"
 STATIC = ROOT / "ekn_saml" / "static"
 FAMILIES = tuple(ErrorFamily)  # the views pass these StrEnum members
 
-PERSON = NS(
+PERSON = Namespace(
     kind="person",
     method="mobilt_bankid",
     method_label="Mobilt BankID",
@@ -35,10 +35,10 @@ PERSON = NS(
     org_unique_id=None,
     loa="http://id.elegnamnden.se/loa/1.0/loa3",
     idp="https://idp.example.se",
-    authn_instant=dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.timezone.utc),
+    authn_instant=dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.UTC),
     transaction_id="txn-1",
 )
-ORGANISATION = NS(
+ORGANISATION = Namespace(
     kind="organisation",
     method="expisoft",
     method_label="Expisoft e-tjänstelegitimation",
@@ -52,25 +52,25 @@ ORGANISATION = NS(
     org_unique_id="E1234",
     loa="http://id.elegnamnden.se/loa/1.0/loa3",
     idp="https://expisoft.example.se",
-    authn_instant=dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.timezone.utc),
+    authn_instant=dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.UTC),
     transaction_id=None,
 )
 METHODS = [
-    NS(
+    Namespace(
         name="mobilt_bankid", label="Mobilt BankID", description="Appen i mobilen.", url="/login/mobilt_bankid?next=%2F"
     ),
-    NS(name="bankid", label="BankID på fil eller kort", description="På datorn.", url="/login/bankid"),
-    NS(
+    Namespace(name="bankid", label="BankID på fil eller kort", description="På datorn.", url="/login/bankid"),
+    Namespace(
         name="expisoft",
         label="Expisoft e-tjänstelegitimation",
         description="För organisationer.",
         url="/login/expisoft",
     ),
-    NS(name="freja", label="Freja eID", description="Okänd metod.", url="/login/freja"),
+    Namespace(name="freja", label="Freja eID", description="Okänd metod.", url="/login/freja"),
 ]
 PERSONAS = [
-    NS(id="tolvan", label="Tolvan Tolvansson (Mobilt BankID)", method="mobilt_bankid"),
-    NS(id="anna", label="Anna Andersson (Expisoft)", method="expisoft"),
+    Namespace(id="tolvan", label="Tolvan Tolvansson (Mobilt BankID)", method="mobilt_bankid"),
+    Namespace(id="anna", label="Anna Andersson (Expisoft)", method="expisoft"),
 ]
 
 # Dummy vars for every template, as the views pass them.
@@ -100,7 +100,7 @@ class HeaderSecurityPolicy:
 
     def identity(self, request):
         user = request.headers.get("X-Test-User")
-        return NS(display_name=user) if user else None
+        return Namespace(display_name=user) if user else None
 
     def authenticated_userid(self, request):
         return request.headers.get("X-Test-User")

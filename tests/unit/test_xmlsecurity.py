@@ -18,6 +18,7 @@ from lxml import etree
 from ekn_saml import xmlsecurity
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, check_schema, decrypt_element, parse_xml, verify_enveloped
+
 from acs_helpers import response_spec
 from saml_factory import A, ResponseSpec, custom_sign
 
@@ -126,8 +127,8 @@ def test_external_reference_is_refused(response_factory, idp_keys):
 
 def test_retrieval_method_in_keyinfo_is_refused(response_factory, idp_keys):
     def retrieve(r):
-        key_info = etree.SubElement(r.find("ds:Signature", NS), "{%s}KeyInfo" % NS["ds"])
-        etree.SubElement(key_info, "{%s}RetrievalMethod" % NS["ds"], URI="http://attacker.example/key")
+        key_info = etree.SubElement(r.find("ds:Signature", NS), "{{{}}}KeyInfo".format(NS["ds"]))
+        etree.SubElement(key_info, "{{{}}}RetrievalMethod".format(NS["ds"]), URI="http://attacker.example/key")
 
     root = _built(response_factory, response_spec(post_process=retrieve))
     assert _code(verify_enveloped, root, [idp_keys[1]]) == ErrorCode.SIGNATURE_KEYINFO_FORBIDDEN
@@ -277,7 +278,7 @@ def _cipher_data_referring_to(path: str, target: str):
         cipher_data = r.find(path, NS)
         for child in list(cipher_data):
             cipher_data.remove(child)
-        etree.SubElement(cipher_data, "{%s}CipherReference" % NS["xenc"], URI=target)
+        etree.SubElement(cipher_data, "{{{}}}CipherReference".format(NS["xenc"]), URI=target)
 
     return refer
 

@@ -18,6 +18,7 @@ from ekn_saml.errors import ErrorCode, MetadataError
 from ekn_saml.metadata.federation import FederationMetadata, parse_duration, read_source, verify_and_index
 from ekn_saml.metadata.idp import IdpRegistry
 from ekn_saml.timeutil import utcnow
+
 from metadata_factory import (
     SVELEG_IDP,
     SVELEG_MOBILE_IDP,
@@ -128,7 +129,7 @@ class TestVerifyAndIndex:
             original.tag, ID=original.get("ID"), validUntil=original.get("validUntil"), nsmap=original.nsmap
         )
         evil.append(original.find("ds:Signature", NS))  # the signature moves to the evil root
-        extensions = etree.SubElement(evil, "{%s}Extensions" % NS["md"])
+        extensions = etree.SubElement(evil, "{{{}}}Extensions".format(NS["md"]))
         extensions.append(original)  # the signed original hides inside it
         assert "SIGNATURE_INVALID" in rejected(etree.tostring(evil), fed_signer).detail
 
@@ -367,7 +368,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     status = 200
     redirect_to = None
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         if self.redirect_to:
             self.send_response(302)
             self.send_header("Location", self.redirect_to)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from ekn_saml.errors import ErrorCode, MetadataError
+from ekn_saml.errors import MetadataError
 from ekn_saml.metadata.federation import verify_and_index
 from ekn_saml.timeutil import utcnow
 from ekn_saml.xml_limits import METADATA_LIMITS
+
 from metadata_factory import bankid_and_expisoft, signed
 
 

@@ -8,6 +8,7 @@ from lxml import etree
 
 from ekn_saml.errors import ErrorCode, MetadataError
 from ekn_saml.metadata.schema import _LocalSchemas, schema_errors, validate_metadata
+
 from metadata_factory import fixture_bytes
 
 

@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml import xmlsecurity
+from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.metadata.root_signature import verify_root_signature
 from ekn_saml.xmlsecurity import DIGEST_ALGORITHMS, DS, NS, PrivateKey, PublicKey, parse_xml, sign_bytes
+
 from metadata_factory import aggregate, federation_idp, sign_root, xmlsec_verifies
 from testbed import BANKID_IDP, EXPISOFT_IDP
 
@@ -64,7 +65,7 @@ def document(idp_keys) -> bytes:
 def ec_signer(tmp_path_factory):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ekn_saml test EC metadata signer (TEST ONLY)")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -303,5 +304,5 @@ def test_wrapped_copy_with_the_roots_id_cannot_take_the_signature(document, fed_
     original = parse_xml(sign_root(document, fed_signer[0]))
     evil = etree.Element(original.tag, ID=original.get("ID"), validUntil="2099-01-01T00:00:00Z", nsmap=original.nsmap)
     evil.append(original.find(DS + "Signature"))
-    etree.SubElement(evil, "{%s}Extensions" % NS["md"]).append(original)
+    etree.SubElement(evil, "{{{}}}Extensions".format(NS["md"])).append(original)
     assert _code(evil, [fed_signer[1]]) == ErrorCode.SIGNATURE_INVALID

@@ -22,6 +22,7 @@ from ekn_saml.xmlsecurity import (
     parse_xml,
     verify_enveloped,
 )
+
 from testbed import ACS_URL, SP_ENTITY_ID
 
 FULL = {

@@ -54,7 +54,7 @@ def _probe_redis() -> str | None:
                     _redis_problem.append(None)
             finally:
                 client.close()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        except Exception as exc:
             _redis_problem.append(f"{exc.__class__.__name__}: {exc}")
     return _redis_problem[0]
 
@@ -182,7 +182,7 @@ class Backend:
         for store in self._stores:
             try:
                 store.close()
-            except Exception:  # noqa: BLE001 - cleanup must go on
+            except Exception:
                 pass
         if self._redis is not None:
             try:

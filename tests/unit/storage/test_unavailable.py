@@ -11,11 +11,11 @@ import time
 
 import pytest
 
-from ekn_saml.testing import free_port
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
 from ekn_saml.storage import store_from_url
 from ekn_saml.storage.redis import RedisStateStore
 from ekn_saml.storage.sqlite import SQLiteStateStore
+from ekn_saml.testing import free_port
 
 NS = "requests"
 
