@@ -10,8 +10,8 @@ from types import SimpleNamespace as Namespace
 
 import pytest
 from pyramid.config import Configurator
+from pyramid.events import BeforeRender
 from pyramid.renderers import render_to_response
-from pyramid.session import SignedCookieSessionFactory
 from webtest import TestApp
 
 from ekn_saml.errors import ErrorFamily
@@ -95,33 +95,20 @@ VARS = {
 TEMPLATE_NAMES = sorted(VARS)
 
 
-class HeaderSecurityPolicy:
-    """Logged in when the request carries X-Test-User."""
-
-    def identity(self, request):
-        user = request.headers.get("X-Test-User")
-        return Namespace(display_name=user) if user else None
-
-    def authenticated_userid(self, request):
-        return request.headers.get("X-Test-User")
-
-    def permits(self, request, context, permission):
-        return True
-
-    def remember(self, request, userid, **kw):
-        return []
-
-    def forget(self, request, **kw):
-        return []
+def logged_in_from_header(event):
+    """What ekn_saml.views.template_values gives the templates, with the login taken from X-Test-User."""
+    user = event["request"].headers.get("X-Test-User")
+    event["saml_identity"] = Namespace(display_name=user) if user else None
+    event["saml_csrf_token"] = lambda: "t" * 43
 
 
 def make_app(overrides=None):
-    """An app with the i18n and headers includes and a /render/{name} view."""
+    """An app with the i18n, locale negotiator and headers includes and a /render/{name} view."""
     config = Configurator()
     config.include("ekn_saml.i18n")
+    config.include("ekn_saml.host_wide.locale_negotiator")
     config.include("ekn_saml.headers")
-    config.set_session_factory(SignedCookieSessionFactory("test-only-secret-" * 4))
-    config.set_security_policy(HeaderSecurityPolicy())
+    config.add_subscriber(logged_in_from_header, BeforeRender)
     config.add_static_view("saml-static", "ekn_saml:static/")
     # the real routes belong to ekn_saml.routes; the templates need only their names
     config.add_route("saml.login", "/login")
