@@ -47,7 +47,7 @@ class ISamlServiceProvider(Interface):
     def idp_form_origins():
         """Origins of the login methods' IdP SSO endpoints as trusted metadata says now (CSP ``form-action``)."""
 
-    def start_login(method_name, next_path, browser_token, previous_session=None, client_address=None):
+    def start_login(method_name, next_path, browser_token, *, previous_session=None, client_address=None):
         """Count the start against ``client_address``, then build, store and sign the AuthnRequest of a method.
 
         Raises :class:`~ekn_saml.errors.BadRequestError` for an unknown method
@@ -55,7 +55,7 @@ class ISamlServiceProvider(Interface):
         over the login-start limit.  Does **not** set the browser-binding cookie.
         """
 
-    def finish_login(saml_response, relay_state, browser_cookie, sp_profile="default", end_previous_session=None):
+    def finish_login(saml_response, relay_state, browser_cookie, *, sp_profile="default", end_previous_session=None):
         """Check a response posted to the ACS of ``sp_profile``; return ``(identity, next_path)``.
 
         Raises a :class:`~ekn_saml.errors.SamlError` for every failed check.

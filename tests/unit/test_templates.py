@@ -14,7 +14,12 @@ from pyramid.events import BeforeRender
 from pyramid.renderers import render_to_response
 from webtest import TestApp
 
+from ekn_saml.csrf import csrf_token
 from ekn_saml.errors import ErrorFamily
+from ekn_saml.login_state import remember_identity
+from ekn_saml.views import template_values
+
+from testbed import person_identity
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "ekn_saml" / "templates"
@@ -592,3 +597,29 @@ CSS_VARS = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6});", (STATIC / "ekn_sam
 )
 def test_colour_pair_contrast_is_at_least_4_5(foreground, background):
     assert _contrast(CSS_VARS[foreground], CSS_VARS[background]) >= 4.5
+
+
+# --- what the plugin gives its own templates (ekn_saml.views.template_values) -----------------
+
+
+def _before_render(request, renderer_name):
+    return BeforeRender({"request": request, "renderer_name": renderer_name})
+
+
+def test_the_plugins_templates_get_who_is_logged_in(plugin_request):
+    remember_identity(plugin_request, person_identity())
+    event = _before_render(plugin_request, "ekn_saml:templates/help.jinja2")
+    template_values(event)
+    assert event["saml_identity"] == person_identity()
+
+
+def test_the_plugins_templates_get_its_csrf_token(plugin_request):
+    event = _before_render(plugin_request, "ekn_saml:templates/help.jinja2")
+    template_values(event)
+    assert event["saml_csrf_token"]() == csrf_token(plugin_request)
+
+
+def test_a_host_template_gets_nothing_of_the_plugins(plugin_request):
+    event = _before_render(plugin_request, "hostapp:templates/home.jinja2")
+    template_values(event)
+    assert "saml_identity" not in event and "saml_csrf_token" not in event
