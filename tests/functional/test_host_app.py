@@ -18,6 +18,7 @@ from pyramid.security import remember
 
 import ekn_saml
 from ekn_saml.errors import ErrorCode
+from ekn_saml.interfaces import ISamlServiceProvider
 
 from dev_app import ENVIRON, acs_form
 from host_app import SESSION_COOKIE, main
@@ -180,6 +181,15 @@ def test_the_plugins_pages_keep_their_security_headers(client):
 def test_an_undecodable_url_on_the_plugins_route_gets_its_page(client):
     page = client.get("/login?next=%ff", status=400)
     assert ErrorCode.REQUEST_ENCODING_INVALID.value in page.text
+
+
+def test_an_unexpected_error_on_the_plugins_route_gets_its_page(client, portal):
+    def broken_start(*args, **kwargs):
+        raise RuntimeError("a bug in the plugin")
+
+    portal.registry.getUtility(ISamlServiceProvider).start_login = broken_start  # fault injection
+    page = client.get("/login/bankid", status=500)
+    assert "EKN-500" in page.text and not page.html.select('[data-testid="portal-500"]')
 
 
 def test_the_plugins_logout_refuses_a_post_without_its_token(client):
