@@ -11,7 +11,7 @@ locale negotiator, and Pyramid's CSRF check on its own forms.  It includes
 the demo does) and none of ekn_saml's host-wide parts (``ekn_saml.host_wide``).
 
 The README section "Adding ekn_saml to an existing Pyramid app" is built
-on it; tests/functional/test_host_app.py and tests/browser/test_host_app.py
+on it; tests/functional/test_host_app.py and tests/browser/test_host_app_login.py
 drive it.
 """
 
