@@ -26,6 +26,7 @@ import statistics
 import time
 
 from ekn_saml.identity import map_identity
+from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.response import validate_response
 
 from .fixtures import (
@@ -65,7 +66,7 @@ class Ours:
     def __init__(self, keys: BenchKeys) -> None:
         from ekn_saml.demo import main
 
-        self.sp = main({}, **sp_settings(keys)).registry.ekn_saml
+        self.sp = main({}, **sp_settings(keys)).registry.getUtility(ISamlServiceProvider)
         self.browser = "bench-browser-token"
         self.relay_state = "bench-relay-state"
 

@@ -57,6 +57,7 @@ from typing import Any
 
 from .errors import SamlError
 from .identity import Identity, mask_personal_number
+from .interfaces import ISamlServiceProvider
 from .timeutil import utcnow
 
 log = logging.getLogger("ekn_saml.audit")
@@ -141,7 +142,7 @@ def login_failed(request, error: SamlError) -> dict[str, Any]:
     method = _method_of(request, error)
     idp = error.idp
     if idp is None and method is not None:
-        sp = getattr(request.registry, "ekn_saml", None)
+        sp = request.registry.queryUtility(ISamlServiceProvider)
         configured = sp.settings.method(method) if sp is not None else None
         idp = configured.idp_entity_id if configured is not None else None
     return emit(
@@ -167,7 +168,7 @@ def logged_out(request, identity: Identity | None) -> dict[str, Any]:
     )
 
 
-def csrf_failed(request, *, code: str, reference: str, reason: str) -> dict[str, Any]:
+def csrf_failed(request, *, code: str, reference: str, reason: str, identity: Identity | None = None) -> dict[str, Any]:
     """An unsafe request was refused by the CSRF check; the user saw ``code`` and ``reference``.
 
     A forged cross-site request and a stale form (a token from before the
@@ -182,7 +183,7 @@ def csrf_failed(request, *, code: str, reference: str, reason: str) -> dict[str,
         code=code,
         reference=reference,
         client=_client(request),
-        identity=identity_fields(request.identity),
+        identity=identity_fields(identity),
     )
 
 

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """A small "EKN Online" host app: the plugin plus a "Mina sidor" page behind login.
 
-``pserve development.ini`` serves it (``use = egg:ekn_saml``); it is also the
-example of how a portal includes the plugin.
+``pserve development.ini`` serves it (``use = egg:ekn_saml``).  The demo is
+an app that is nothing but the plugin, so it takes every host-wide part too
+(``ekn_saml.host_wide``: the plugin's session as ``request.session``, its
+security policy, CSRF default, locale negotiator, error pages and security
+headers).  How an existing portal adds the plugin while keeping its own:
+``tests/host_app`` and README, "Adding ekn_saml to an existing Pyramid app".
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def main(global_config, **settings):
     """The WSGI app factory ``pserve`` calls."""
     with Configurator(settings=settings, root_factory=Root) as config:
         config.include("ekn_saml")
+        config.include("ekn_saml.host_wide")
         config.add_route("demo.home", "/")
         config.add_route("demo.mina_sidor", "/mina-sidor")
         config.scan(".demo")

@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Languages, translations and the Jinja2 renderer of ekn_saml's pages.
 
-EKN Online speaks Swedish first and English second.  The locale of a request
-is chosen, in this order, by the ``ekn_lang`` cookie (set by the language
-switch, route ``saml.lang``), by the best ``Accept-Language`` match among
-the two, and otherwise Swedish.
+EKN Online speaks Swedish first and English second.  The plugin's pages are
+translated into whatever ``request.locale_name`` is, that is, whatever the
+app's locale negotiator chooses.  The plugin's own negotiator
+(:func:`locale_negotiator`, opt-in: ``ekn_saml.host_wide.locale_negotiator``,
+the demo takes it) chooses, in this order, by the ``ekn_lang`` cookie (set
+by the plugin's language switch, route ``saml.lang``), by the best
+``Accept-Language`` match among the two, and otherwise Swedish.  A host with
+a negotiator of its own decides for the plugin's pages too; to honour the
+plugin's language switch it asks :func:`chosen_language`.
 
 Every user-visible string has an English msgid in the ``ekn_saml`` gettext
 domain: Python code marks strings with :data:`_` and translates them with
@@ -46,10 +51,21 @@ _METHODS = {
 }
 
 
+def chosen_language(request: Request) -> str | None:
+    """The language the user chose with the plugin's language switch (the ``ekn_lang`` cookie), or ``None``.
+
+    Only ``sv`` or ``en``; any other cookie value counts as no choice.  For
+    a host's own locale negotiator, so that the switch on the plugin's pages
+    works under it.
+    """
+    chosen = request.cookies.get(COOKIE_NAME)
+    return chosen if chosen in LANGUAGES else None
+
+
 def locale_negotiator(request: Request) -> str:
     """The ``ekn_lang`` cookie wins, then Accept-Language, then Swedish."""
-    chosen = request.cookies.get(COOKIE_NAME)
-    if chosen in LANGUAGES:
+    chosen = chosen_language(request)
+    if chosen is not None:
         return chosen
     # RFC 4647 lookup: "en-GB" falls back to "en"; "q=0" excludes a language.
     return request.accept_language.lookup(LANGUAGES, default=DEFAULT_LANGUAGE)
@@ -123,17 +139,18 @@ def _check_jinja2_environment(config) -> None:
 
 
 def includeme(config) -> None:
-    """Register translations, the locale negotiator, Jinja2 and the language switch.
+    """Register the plugin's translations, Jinja2 and the language switch (``config.include("ekn_saml")`` does).
 
     * translation directory ``ekn_saml:locale/`` (gettext domain ``ekn_saml``);
-    * the locale negotiator (:func:`locale_negotiator`);
     * ``pyramid_jinja2`` with the ``.jinja2`` renderer; when this module is the
       first to include it, its gettext domain defaults to ``ekn_saml`` and
       autoescaping is on, and a deferred check fails at startup otherwise;
     * route ``saml.lang`` (``/lang/{code}``) and its view :func:`set_language`.
+
+    It does **not** set the app's locale negotiator: that is the host's, or
+    the opt-in :func:`add_locale_negotiator`.
     """
     config.add_translation_dirs("ekn_saml:locale/")
-    config.set_locale_negotiator(locale_negotiator)
 
     config.include("pyramid_jinja2")
     # pyramid_jinja2 builds the environment in a deferred action (order 0) and
@@ -142,3 +159,8 @@ def includeme(config) -> None:
 
     config.add_route("saml.lang", "/lang/{code}")
     config.add_view(set_language, route_name="saml.lang", request_method="GET")
+
+
+def add_locale_negotiator(config) -> None:
+    """Opt-in, host-wide: make :func:`locale_negotiator` the app's (``ekn_saml.host_wide.locale_negotiator``)."""
+    config.set_locale_negotiator(locale_negotiator)

@@ -87,7 +87,7 @@ def mask_personal_number(value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Identity:
-    """The logged-in identity, as ``request.identity`` gives it.
+    """The logged-in identity, as :func:`ekn_saml.identity_of` gives it (and ``request.identity`` under its policy).
 
     ``personal_number`` is kept only server-side (in the session store);
     use :attr:`personal_number_masked` anywhere else, logs included.

@@ -11,6 +11,8 @@ redirects to evil.example.  Built from the configured public base URL, a
 
 from __future__ import annotations
 
+from .interfaces import ISamlServiceProvider
+
 
 def public_url(request, path: str) -> str:
     """``ekn_saml.sp.public_base_url`` followed by ``path``.
@@ -28,9 +30,21 @@ def public_url(request, path: str) -> str:
     """
     if not path.startswith("/"):
         raise ValueError(f"not a local path: {path[:64]!r}")
-    return request.registry.ekn_saml.settings.public_base_url + path
+    return request.registry.getUtility(ISamlServiceProvider).settings.public_base_url + path
 
 
 def public_route_url(request, route_name: str, **kw) -> str:
     """The absolute public URL of route ``route_name``: :func:`public_url` of ``request.route_path(route_name, **kw)``."""
     return public_url(request, request.route_path(route_name, **kw))
+
+
+def login_url(request, next_path: str | None = None) -> str:
+    """The absolute public URL of the login chooser, coming back to ``next_path`` after the login.
+
+    For a host's forbidden view: ``HTTPFound(location=login_url(request,
+    request.path_qs))``.  ``next_path`` is passed on as it is; the chooser
+    drops it, and a login start refuses it, unless it is a safe local path
+    (:func:`~ekn_saml.safe_url.is_acceptable_next`), so this does **not**
+    check it.
+    """
+    return public_route_url(request, "saml.login", _query={"next": next_path} if next_path else {})

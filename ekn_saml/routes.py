@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Every route of the plugin, and nothing else."""
+"""Every route of the plugin, and how to tell them from the host's."""
 
 
 def includeme(config):
@@ -20,3 +20,15 @@ def includeme(config):
     config.add_route("saml.metadata_profile", "/saml/metadata/{sp_profile}")
     # operators only: answers configured client addresses, 404 for everyone else
     config.add_route("saml.status", "/saml/status")
+
+
+# Every route of the plugin is named so (ekn_saml.i18n adds saml.lang,
+# ekn_saml.devidp its devidp.* ones); add_static_view names its route "__" + the
+# static view's name.  A host must not name its own routes so.
+PLUGIN_ROUTE_PREFIXES = ("saml.", "devidp.", "__ekn_saml_static/")
+
+
+def is_plugin_route(request) -> bool:
+    """Whether ``request`` matched one of the plugin's routes (``False`` before or without routing)."""
+    route = getattr(request, "matched_route", None)
+    return route is not None and route.name.startswith(PLUGIN_ROUTE_PREFIXES)

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from zope.interface import implementer
+
 from . import cookies
 from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
 from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
 from .headers import is_origin
 from .identity import Identity, map_identity
+from .interfaces import ISamlServiceProvider
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
@@ -92,6 +95,7 @@ class BrowserBinding:
     cookie: str
 
 
+@implementer(ISamlServiceProvider)
 class ServiceProvider:
     """One per process; holds the parsed settings, every SP profile's keys, trusted IdPs and the store.
 

@@ -27,15 +27,23 @@ import secrets
 import time
 
 from pyramid.interfaces import ISession, ISessionFactory
-from zope.interface import implementer, provider
+from zope.interface import implementer
 
 from . import cookies
 from .errors import ErrorCode
-from .security import IDENTITY_KEY, SUBJECT_KEY
+from .interfaces import ISamlSessionFactory
 from .server_keys import ServerKeys, UndecryptableError
 from .storage import StateStore
 
 log = logging.getLogger("ekn_saml")
+
+# Where a session holds its login (ekn_saml.login_state writes them): the
+# identity as a dict, and its subject, by which the session is indexed.
+IDENTITY_KEY = "ekn_saml.identity"
+SUBJECT_KEY = "ekn_saml.subject"
+# The request attribute (a reified request method, ekn_saml.includeme) that
+# holds the request's own ekn_saml session, whatever request.session is.
+REQUEST_ATTR = "ekn_saml_session"
 
 SESSIONS = "session"
 SUBJECT_INDEX = "session_by_subject"
@@ -256,9 +264,14 @@ class StoreSession(dict):
         factory.set_cookie(request, response, self._id)
 
 
-@provider(ISessionFactory)
+@implementer(ISessionFactory, ISamlSessionFactory)
 class StoreSessionFactory:
-    """Builds :class:`StoreSession` objects; register with ``config.set_session_factory``."""
+    """Builds :class:`StoreSession` objects: the plugin's :class:`~ekn_saml.interfaces.ISamlSessionFactory`.
+
+    ``config.include("ekn_saml")`` registers one as a utility and keeps each
+    request's session as ``request.ekn_saml_session``; it is the app's
+    ``request.session`` only with the opt-in ``ekn_saml.host_wide.session_factory``.
+    """
 
     def __init__(
         self,
@@ -384,6 +397,22 @@ class StoreSessionFactory:
         return len(ended)
 
 
+def request_session(request) -> StoreSession:
+    """The request's own ekn_saml session, opened from its cookie (the body of ``request.ekn_saml_session``).
+
+    ``config.include("ekn_saml")`` registers it as a reified request method,
+    so it runs at most once per request: use ``request.ekn_saml_session``.
+    Opening costs one store read when the request has a session cookie.
+    """
+    return request.registry.getUtility(ISamlSessionFactory)(request)
+
+
+def _opened_session(request) -> StoreSession | None:
+    # the request's session if something has opened it already, without opening it
+    session = request.__dict__.get(REQUEST_ATTR)
+    return session if isinstance(session, StoreSession) else None
+
+
 def current_session_key(request) -> str | None:
     """The store key of the stored session ``request`` came with, or ``None`` (no cookie, ended, new).
 
@@ -391,7 +420,7 @@ def current_session_key(request) -> str | None:
     (a copy of the store does not hand out live cookies).  Reads the
     session, so it costs one store read when the request has a session cookie.
     """
-    session = request.session
+    session = getattr(request, REQUEST_ATTR)
     if not isinstance(session, StoreSession) or session.new or not session._id:
         return None
     return _store_key(session._id)
@@ -403,11 +432,11 @@ def end_replaced_session(request, store_key: str) -> None:
     The IdP's POST to the ACS is cross-site, so it carries no session cookie
     and the browser's earlier session (recorded at the login start, a
     same-site GET) would stay alive on the server until it timed out.  The
-    request's own session is left to :meth:`SamlSecurityPolicy.remember`,
+    request's own session is left to :func:`~ekn_saml.login_state.remember_identity`,
     which ends its id at save (and keeps pre-login data of the same user).
     """
     if store_key != current_session_key(request):
-        request.registry.ekn_saml_sessions.end_session(store_key)
+        request.registry.getUtility(ISamlSessionFactory).end_session(store_key)
 
 
 def end_sessions(request, subject: str) -> int:
@@ -416,12 +445,13 @@ def end_sessions(request, subject: str) -> int:
     For host apps, e.g. when an account is blocked.  If the current request's
     session is one of them it is ended too, so this request cannot write it
     back.  Requests of those sessions already running elsewhere are stopped
-    by the check in :meth:`StoreSession.save`, up to a get/put window.
+    by the check in :meth:`StoreSession.save`, up to a get/put window.  Ends
+    ekn_saml's sessions only: it does **not** touch a host's own session.
     """
-    session = request.__dict__.get("session")
-    if isinstance(session, StoreSession) and session.get(SUBJECT_KEY) == subject:
+    session = _opened_session(request)
+    if session is not None and session.get(SUBJECT_KEY) == subject:
         session.invalidate()
-    return request.registry.ekn_saml_sessions.end_sessions_of(subject)
+    return request.registry.getUtility(ISamlSessionFactory).end_sessions_of(subject)
 
 
 class _DetachedSession(StoreSession):
@@ -432,32 +462,40 @@ class _DetachedSession(StoreSession):
 
 
 def detach_session(request) -> None:
-    """Give ``request`` an empty session that is never read from or written to the store.
+    """Give ``request`` an empty ekn_saml session that is never read from or written to the store.
 
     For the page that reports a store outage: it must render without the
-    store (the layout asks for ``request.identity``) and must not show the
-    user as logged in when the login could not be saved.
+    store (the layout asks who is logged in) and must not show the user as
+    logged in when the login could not be saved.  When that session is also
+    the app's ``request.session`` (the opt-in session factory), that one is
+    replaced too.
     """
-    factory = getattr(request.registry, "ekn_saml_sessions", None)
-    if factory is not None:
-        request.__dict__["session"] = _DetachedSession(factory, request, None, None)
+    factory = request.registry.queryUtility(ISamlSessionFactory)
+    if factory is None:
+        return
+    opened = _opened_session(request)
+    detached = _DetachedSession(factory, request, None, None)
+    request.__dict__[REQUEST_ATTR] = detached
+    if opened is not None and request.__dict__.get("session") is opened:
+        request.__dict__["session"] = detached
 
 
 def session_tween_factory(handler, registry):
-    """Save the session inside the exception-view tween (register it ``under=EXCVIEW``).
+    """Save the request's ekn_saml session inside the exception-view tween (register it ``under=EXCVIEW``).
 
     Saving in a response callback, or in a tween over the exception view,
     would run outside exception handling, so a store outage there would
     become a bare 500; here it becomes the 503 page.  A consequence: a
     request that ends in an exception view (an error page, or a raised
     ``HTTPFound``) saves no session changes, so a failed request never
-    leaves a half-made session.
+    leaves a half-made session.  A request that never opened the session
+    costs nothing here; a host's own ``request.session`` is left to the host.
     """
 
     def session_tween(request):
         response = handler(request)
-        session = request.__dict__.get("session")
-        if isinstance(session, StoreSession):
+        session = _opened_session(request)
+        if session is not None:
             session.save(request, response)
         return response
 

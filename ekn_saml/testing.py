@@ -140,14 +140,17 @@ def write_ini(
     threads: int = 4,
     server: dict[str, str] | None = None,
     log_level: str = "WARNING",
+    app: str = "egg:ekn_saml",
 ) -> str:
     """Write a pserve ini serving ``settings`` with waitress on 127.0.0.1.
 
     ``port=None`` leaves it to ``pserve ini http_port=N``, so several nodes
     can share one file.  Values are written as they are; none may contain ``%``.
+    ``app`` is the ``use =`` of the app section: the demo, or another app
+    (``call:package:main``, e.g. a host app that includes ekn_saml).
     """
     listen = f"127.0.0.1:{port}" if port is not None else "127.0.0.1:%(http_port)s"
-    lines = ["[app:main]", "use = egg:ekn_saml", *(f"{k} = {v}" for k, v in settings.items()), ""]
+    lines = ["[app:main]", f"use = {app}", *(f"{k} = {v}" for k, v in settings.items()), ""]
     lines += ["[server:main]", "use = egg:waitress#main", f"listen = {listen}", f"threads = {threads}"]
     lines += [f"{k} = {v}" for k, v in (server or {}).items()]
     with open(path, "w", encoding="utf-8") as fh:
@@ -158,12 +161,22 @@ def write_ini(
 # ---------------------------------------------------------------- a served app in its own process
 
 
-def start_pserve(ini: str, log_path: str, *, cwd: str, args: tuple[str, ...] = ()) -> subprocess.Popen:
-    """``pserve ini [args]`` in a new process, its output (both streams) in ``log_path``; stop it with :func:`stop_process`."""
+def start_pserve(
+    ini: str, log_path: str, *, cwd: str, args: tuple[str, ...] = (), python_path: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """``pserve ini [args]`` in a new process, its output (both streams) in ``log_path``; stop it with :func:`stop_process`.
+
+    ``python_path`` directories come first on the process's ``PYTHONPATH``
+    (where an app the ini names by ``call:`` can be imported from).
+    """
+    env = None
+    if python_path:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([*python_path, os.environ.get("PYTHONPATH", "")])}
     with open(log_path, "wb") as log:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and pserve, for tests
             [sys.executable, "-m", "pyramid.scripts.pserve", str(ini), *args],
             cwd=cwd,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

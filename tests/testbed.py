@@ -62,3 +62,25 @@ def federation_sp_settings(key_dir: str, idp_metadata_file: str, *, store_url: s
         "ekn_saml.landing_path": "/mina-sidor",
         "ekn_saml.server_keys": k("server-keys.key"),
     }
+
+
+def person_identity(number: str | None = "198001012387", **fields):
+    """A logged-in person as the SP maps one (BankID, loa3); ``fields`` override or add (an organisation's)."""
+    import datetime as dt
+
+    from ekn_saml.identity import Identity
+
+    values = {
+        "kind": "person",
+        "method": "bankid",
+        "idp": BANKID_IDP,
+        "loa": LOA3,
+        "authn_instant": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        "name_id": "n-1",
+        "name_id_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        "session_index": "s-1",
+        "transaction_id": None,
+        "display_name": "Anna Andersson",
+        "personal_number": number,
+    }
+    return Identity(**{**values, **fields})

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The embedded development IdP: three IdPs (Mobilt BankID, BankID, Expisoft) on pysaml2.
 
-Included only when ``ekn_saml.devidp.enabled = true`` (development.ini sets it);
-it is never on by default.  The SP does not know it is special: it trusts
+Included by ``config.include("ekn_saml")`` only when ``ekn_saml.devidp.enabled =
+true`` (development.ini sets it); it is never on by default.  The SP does not know it is special: it trusts
 the development IdPs through metadata generated here and parsed by the same
 code as any federation metadata.
 """
@@ -13,7 +13,9 @@ import warnings
 from dataclasses import dataclass
 
 from lxml import etree
+from zope.interface import implementer
 
+from ..interfaces import IDevelopmentIdp
 from ..metadata.idp import BINDING_POST, BINDING_REDIRECT, ENTITY_CATEGORY
 from ..xmlsecurity import NS, PublicKey
 from .personas import DEV_ORG_SCOPES
@@ -81,8 +83,26 @@ def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+@implementer(IDevelopmentIdp)
+class DevelopmentIdp:
+    """The development IdPs' pysaml2 engines (one per slug) and their metadata document."""
+
+    def __init__(self, engines: dict, metadata: bytes) -> None:
+        self._engines = dict(engines)
+        self.metadata = metadata
+
+    def engine(self, slug: str):
+        """The engine of the development IdP ``slug``; KeyError for another slug (the routes admit only these)."""
+        return self._engines[slug]
+
+
 def includeme(config):
-    """Routes and views of the development IdP; warns loudly, it is for development only."""
+    """Routes and views of the development IdP; warns loudly, it is for development only.
+
+    ``config.include("ekn_saml")`` includes it when ``ekn_saml.devidp.enabled``
+    is true; its engines (:class:`DevelopmentIdp`) are built with the other
+    services at commit (:mod:`ekn_saml.wiring`).
+    """
     warnings.warn("ekn_saml development IdP is enabled: never do this in production", RuntimeWarning, stacklevel=2)
     slugs = "|".join(DEV_IDPS)  # an unknown slug is a 404
     config.add_route("devidp.sso", f"/devidp/{{slug:{slugs}}}/sso")

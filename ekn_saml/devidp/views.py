@@ -13,7 +13,9 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from ..interfaces import IDevelopmentIdp
 from ..metadata.idp import BINDING_POST, BINDING_REDIRECT
+from ..views import render_autopost, service_provider
 from ..xmlsecurity import NS, parse_xml, verify_bytes, verify_enveloped
 from . import DEV_IDPS
 from .personas import persona, personas_for
@@ -63,15 +65,15 @@ def _redirect_request(request, sp):
 @view_config(route_name="devidp.sso", renderer="ekn_saml:templates/devidp_login.jinja2", require_csrf=False)
 def sso(request):
     slug = request.matchdict["slug"]  # the route admits only known slugs
-    sp = request.registry.ekn_saml
-    engines = request.registry.ekn_devidp
+    sp = service_provider(request)
+    engine = request.registry.getUtility(IDevelopmentIdp).engine(slug)
     # Our own signature check first, then pysaml2's parse (with its own
     # signature check): a second implementation judges our AuthnRequests.
     if request.method == "GET":
         xml, profile = _redirect_request(request, sp)
         query = dict(parse_qsl(request.query_string))
         relay_state = query.get("RelayState", "")
-        authn_request = engines[slug].parse_authn_request(
+        authn_request = engine.parse_authn_request(
             query["SAMLRequest"],
             BINDING_REDIRECT,
             relay_state=relay_state,
@@ -83,7 +85,7 @@ def sso(request):
         relay_state = request.POST.get("RelayState", "")
         profile = _requesting_profile(sp, xml)
         verify_enveloped(parse_xml(xml), [profile.credentials.signing_cert])
-        authn_request = engines[slug].parse_authn_request(request.POST["SAMLRequest"], BINDING_POST)
+        authn_request = engine.parse_authn_request(request.POST["SAMLRequest"], BINDING_POST)
     root = etree.fromstring(xml)
     requested = root.xpath("samlp:RequestedAuthnContext/saml:AuthnContextClassRef/text()", namespaces=NS)
     # the answer goes to the ACS of the profile that asked, and to no other
@@ -118,11 +120,11 @@ def sso(request):
 def respond(request):
     # The single-use token stands in for a CSRF token: it is random and server-side.
     slug = request.matchdict["slug"]
-    sp = request.registry.ekn_saml
+    sp = service_provider(request)
     pending = sp.store.take(PENDING, request.POST.get("token", ""))
     if pending is None:
         raise HTTPBadRequest("unknown or used request token")
-    engine = request.registry.ekn_devidp[slug]
+    engine = request.registry.getUtility(IDevelopmentIdp).engine(slug)
     outcome = request.POST.get("outcome", "success")
     if outcome in _STATUS:
         xml = engine.error_response(
@@ -147,9 +149,11 @@ def respond(request):
             sp_encryption_cert_b64=profile.credentials.encryption_cert.base64,
         )
     fields = {"SAMLResponse": base64.b64encode(xml.encode()).decode(), "RelayState": pending["relay_state"]}
-    return request.render_autopost(pending["acs"], fields)
+    return render_autopost(request, pending["acs"], fields)
 
 
 @view_config(route_name="devidp.metadata", request_method="GET")
 def metadata(request):
-    return Response(body=request.registry.ekn_devidp_metadata, content_type="application/samlmetadata+xml")
+    return Response(
+        body=request.registry.getUtility(IDevelopmentIdp).metadata, content_type="application/samlmetadata+xml"
+    )

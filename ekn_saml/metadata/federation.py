@@ -52,9 +52,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lxml import etree
+from zope.interface import implementer
 
 from .. import audit
 from ..errors import ConfigurationError, ErrorCode, MetadataError, ResponseValidationError
+from ..interfaces import IFederationMetadata
 from ..settings import DEFAULT_MAX_VALIDITY_DAYS, FederationSettings
 from ..timeutil import format_instant, parse_instant, utcnow
 from ..xml_limits import METADATA_LIMITS
@@ -495,6 +497,7 @@ class _Health:
     failures: int = 0
 
 
+@implementer(IFederationMetadata)
 class FederationMetadata:
     """The current verified federation document, refreshed in the background; an :class:`IdpSource`.
 
@@ -872,24 +875,22 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return format_instant(moment) if moment else None
 
 
-def attach_federation(config, settings, idp_registry) -> list[str]:
-    """Load federation metadata at startup and attach it to ``idp_registry``; return problems.
+def attach_federation(settings, idp_registry) -> tuple[FederationMetadata | None, list[str]]:
+    """Load federation metadata at startup and attach it to ``idp_registry``; ``(holder, problems)``.
 
-    Called by :func:`ekn_saml.includeme` when ``ekn_saml.federation.metadata_url``
-    is set.  Stores the holder as ``registry.ekn_saml_federation`` (for the
-    status endpoint).  The refresher starts once the application is created,
-    so a startup that fails later leaves no thread behind.
+    Called by :func:`ekn_saml.wiring.build_services` when
+    ``ekn_saml.federation.metadata_url`` is set; the holder is registered as
+    :class:`~ekn_saml.interfaces.IFederationMetadata`.  Starts no thread: the
+    refresher starts once the application is created (``ekn_saml.includeme``
+    subscribes to ``ApplicationCreated``), so a startup that fails later
+    leaves no thread behind.
     """
-    from pyramid.events import ApplicationCreated
-
     try:
         federation = FederationMetadata(settings.federation, eager=[m.idp_entity_id for m in settings.methods])
         federation.load_initial()
     except ConfigurationError as exc:
-        return exc.problems
+        return None, exc.problems
     except MetadataError as exc:
-        return [f"ekn_saml.federation.metadata_url: {exc.detail}"]
+        return None, [f"ekn_saml.federation.metadata_url: {exc.detail}"]
     idp_registry.attach(federation)
-    config.registry.ekn_saml_federation = federation
-    config.add_subscriber(lambda event: federation.start(), ApplicationCreated)
-    return []
+    return federation, []

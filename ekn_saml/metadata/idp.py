@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from lxml import etree
+from zope.interface import implementer
 
 from ..errors import MetadataError, ResponseValidationError
+from ..interfaces import IIdpRegistry
 from ..timeutil import parse_instant, utcnow
 from ..xml_limits import METADATA_LIMITS
 from ..xmlsecurity import NS, PublicKey, parse_xml
@@ -145,6 +147,7 @@ class IdpSource(Protocol):
     def all(self) -> list[IdpInfo]: ...
 
 
+@implementer(IIdpRegistry)
 class IdpRegistry:
     """The trusted IdPs; readers never see a half-loaded set (the dict is replaced whole).
 

@@ -15,9 +15,11 @@ import datetime as dt
 import secrets
 
 from lxml import etree
+from zope.interface import implementer
 
 from ..credentials import SpCredentials
 from ..errors import ConfigurationError, MetadataError
+from ..interfaces import ISpMetadataDocuments
 from ..settings import SamlSettings, SpProfile
 from ..timeutil import format_instant, utcnow
 from ..xmlsecurity import (
@@ -230,3 +232,15 @@ def sp_metadata_bytes(
     except MetadataError as exc:
         raise ConfigurationError([exc.detail]) from None
     return etree.tostring(entity, xml_declaration=True, encoding="UTF-8", pretty_print=not sign)
+
+
+@implementer(ISpMetadataDocuments)
+class SpMetadataDocuments:
+    """Every SP profile's metadata document, built once (see :func:`sp_metadata_bytes`) and served as built."""
+
+    def __init__(self, documents: dict[str, bytes]) -> None:
+        self._documents = dict(documents)
+
+    def document(self, sp_profile: str) -> bytes:
+        """The unsigned, schema-checked document of ``sp_profile``; KeyError for a profile that is not configured."""
+        return self._documents[sp_profile]

@@ -7,7 +7,12 @@ import abc
 import json
 from typing import Any
 
+from zope.interface import implementer
 
+from ..interfaces import IStateStore
+
+
+@implementer(IStateStore)
 class StateStore(abc.ABC):
     """Key/value state with a TTL on every entry, in namespaces.
 

@@ -7,15 +7,15 @@ import logging
 from functools import partial
 
 from pyramid.httpexceptions import HTTPFound
-from pyramid.security import remember
 from pyramid.view import view_config
 
 from .. import audit
 from ..errors import ErrorCode, ResponseValidationError
 from ..events import LoginSucceeded
+from ..login_state import remember_identity
 from ..public_url import public_url
 from ..session import end_replaced_session
-from . import sp_profile_of_route
+from . import service_provider, sp_profile_of_route
 
 log = logging.getLogger("ekn_saml")
 
@@ -25,7 +25,7 @@ log = logging.getLogger("ekn_saml")
 def acs(request):
     # No CSRF token can come from the IdP: the signed response, its single-use
     # InResponseTo and the browser-binding cookie protect this endpoint.
-    sp = request.registry.ekn_saml
+    sp = service_provider(request)
     sp_profile = sp_profile_of_route(request)
     # The size cap comes before the body is read (checklist 12): a body too big
     # to hold a SAMLResponse under the cap (form encoding at most triples
@@ -44,7 +44,8 @@ def acs(request):
         sp_profile=sp_profile,
         end_previous_session=partial(end_replaced_session, request),
     )
-    remember(request, identity.subject, identity=identity)
+    # ekn_saml's own login state, whatever the host's security policy is
+    remember_identity(request, identity)
     log.info(
         "login ok method=%s idp=%s sp=%s loa=%s subject=%s",
         identity.method,

@@ -3,6 +3,18 @@
 
 Also the one ordinary view those pages need: ``/login-expired``, where the ACS
 sends a request-state failure that came cross-site (see :func:`saml_error`).
+
+Which of them are the plugin's and which the host's:
+
+* always (``config.include("ekn_saml")``, by ``config.scan``): the plugin's
+  own exceptions (:class:`~ekn_saml.errors.SamlError`, wherever raised:
+  only the plugin raises them), and, **on the plugin's routes only** (view
+  predicate ``ekn_saml_route=True``), CSRF failures, undecodable URLs and
+  unexpected errors;
+* opt-in (:func:`includeme`, part of ``ekn_saml.host_wide``; the demo takes
+  it): the same three for every route, and the app's 404 (``EKN-WEB-404``)
+  and 403 views (an anonymous user is sent to the login chooser).  Without
+  it a host's own views answer for its routes.
 """
 
 from __future__ import annotations
@@ -13,7 +25,7 @@ import re
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPFound, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
-from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
+from pyramid.view import exception_view_config, view_config
 
 from .. import audit
 from ..errors import (
@@ -27,8 +39,11 @@ from ..errors import (
     new_reference,
     printable,
 )
-from ..public_url import public_route_url
+from ..login_state import identity_of
+from ..public_url import login_url, public_route_url
+from ..routes import is_plugin_route
 from ..session import detach_session
+from . import service_provider
 
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
@@ -51,8 +66,8 @@ def render_error(request, *, family: str, code: str, reference: str, status: int
     # logged in is sent back into the service, not only into a new login.
     # The family is tested first so that other pages (the store-outage one)
     # do not read the session.
-    if family == ErrorFamily.REQUEST_STATE and request.identity is not None:
-        continue_url = request.registry.ekn_saml.settings.landing_path
+    if family == ErrorFamily.REQUEST_STATE and identity_of(request) is not None:
+        continue_url = service_provider(request).settings.landing_path
     response = render_to_response(
         TEMPLATE,
         {
@@ -136,7 +151,7 @@ def _url_is_undecodable(request) -> bool:
     return False
 
 
-@exception_view_config(UnicodeDecodeError)
+@exception_view_config(UnicodeDecodeError, ekn_saml_route=True)
 def undecodable_url(exc, request):
     # WebOb decodes the path and query string as UTF-8 when first read, so
     # "/login?next=%ff" raised deep in a view: a bad request, not a 500.
@@ -149,39 +164,50 @@ def undecodable_url(exc, request):
     return saml_error(BadRequestError(ErrorCode.REQUEST_ENCODING_INVALID, "the URL is not UTF-8"), request)
 
 
-@exception_view_config(BadCSRFToken)
-@exception_view_config(BadCSRFOrigin)
+@exception_view_config(BadCSRFToken, ekn_saml_route=True)
+@exception_view_config(BadCSRFOrigin, ekn_saml_route=True)
 def csrf_error(exc, request):
     reference = new_reference()
     reason = "origin" if isinstance(exc, BadCSRFOrigin) else "token"
     # the path is decoded: %0A would be a newline, so it is escaped for the log line
     log.warning("%s ref=%s: bad CSRF %s on %s", ErrorCode.CSRF_FAILED.value, reference, reason, printable(request.path))
     # a forged cross-site request is a security event: it goes to the audit trail too
-    audit.csrf_failed(request, code=ErrorCode.CSRF_FAILED.value, reference=reference, reason=reason)
+    audit.csrf_failed(
+        request,
+        code=ErrorCode.CSRF_FAILED.value,
+        reference=reference,
+        reason=reason,
+        identity=identity_of(request),
+    )
     return render_error(
         request, family=ErrorFamily.BAD_REQUEST.value, code=ErrorCode.CSRF_FAILED.value, reference=reference, status=400
     )
 
 
-@forbidden_view_config()
 def forbidden(request):
-    if request.identity is None:
+    """Opt-in 403 view: without a SAML login, go and log in (and come back); else the EKN-WEB-403 page.
+
+    "Logged in" is ekn_saml's login state (:func:`identity_of`), whatever
+    the app's policy says, so this suits an app whose protected pages want
+    a SAML login.
+    """
+    if identity_of(request) is None:
         # Not logged in: log in first, then come back here (the path is checked when used).
-        return HTTPFound(location=public_route_url(request, "saml.login", _query={"next": request.path_qs}))
+        return HTTPFound(location=login_url(request, request.path_qs))
     reference = new_reference()
     return render_error(
         request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-403", reference=reference, status=403
     )
 
 
-@notfound_view_config()
 def not_found(request):
+    """Opt-in 404 view: the plugin's page with EKN-WEB-404."""
     return render_error(
         request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-404", reference=new_reference(), status=404
     )
 
 
-@exception_view_config(Exception)
+@exception_view_config(Exception, ekn_saml_route=True)
 def unexpected(exc, request):
     # Never a stack trace to the user; the reference ties the page to this log line.
     if isinstance(exc, HTTPException):
@@ -189,3 +215,39 @@ def unexpected(exc, request):
     reference = new_reference()
     log.exception("EKN-500 ref=%s: unexpected error on %s", reference, printable(request.path))
     return render_error(request, family=ErrorFamily.UNAVAILABLE.value, code="EKN-500", reference=reference, status=500)
+
+
+class PluginRoutePredicate:
+    """View predicate ``ekn_saml_route=True``: the request matched one of the plugin's routes.
+
+    So the plugin's exception views for generic exceptions (CSRF, URL
+    decoding, unexpected errors) answer for the plugin's pages and leave the
+    host's routes to the host's views.
+    """
+
+    def __init__(self, value, config) -> None:
+        self.value = bool(value)
+
+    def text(self) -> str:
+        return f"ekn_saml_route = {self.value}"
+
+    phash = text
+
+    def __call__(self, context, request) -> bool:
+        return is_plugin_route(request) == self.value
+
+
+def includeme(config) -> None:
+    """Opt-in, host-wide: the plugin's error pages for every route of the app.
+
+    The 404 view (``EKN-WEB-404``), the 403 view (:func:`forbidden`), and
+    CSRF failures (``EKN-WEB-003``), undecodable URLs (``EKN-WEB-004``) and
+    unexpected errors (``EKN-500``) on the host's routes too.  Part of
+    ``ekn_saml.host_wide``; the demo takes it.
+    """
+    config.add_notfound_view(not_found)
+    config.add_forbidden_view(forbidden)
+    config.add_exception_view(undecodable_url, context=UnicodeDecodeError)
+    config.add_exception_view(csrf_error, context=BadCSRFToken)
+    config.add_exception_view(csrf_error, context=BadCSRFOrigin)
+    config.add_exception_view(unexpected, context=Exception)

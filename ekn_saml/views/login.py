@@ -11,6 +11,7 @@ from pyramid.view import view_config
 from ..i18n import method_description, method_label
 from ..safe_url import is_acceptable_next
 from ..session import current_session_key
+from . import render_autopost, service_provider
 
 
 @view_config(route_name="saml.login", request_method="GET", renderer="ekn_saml:templates/chooser.jinja2")
@@ -18,7 +19,7 @@ def chooser(request):
     next_path = request.params.get("next", "")
     if not is_acceptable_next(next_path):
         next_path = ""  # an unsafe or over-long target is dropped here and refused if it reaches login_start
-    sp = request.registry.ekn_saml
+    sp = service_provider(request)
     methods = [
         SimpleNamespace(
             name=m.name,
@@ -33,7 +34,7 @@ def chooser(request):
 
 @view_config(route_name="saml.login_start", request_method="GET")
 def login_start(request):
-    sp = request.registry.ekn_saml
+    sp = service_provider(request)
     # an existing binding is reused only if the SP signed it (ServiceProvider.browser_binding)
     binding = sp.browser_binding(request.cookies.get(sp.browser_cookie_name))
     start = sp.start_login(
@@ -48,7 +49,7 @@ def login_start(request):
     if start.binding == "redirect":
         response = HTTPFound(location=start.url)
     else:
-        response = request.render_autopost(start.url, start.fields)
+        response = render_autopost(request, start.url, start.fields)
     # SameSite=None: the IdP's answer is a cross-site POST, and this cookie is
     # what binds it to this browser (sp-checklist §3.1).  Secure is required
     # for SameSite=None; browsers accept it on http://localhost too.

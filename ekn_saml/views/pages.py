@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from ..interfaces import ISpMetadataDocuments
 from . import sp_profile_of_route
 
 
@@ -18,5 +19,5 @@ def help_page(request):
 @view_config(route_name="saml.metadata_profile", request_method="GET")
 def sp_metadata(request):
     # each SP profile is its own SP entity with its own document
-    body = request.registry.ekn_saml_profile_metadata[sp_profile_of_route(request)]
+    body = request.registry.getUtility(ISpMetadataDocuments).document(sp_profile_of_route(request))
     return Response(body=body, content_type="application/samlmetadata+xml", charset="utf-8")

@@ -16,7 +16,9 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from ..interfaces import IFederationMetadata
 from ..status import health_report
+from . import service_provider
 
 
 def client_allowed(remote_addr: str | None, allowed: tuple[str, ...]) -> bool:
@@ -34,10 +36,10 @@ def client_allowed(remote_addr: str | None, allowed: tuple[str, ...]) -> bool:
 
 @view_config(route_name="saml.status", request_method="GET")
 def status(request):
-    sp = request.registry.ekn_saml
+    sp = service_provider(request)
     if not client_allowed(request.remote_addr, sp.settings.status_allowed_addresses):
         raise HTTPNotFound()
-    report, healthy = health_report(sp, getattr(request.registry, "ekn_saml_federation", None), sp.clock())
+    report, healthy = health_report(sp, request.registry.queryUtility(IFederationMetadata), sp.clock())
     response = Response(json_body=report, status=200 if healthy else 503)
     response.cache_control = "no-store"
     return response

@@ -16,6 +16,7 @@ from pyramid.config import Configurator
 from pyramid.response import Response
 
 from ekn_saml import demo
+from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.redirect_binding import parse_redirect_message
 from ekn_saml.response import REQUESTS
 from ekn_saml.service import BROWSER_BINDING_PURPOSE
@@ -41,9 +42,10 @@ def redirect_binding_standin(request):
 
 
 def make_corpus_app(settings: dict):
-    """The demo app (ekn_saml + "Mina sidor") plus the Redirect-binding stand-in route."""
+    """The demo app (ekn_saml, its host-wide parts, "Mina sidor") plus the Redirect-binding stand-in route."""
     with Configurator(settings=settings, root_factory=demo.Root) as config:
         config.include("ekn_saml")
+        config.include("ekn_saml.host_wide")
         config.add_route("demo.home", "/")
         config.add_route("demo.mina_sidor", "/mina-sidor")
         config.scan("ekn_saml.demo")
@@ -77,7 +79,7 @@ def corpus_nodes(attack_corpus, corpus_settings):
     nodes = []
     for _ in range(2):
         app = make_corpus_app(corpus_settings)
-        app.registry.ekn_saml.clock = lambda: now
+        app.registry.getUtility(ISamlServiceProvider).clock = lambda: now
         nodes.append(app)
     return tuple(nodes)
 
@@ -89,10 +91,10 @@ def browser(app, **environ) -> webtest.TestApp:
 
 def seed_request(app, seed: generate_corpus.Seed) -> None:
     """Store the outstanding request a fixture answers, as start_login does."""
-    app.registry.ekn_saml.store.put(REQUESTS, seed.request_id, seed.record(), 600)
+    app.registry.getUtility(ISamlServiceProvider).store.put(REQUESTS, seed.request_id, seed.record(), 600)
 
 
 def binding_cookie(app, token: str) -> dict[str, str]:
     """The Cookie header of a browser whose binding token is ``token``, signed as ``app`` signs it (a seed's record holds its hash)."""
-    sp = app.registry.ekn_saml
+    sp = app.registry.getUtility(ISamlServiceProvider)
     return {"Cookie": f"{sp.browser_cookie_name}={sp.server_keys.sign(BROWSER_BINDING_PURPOSE, token)}"}

@@ -3,7 +3,8 @@
 
 One server per session: ``pserve`` on a temporary ini (TEST keys made here,
 SQLite store in a temporary directory, development IdP on); a second one
-with a tiny login-start limit serves only the tests of the 429 page.  The SP is
+with a tiny login-start limit serves only the tests of the 429 page, and a
+third serves tests/host_app, the portal that includes ekn_saml.  The SP is
 ``http://localhost:<port>`` and the development IdP ``http://127.0.0.1:<port>``:
 two different *sites*, so the IdP's answer to the ACS is a real cross-site
 POST and the browser-binding cookie (SameSite=None; Secure) must survive it.
@@ -87,12 +88,33 @@ def artifacts_dir(pytestconfig) -> Path:
     return directory
 
 
-def _serve(tmp_path_factory, log: Path, **extra: str):
-    """A demo server of its own (settings ``extra``); yields its LiveServer and stops it at the end."""
+TESTS_DIR = Path(__file__).resolve().parents[1]
+
+
+def _write_host_app_ini(directory: Path, port: int) -> Path:
+    """The ini of tests/host_app (the portal that includes ekn_saml), with the demo's SAML settings."""
+    keys = make_test_keys(str(directory / "keys"), "browser test")
+    settings = development_settings(
+        sp_base=f"http://localhost:{port}",
+        idp_base=f"http://127.0.0.1:{port}",
+        keys_dir=keys,
+        store_url=f"sqlite:///{directory}/state.sqlite",
+        security__login_start_limit="0",
+        landing_path="/portal/konto",
+        logged_out_path="/",
+    )
+    settings["portal.session_secret"] = "portal browser test secret (TEST ONLY) " * 2
+    path = str(directory / "host-app.ini")
+    return Path(write_ini(path, settings, port=port, log_level="INFO", app="call:host_app:main"))
+
+
+def _serve(tmp_path_factory, log: Path, *, host_app: bool = False, **extra: str):
+    """A server of its own, the demo (settings ``extra``) or the host app; yields its LiveServer and stops it at the end."""
     directory = tmp_path_factory.mktemp("browser-app")
     port = free_port()
-    ini = _write_ini(directory, port, **extra)
-    process = start_pserve(str(ini), str(log), cwd=str(directory))
+    ini = _write_host_app_ini(directory, port) if host_app else _write_ini(directory, port, **extra)
+    # tests/ on the path: the host app is the package tests/host_app
+    process = start_pserve(str(ini), str(log), cwd=str(directory), python_path=(str(TESTS_DIR),) if host_app else ())
     try:
         server = LiveServer(sp=f"http://localhost:{port}", idp=f"http://127.0.0.1:{port}", log=log)
         # asked through 127.0.0.1: the server listens there only, and
@@ -111,6 +133,12 @@ def live_server(tmp_path_factory, artifacts_dir) -> LiveServer:
     # Every test's browser comes from 127.0.0.1, faster than one client may start logins:
     # the login-start limit is off here and on in rate_limited_server.
     yield from _serve(tmp_path_factory, artifacts_dir / "server.log", security__login_start_limit="0")
+
+
+@pytest.fixture(scope="session")
+def host_app_server(tmp_path_factory, artifacts_dir) -> LiveServer:
+    """tests/host_app, the portal with its own session, policy and pages, which includes ekn_saml."""
+    yield from _serve(tmp_path_factory, artifacts_dir / "host-app-server.log", host_app=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
+from ekn_saml.interfaces import ISamlServiceProvider
 
 from dev_app import BINDING_COOKIE, answer, browser, idp_page
 
@@ -33,7 +34,7 @@ def test_a_planted_binding_is_replaced_by_one_the_sp_signs(testapp):
     idp_page(testapp, "bankid")
     issued = binding_of(testapp)
     assert issued != PLANTED
-    assert testapp.app.registry.ekn_saml.browser_binding(issued).cookie == issued  # it verifies
+    assert testapp.app.registry.getUtility(ISamlServiceProvider).browser_binding(issued).cookie == issued  # it verifies
 
 
 def test_an_attackers_answer_bound_to_a_planted_value_does_not_log_the_victim_in(dev_settings):

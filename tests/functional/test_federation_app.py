@@ -8,9 +8,11 @@ import os
 
 import pytest
 import webtest
+from pyramid.exceptions import ConfigurationExecutionError
 
 from ekn_saml.demo import main
-from ekn_saml.errors import ConfigurationError, ErrorCode
+from ekn_saml.errors import ErrorCode
+from ekn_saml.interfaces import IFederationMetadata, ISamlServiceProvider
 from ekn_saml.keygen import write_key_pair
 from ekn_saml.timeutil import utcnow
 from ekn_saml.xmlsecurity import PrivateKey
@@ -52,7 +54,7 @@ def federation_settings(app_settings, idp_keys, federation_signer, tmp_path):
 def federation_app(federation_settings):
     app = main({}, **federation_settings)
     yield webtest.TestApp(app, extra_environ=ENV)
-    app.registry.ekn_saml_federation.stop()
+    app.registry.getUtility(IFederationMetadata).stop()
 
 
 def test_login_goes_to_the_federation_idp(federation_app):
@@ -62,26 +64,26 @@ def test_login_goes_to_the_federation_idp(federation_app):
 
 
 def test_refresher_runs_once_the_app_exists(federation_app):
-    assert federation_app.app.registry.ekn_saml_federation._thread.is_alive()
+    assert federation_app.app.registry.getUtility(IFederationMetadata)._thread.is_alive()
 
 
 def test_unsigned_federation_metadata_stops_startup(federation_settings, idp_keys):
     write(federation_settings["ekn_saml.federation.metadata_url"], aggregate(federation_idp(BANKID_IDP, idp_keys[1])))
-    with pytest.raises(ConfigurationError) as info:
+    with pytest.raises(ConfigurationExecutionError) as info:
         main({}, **federation_settings)
-    assert any("not signed" in p for p in info.value.problems)
+    assert any("not signed" in p for p in info.value.evalue.problems)
 
 
 def test_backing_file_serves_when_the_source_is_gone(federation_settings):
-    main({}, **federation_settings).registry.ekn_saml_federation.stop()
+    main({}, **federation_settings).registry.getUtility(IFederationMetadata).stop()
     os.remove(federation_settings["ekn_saml.federation.metadata_url"])
     os.utime(federation_settings["ekn_saml.federation.backing_file"], (1, 1))  # old: the source is tried first
     app = main({}, **federation_settings)
     try:
-        assert app.registry.ekn_saml_federation.current.origin == "backing file"
+        assert app.registry.getUtility(IFederationMetadata).current.origin == "backing file"
         assert webtest.TestApp(app, extra_environ=ENV).get("/login/bankid").status_int in (302, 303)
     finally:
-        app.registry.ekn_saml_federation.stop()
+        app.registry.getUtility(IFederationMetadata).stop()
 
 
 class TestRolledBackMetadata:
@@ -95,7 +97,7 @@ class TestRolledBackMetadata:
         after = signed(bankid_and_expisoft(idp_next_keys[1]), federation_signer[0], created=now - dt.timedelta(hours=1))
         write(source, before)
         app = main({}, **federation_settings)
-        federation = app.registry.ekn_saml_federation
+        federation = app.registry.getUtility(IFederationMetadata)
         write(source, after)
         assert federation.refresh() is True
         write(source, before)  # an attacker on the path, or a stale mirror
@@ -104,12 +106,12 @@ class TestRolledBackMetadata:
         federation.stop()
 
     def test_login_signed_with_the_removed_key_is_refused(self, rotated_app, response_factory):
-        sp = rotated_app.registry.ekn_saml
+        sp = rotated_app.registry.getUtility(ISamlServiceProvider)
         login = begin(sp, "bankid")
         assert_rejected(ErrorCode.SIGNATURE_INVALID, sp, response_factory, login)
 
     def test_login_signed_with_the_current_key_still_works(self, rotated_app, idp_next_keys, response_factory):
-        sp = rotated_app.registry.ekn_saml
+        sp = rotated_app.registry.getUtility(ISamlServiceProvider)
         login = begin(sp, "bankid")
         current = ResponseFactory(idp_next_keys[0], idp_next_keys[1], response_factory.sp_encryption_cert)
         assert finish(sp, current, login)[0].kind == "person"
@@ -156,7 +158,7 @@ class TestStatus:
 
     def test_failing_refresh_is_degraded_but_healthy(self, federation_app, federation_settings):
         write(federation_settings["ekn_saml.federation.metadata_url"], b"<garbage/>")
-        assert federation_app.app.registry.ekn_saml_federation.refresh() is False
+        assert federation_app.app.registry.getUtility(IFederationMetadata).refresh() is False
         report = federation_app.get("/saml/status").json
         assert report["status"] == "degraded" and report["federation_metadata"]["consecutive_failures"] == 1
 
@@ -190,7 +192,7 @@ def test_form_action_follows_a_refresh_that_moves_an_idp(
 ):
     assert "https://idp.example.test" in _form_action(federation_app.get("/login"))
     _republish(federation_settings, idp_keys, federation_signer, "https://moved-idp.example.test/sso")
-    assert federation_app.app.registry.ekn_saml_federation.refresh() is True
+    assert federation_app.app.registry.getUtility(IFederationMetadata).refresh() is True
     origins = _form_action(federation_app.get("/login"))
     assert "https://moved-idp.example.test" in origins and "https://idp.example.test" not in origins
 
@@ -199,7 +201,7 @@ def test_an_sso_endpoint_that_is_not_a_plain_origin_is_left_out(
     federation_app, federation_settings, idp_keys, federation_signer
 ):
     _republish(federation_settings, idp_keys, federation_signer, "https://someone@odd-idp.example.test/sso")
-    assert federation_app.app.registry.ekn_saml_federation.refresh() is True
+    assert federation_app.app.registry.getUtility(IFederationMetadata).refresh() is True
     response = federation_app.get("/login")
     assert response.status_int == 200
     assert not any("odd-idp" in origin for origin in _form_action(response))

@@ -67,14 +67,33 @@ def test_the_forbidden_views_redirect_to_the_chooser_is_on_the_public_base(app):
     )
 
 
+def _logout_token(client) -> str:
+    page = log_in(client).follow()
+    return page.html.find("form", class_="logout-form").find("input", attrs={"name": "csrf_token"})["value"]
+
+
 def test_the_logout_redirect_is_on_the_public_base(app):
     client = browser(app)
-    page = log_in(client).follow()
-    token = page.html.find("form", class_="logout-form").find("input", attrs={"name": "csrf_token"})["value"]
-    # Pyramid's CSRF origin check compares Origin with the Host header, so the two agree here
-    headers = {**cookies_of(client, SESSION_COOKIE), "Origin": "https://evil.example"}
+    token = _logout_token(client)
+    # the origin the plugin trusts is the public base's, whatever Host says
+    headers = {**cookies_of(client, SESSION_COOKIE), "Origin": BASE}
     logout = browser(app, **EVIL).post("/logout", params={"csrf_token": token}, headers=headers)
     assert logout.status_int == 302 and logout.location == BASE + "/logged-out"
+
+
+def test_logout_from_the_origin_the_host_header_names_is_refused(app):
+    # Pyramid's own check would trust Origin == Host; the plugin's is pinned to the public base URL
+    client = browser(app)
+    token = _logout_token(client)
+    headers = {**cookies_of(client, SESSION_COOKIE), "Origin": "https://evil.example"}
+    refused = browser(app, **EVIL).post("/logout", params={"csrf_token": token}, headers=headers, expect_errors=True)
+    assert refused.status_int == 400 and ErrorCode.CSRF_FAILED.value in refused.text
+
+
+def test_a_static_directory_redirect_is_on_the_public_base(app):
+    # Pyramid's static view adds the slash with request.path_url, made from Host
+    redirect = browser(app, **EVIL).get("/ekn_saml_static/logos")
+    assert redirect.status_int == 301 and redirect.location == BASE + "/ekn_saml_static/logos/"
 
 
 def test_the_language_switch_redirect_is_on_the_public_base(app):

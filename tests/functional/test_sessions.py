@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Sessions through whole logins: server-side timeouts, id rotation, ending sessions, SLO index.
 
-A small host app (the demo plus a few host views) is driven by WebTest.
-Time is moved with the session factory's clock
-(``registry.ekn_saml_sessions.clock``), never by sleeping; the SQLite
+A small host app (the demo, with every host-wide part of the plugin, plus a
+few host views) is driven by WebTest.  Time is moved with the session
+factory's clock (``registry.getUtility(ISamlSessionFactory).clock``), never by sleeping; the SQLite
 store's own TTLs run on the real clock, so an expiry seen here is the
 factory's server-side check, not the store forgetting.
 """
@@ -15,6 +15,7 @@ from pyramid.config import Configurator
 
 import ekn_saml
 from ekn_saml.demo import Root
+from ekn_saml.interfaces import ISamlServiceProvider, ISamlSessionFactory
 from ekn_saml.server_keys import ServerKeys
 from ekn_saml.session import SAML_INDEX, SESSIONS, SUBJECT_INDEX, _store_key, saml_index_key, subject_index_key
 
@@ -61,6 +62,8 @@ def log_out_everywhere(request):
 def host_app(settings):
     with Configurator(settings=settings, root_factory=Root) as config:
         config.include("ekn_saml")
+        # the plugin's session is the app's request.session, its policy the app's
+        config.include("ekn_saml.host_wide")
         config.add_route("demo.home", "/")
         config.add_route("demo.mina_sidor", "/mina-sidor")
         config.scan("ekn_saml.demo")
@@ -80,18 +83,18 @@ def app(dev_settings):
     settings["ekn_saml.session.idle_timeout"] = str(IDLE)
     settings["ekn_saml.session.absolute_timeout"] = str(ABSOLUTE)
     app = host_app(settings)
-    app.registry.ekn_saml_sessions.clock = Clock()
+    app.registry.getUtility(ISamlSessionFactory).clock = Clock()
     return app
 
 
 @pytest.fixture
 def clock(app) -> Clock:
-    return app.registry.ekn_saml_sessions.clock
+    return app.registry.getUtility(ISamlSessionFactory).clock
 
 
 @pytest.fixture
 def store(app):
-    return app.registry.ekn_saml_sessions.store
+    return app.registry.getUtility(ISamlSessionFactory).store
 
 
 def session_cookie(client) -> str | None:
@@ -190,7 +193,7 @@ def test_end_sessions_of_ends_every_session_of_one_identity_only(app):
     log_in(anna, "mobilt_bankid", "anna")
     subject = karin_phone.get("/host/whoami").json["subject"]
     assert karin_laptop.get("/host/whoami").json["subject"] == subject
-    assert app.registry.ekn_saml_sessions.end_sessions_of(subject) == 2
+    assert app.registry.getUtility(ISamlSessionFactory).end_sessions_of(subject) == 2
     assert not logged_in(karin_phone)
     assert not logged_in(karin_laptop)
     assert logged_in(anna)
@@ -204,7 +207,12 @@ def test_end_sessions_from_a_host_view_ends_the_current_session_too(app, store):
     assert laptop.get("/host/everywhere").json == {"ended": 2}
     assert not logged_in(laptop)  # not written back by the request that ended it
     assert not logged_in(phone)
-    assert store.index_members(SUBJECT_INDEX, subject_index_key(app.registry.ekn_saml.server_keys, subject)) == []
+    assert (
+        store.index_members(
+            SUBJECT_INDEX, subject_index_key(app.registry.getUtility(ISamlServiceProvider).server_keys, subject)
+        )
+        == []
+    )
 
 
 # --- the index a future Single Logout uses ----------------------------------------
@@ -214,7 +222,7 @@ def test_login_indexes_the_session_by_idp_name_id_and_session_index(app, store):
     key = _store_key(session_cookie(client))
     idp, name_id, session_index = client.get("/host/whoami").json["saml"]
     assert idp and name_id and session_index
-    keys = app.registry.ekn_saml.server_keys
+    keys = app.registry.getUtility(ISamlServiceProvider).server_keys
     assert store.index_members(SAML_INDEX, saml_index_key(keys, idp, name_id, session_index)) == [key]
     assert store.index_members(SAML_INDEX, saml_index_key(keys, idp, name_id)) == [key]
 
@@ -223,7 +231,7 @@ def test_end_saml_sessions_reaches_a_logged_in_browser(app):
     client = browser(app)
     log_in(client)
     idp, name_id, session_index = client.get("/host/whoami").json["saml"]
-    sessions = app.registry.ekn_saml_sessions
+    sessions = app.registry.getUtility(ISamlSessionFactory)
     assert sessions.end_saml_sessions(idp, name_id, session_index) == 1
     assert not logged_in(client)
 
@@ -231,14 +239,19 @@ def test_end_saml_sessions_reaches_a_logged_in_browser(app):
 # --- sealed sessions and server key rollover ----------------------------------------
 def test_the_session_factory_seals_with_the_apps_server_keys(app):
     """One ServerKeys for the whole app (ekn_saml.server_keys): what the SP and the sessions use."""
-    assert app.registry.ekn_saml_sessions.server_keys is app.registry.ekn_saml.server_keys
+    assert (
+        app.registry.getUtility(ISamlSessionFactory).server_keys
+        is app.registry.getUtility(ISamlServiceProvider).server_keys
+    )
 
 
 def test_a_session_whose_server_key_was_removed_is_logged_out_not_an_error(app, store):
     client = browser(app)
     log_in(client)
     key = _store_key(session_cookie(client))
-    app.registry.ekn_saml_sessions.server_keys = ServerKeys.ephemeral()  # as after removing a key too early
+    app.registry.getUtility(
+        ISamlSessionFactory
+    ).server_keys = ServerKeys.ephemeral()  # as after removing a key too early
     page = client.get("/mina-sidor")
     assert page.status_int == 302 and "/login" in page.location
     assert store.get(SESSIONS, key) is None

@@ -18,6 +18,7 @@ import pytest
 
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
+from ekn_saml.interfaces import ISamlServiceProvider, ISamlSessionFactory
 from ekn_saml.response import REQUESTS
 from ekn_saml.session import SESSIONS
 from ekn_saml.storage.base import StateStore
@@ -94,16 +95,16 @@ class FaultyStore(StateStore):
 @pytest.fixture
 def app(dev_settings):
     app = main({}, **dev_settings)
-    faulty = FaultyStore(app.registry.ekn_saml.store)
+    faulty = FaultyStore(app.registry.getUtility(ISamlServiceProvider).store)
     # every user of the store: the SP (requests, replay cache, development IdP) and the sessions
-    app.registry.ekn_saml.store = faulty
-    app.registry.ekn_saml_sessions.store = faulty
+    app.registry.getUtility(ISamlServiceProvider).store = faulty
+    app.registry.getUtility(ISamlSessionFactory).store = faulty
     return app
 
 
 @pytest.fixture
 def store(app) -> FaultyStore:
-    return app.registry.ekn_saml.store
+    return app.registry.getUtility(ISamlServiceProvider).store
 
 
 def assert_503(response) -> None:
@@ -222,7 +223,7 @@ def test_logged_in_page_with_the_store_down_gives_503_and_the_session_survives(a
 def test_store_error_while_refreshing_the_idle_timer_gives_the_503_page(app, store):
     client = browser(app)
     log_in(client)
-    sessions = app.registry.ekn_saml_sessions
+    sessions = app.registry.getUtility(ISamlSessionFactory)
     sessions.clock = lambda: time.time() + 120  # old enough for the touch that refreshes the idle timer
     store.fail_when = lambda op, ns, index: op == "put" and ns == SESSIONS
     assert_503(client.get("/mina-sidor", expect_errors=True))

@@ -29,6 +29,7 @@ from hypothesis import given, note, reject
 from hypothesis import strategies as st
 from lxml import etree
 
+from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.xmlsecurity import NS
 
 from attacks import generate_corpus
@@ -46,7 +47,7 @@ MODES = ("as-is", "bytes", "tree", "tree-attacker-signed", "idp-signed", "text",
 def acs_app(corpus_settings, attack_corpus):
     app = make_corpus_app({**corpus_settings, "ekn_saml.store.url": "memory://"})
     now = generate_corpus.corpus_now(attack_corpus)
-    app.registry.ekn_saml.clock = lambda: now
+    app.registry.getUtility(ISamlServiceProvider).clock = lambda: now
     return app
 
 
@@ -144,7 +145,9 @@ def test_every_acs_post_gets_a_handled_answer(data, acs_seeds, acs_app, corpus_c
     )
     if cookie_choice == "unsigned":
         headers = (
-            {"Cookie": f"{acs_app.registry.ekn_saml.browser_cookie_name}={case.seed.browser_token}"}
+            {
+                "Cookie": f"{acs_app.registry.getUtility(ISamlServiceProvider).browser_cookie_name}={case.seed.browser_token}"
+            }
             if case.seed
             else {}
         )

@@ -24,6 +24,8 @@ import webtest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ekn_saml.interfaces import ISamlServiceProvider
+
 from attacks import generate_corpus
 from attacks.fixtures import ENVIRON, binding_cookie, browser, make_corpus_app, seed_request
 from fuzzing import XML_TEXT, byte_mutant, fuzz_settings, tally
@@ -73,7 +75,7 @@ def logout_app(corpus_settings, attack_corpus):
         {**corpus_settings, "ekn_saml.store.url": "memory://", "ekn_saml.logged_out_path": "/logged-out"}
     )
     now = generate_corpus.corpus_now(attack_corpus)
-    app.registry.ekn_saml.clock = lambda: now
+    app.registry.getUtility(ISamlServiceProvider).clock = lambda: now
     return app
 
 

@@ -19,6 +19,7 @@ import webtest
 from ekn_saml import audit
 from ekn_saml.demo import main
 from ekn_saml.errors import MetadataError
+from ekn_saml.interfaces import ISamlServiceProvider
 
 from acs_helpers import PNR, begin, spec_for
 from testbed import BANKID_IDP, SP_ENTITY_ID
@@ -44,7 +45,7 @@ def lines(caplog):
 
 
 def _post_login(app, factory, *, method="bankid", headers=None, **overrides):
-    sp = app.registry.ekn_saml
+    sp = app.registry.getUtility(ISamlServiceProvider)
     login = begin(sp, method)
     client = webtest.TestApp(app, extra_environ=ENVIRON)
     form = {"SAMLResponse": factory.encoded(spec_for(login, **overrides)), "RelayState": login.relay_state}

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""ekn_saml.headers: the security-headers tween."""
+"""ekn_saml.headers: the security-headers tweens, host-wide (opt-in) and on the plugin's responses only."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pyramid.config import Configurator
 from pyramid.response import Response
 from webtest import TestApp
 
-from ekn_saml.errors import ConfigurationError
-from ekn_saml.headers import content_security_policy
+from ekn_saml.errors import BadRequestError, ConfigurationError, ErrorCode
+from ekn_saml.headers import FormActionOrigins, add_plugin_tween, content_security_policy
+from ekn_saml.interfaces import IFormActionOrigins
 
 HTTPS = {"wsgi.url_scheme": "https"}
 
@@ -31,9 +32,10 @@ def _own_headers(request):
 
 
 def make_config(origins=None):
+    """An app with the host-wide tween (``config.include("ekn_saml.headers")``) and ``origins`` registered."""
     config = Configurator()
     if origins is not None:
-        config.registry.ekn_saml_form_action_origins = origins
+        config.registry.registerUtility(FormActionOrigins(origins), IFormActionOrigins)
     config.include("ekn_saml.headers")
     for name, view in (("page", _page), ("json", _json), ("own", _own_headers)):
         config.add_route(name, f"/{name}")
@@ -102,10 +104,16 @@ def test_form_action_origins_are_deduplicated():
     assert csp_directives(app.get("/page"))["form-action"] == "'self' https://idp.example.se"
 
 
-def test_form_action_follows_changes_to_the_registry_list():
-    config = make_config([])
+def test_form_action_follows_the_origins_of_the_moment():
+    # e.g. an IdP that moved to another origin in refreshed federation metadata
+    now = []
+    config = Configurator()
+    config.registry.registerUtility(FormActionOrigins((), lambda: now), IFormActionOrigins)
+    config.include("ekn_saml.headers")
+    config.add_route("page", "/page")
+    config.add_view(_page, route_name="page")
     app = TestApp(config.make_wsgi_app())
-    config.registry.ekn_saml_form_action_origins = ["https://new-idp.example.se"]
+    now.append("https://new-idp.example.se")
     assert csp_directives(app.get("/page"))["form-action"] == "'self' https://new-idp.example.se"
 
 
@@ -184,8 +192,47 @@ def test_a_bad_origin_set_in_a_deferred_action_still_fails_at_startup():
     config = make_config()
 
     def set_origins():
-        config.registry.ekn_saml_form_action_origins = ["not an origin"]
+        config.registry.registerUtility(FormActionOrigins(["not an origin"]), IFormActionOrigins)
 
     config.action(None, set_origins)
     with pytest.raises(ConfigurationError):
         config.make_wsgi_app()
+
+
+# --- without the opt-in: the plugin's responses only -------------------------------------
+
+
+def _saml_error(request):
+    raise BadRequestError(ErrorCode.UNSAFE_REDIRECT, "raised on a host page")
+
+
+def _error_page(exc, request):
+    return Response("<p>the plugin's error page</p>", content_type="text/html", status=400)
+
+
+def plugin_only_app():
+    """The plugin's tween alone: a host route, a plugin-named route, and a host route that raises a SamlError."""
+    config = Configurator()
+    add_plugin_tween(config)
+    for name, path, view in (
+        ("host.page", "/page", _page),
+        ("saml.page", "/saml-page", _page),
+        ("host.raises", "/raises", _saml_error),
+    ):
+        config.add_route(name, path)
+        config.add_view(view, route_name=name)
+    config.add_exception_view(_error_page, context=BadRequestError)
+    return TestApp(config.make_wsgi_app())
+
+
+def test_a_host_page_gets_no_headers_without_the_opt_in():
+    assert "Content-Security-Policy" not in plugin_only_app().get("/page").headers
+
+
+def test_a_plugin_route_gets_the_headers_without_the_opt_in():
+    assert "frame-ancestors 'none'" in plugin_only_app().get("/saml-page").headers["Content-Security-Policy"]
+
+
+def test_the_plugin_page_for_a_saml_error_on_a_host_route_gets_the_headers():
+    page = plugin_only_app().get("/raises", status=400)
+    assert page.headers["X-Frame-Options"] == "DENY"

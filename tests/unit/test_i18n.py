@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationExecutionError
+from pyramid.request import Request
 from pyramid.response import Response
 from webtest import TestApp
 
@@ -37,8 +38,10 @@ def _labels(request):
 
 
 def make_app(settings=None):
+    """The plugin's i18n include and, opted in, its locale negotiator."""
     config = Configurator(settings=settings or {})
     config.include("ekn_saml.i18n")
+    config.include("ekn_saml.host_wide.locale_negotiator")
     config.add_route("probe", "/probe")
     config.add_view(_probe, route_name="probe")
     config.add_route("labels", "/labels/{name}")
@@ -48,9 +51,10 @@ def make_app(settings=None):
 
 @pytest.fixture
 def switch_app(app_settings):
-    """The plugin (test federation settings) plus the probe: the switch's redirect needs ekn_saml.sp.public_base_url."""
+    """The plugin (test federation settings) and its negotiator, plus the probe: the switch's redirect needs ekn_saml.sp.public_base_url."""
     config = Configurator(settings=app_settings)
     config.include("ekn_saml")
+    config.include("ekn_saml.host_wide.locale_negotiator")
     config.add_route("probe", "/probe")
     config.add_view(_probe, route_name="probe")
     return TestApp(config.make_wsgi_app())
@@ -88,6 +92,24 @@ def test_unknown_cookie_value_is_ignored():
     app = make_app()
     app.set_cookie("ekn_lang", "de")
     assert app.get("/probe", headers={"Accept-Language": "en"}).text.startswith("en|")
+
+
+def test_the_plugin_sets_no_locale_negotiator_without_the_opt_in():
+    config = Configurator()
+    config.include("ekn_saml.i18n")
+    config.add_route("probe", "/probe")
+    config.add_view(_probe, route_name="probe")
+    # Pyramid's own negotiator and default locale ("en"), not the plugin's Swedish first
+    assert TestApp(config.make_wsgi_app()).get("/probe", headers={"Accept-Language": "sv"}).text.startswith("en|")
+
+
+def test_chosen_language_is_the_switch_cookie():
+    assert i18n.chosen_language(Request.blank("/", headers={"Cookie": "ekn_lang=en"})) == "en"
+
+
+@pytest.mark.parametrize("cookie", ["", "ekn_lang=de", "ekn_lang="])
+def test_chosen_language_is_none_without_a_valid_choice(cookie):
+    assert i18n.chosen_language(Request.blank("/", headers={"Cookie": cookie} if cookie else {})) is None
 
 
 # --- the language switch (route saml.lang) ---------------------------------------

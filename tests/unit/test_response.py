@@ -17,6 +17,7 @@ from lxml import etree
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
 from ekn_saml.identity import ORG_AFFILIATION, ORGANIZATION_IDENTIFIER, PERSONAL_IDENTITY_NUMBER
+from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.response import PREVIOUS_REQUESTS, REQUESTS
 from ekn_saml.xmlsecurity import NS, XENC
 
@@ -29,7 +30,7 @@ T = xmlsec.Transform
 
 @pytest.fixture
 def sp(app_settings):
-    return main({}, **app_settings).registry.ekn_saml
+    return main({}, **app_settings).registry.getUtility(ISamlServiceProvider)
 
 
 @pytest.fixture
@@ -594,7 +595,9 @@ def two_org_sp(app_settings, idp_keys, tmp_path):
     path.write_text(
         f'<md:EntitiesDescriptor xmlns:md="{NS["md"]}" xmlns:ds="{NS["ds"]}" xmlns:shibmd="{NS["shibmd"]}">{body}</md:EntitiesDescriptor>'
     )
-    return main({}, **{**app_settings, "ekn_saml.idp.metadata_files": str(path)}).registry.ekn_saml
+    return main({}, **{**app_settings, "ekn_saml.idp.metadata_files": str(path)}).registry.getUtility(
+        ISamlServiceProvider
+    )
 
 
 def _two_organisations(login, organization_identifier=None):
@@ -644,7 +647,9 @@ def test_coordination_number_is_refused_by_default(sp, factory, login):
 
 
 def test_coordination_number_is_accepted_when_configured(app_settings, factory):
-    sp = main({}, **{**app_settings, "ekn_saml.security.accept_coordination_number": "true"}).registry.ekn_saml
+    sp = main({}, **{**app_settings, "ekn_saml.security.accept_coordination_number": "true"}).registry.getUtility(
+        ISamlServiceProvider
+    )
     login = begin(sp, "bankid")
     spec = spec_for(login)
     spec.attributes[PERSONAL_IDENTITY_NUMBER] = ["199003652386"]
@@ -709,7 +714,9 @@ def test_unsigned_cancel_is_not_trusted(sp, factory, login):
 
 def test_the_acs_parses_under_the_configured_node_cap(app_settings, response_factory):
     """The setting, not only the default, bounds what a Response may hold."""
-    sp = main({}, **{**app_settings, "ekn_saml.security.max_xml_nodes": "100"}).registry.ekn_saml
+    sp = main({}, **{**app_settings, "ekn_saml.security.max_xml_nodes": "100"}).registry.getUtility(
+        ISamlServiceProvider
+    )
     login = begin(sp, "bankid")
     padded = spec_for(login, post_process=lambda r: r.find(P + "Status").extend(etree.Element("x") for _ in range(100)))
     assert_rejected(ErrorCode.XML_TOO_MANY_NODES, sp, response_factory, login, padded)

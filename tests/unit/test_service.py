@@ -13,6 +13,7 @@ import pytest
 
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, LoginRateLimitedError
+from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.response import REQUESTS
 from ekn_saml.server_keys import ServerKeys
 from ekn_saml.service import BROWSER_BINDING_PURPOSE
@@ -22,7 +23,7 @@ from acs_helpers import assert_rejected, begin, finish
 
 @pytest.fixture
 def sp(app_settings):
-    return main({}, **app_settings).registry.ekn_saml
+    return main({}, **app_settings).registry.getUtility(ISamlServiceProvider)
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def limited_sp(app_settings, limit: int, window: int = 60):
         "ekn_saml.security.login_start_limit": str(limit),
         "ekn_saml.security.login_start_window": str(window),
     }
-    return main({}, **settings).registry.ekn_saml
+    return main({}, **settings).registry.getUtility(ISamlServiceProvider)
 
 
 def start(sp, client="192.0.2.1"):

@@ -12,6 +12,7 @@ import pytest
 
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode, SamlError
+from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.response import REQUESTS
 from ekn_saml.xmlsecurity import PublicKey
 
@@ -36,7 +37,7 @@ def sp(app_settings, key_dir):
         "ekn_saml.sp_profile.orgid.encryption_cert": k("sp-orgid-encryption.crt"),
         "ekn_saml.method.expisoft.sp_profile": "orgid",
     }
-    return main({}, **settings).registry.ekn_saml
+    return main({}, **settings).registry.getUtility(ISamlServiceProvider)
 
 
 @pytest.fixture

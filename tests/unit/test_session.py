@@ -18,12 +18,13 @@ from pyramid.response import Response
 from pyramid.testing import DummyRequest
 
 from ekn_saml.errors import ErrorCode
-from ekn_saml.security import IDENTITY_KEY, SUBJECT_KEY
 from ekn_saml.server_keys import ServerKey, ServerKeys
 from ekn_saml.session import (
+    IDENTITY_KEY,
     SAML_INDEX,
     SESSIONS,
     SUBJECT_INDEX,
+    SUBJECT_KEY,
     StoreSessionFactory,
     _store_key,
     saml_index_key,

@@ -13,6 +13,7 @@ import sys
 import pytest
 import xmlsec
 from lxml import etree
+from pyramid.exceptions import ConfigurationExecutionError
 
 from ekn_saml import xmlsec_check, xmlsecurity
 from ekn_saml.demo import main
@@ -123,9 +124,9 @@ def test_checks_run_once_per_process(monkeypatch):
 def test_includeme_refuses_to_start_on_a_mismatch(monkeypatch, app_settings):
     monkeypatch.setattr(xmlsec, "get_libxml_version", lambda: (2, 9, 14))
     monkeypatch.setattr(xmlsec, "get_libxml_compiled_version", lambda: (2, 9, 14))
-    with pytest.raises(ConfigurationError) as caught:
+    with pytest.raises(ConfigurationExecutionError) as caught:
         main({}, **app_settings)
-    assert any("version mismatch" in problem for problem in caught.value.problems)
+    assert any("version mismatch" in problem for problem in caught.value.evalue.problems)
 
 
 def test_installed_libxml2_refuses_to_canonicalise_a_relative_namespace():

@@ -10,11 +10,16 @@ from types import SimpleNamespace as Namespace
 
 import pytest
 from pyramid.config import Configurator
+from pyramid.events import BeforeRender
 from pyramid.renderers import render_to_response
-from pyramid.session import SignedCookieSessionFactory
 from webtest import TestApp
 
+from ekn_saml.csrf import csrf_token
 from ekn_saml.errors import ErrorFamily
+from ekn_saml.login_state import remember_identity
+from ekn_saml.views import template_values
+
+from testbed import person_identity
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "ekn_saml" / "templates"
@@ -95,33 +100,20 @@ VARS = {
 TEMPLATE_NAMES = sorted(VARS)
 
 
-class HeaderSecurityPolicy:
-    """Logged in when the request carries X-Test-User."""
-
-    def identity(self, request):
-        user = request.headers.get("X-Test-User")
-        return Namespace(display_name=user) if user else None
-
-    def authenticated_userid(self, request):
-        return request.headers.get("X-Test-User")
-
-    def permits(self, request, context, permission):
-        return True
-
-    def remember(self, request, userid, **kw):
-        return []
-
-    def forget(self, request, **kw):
-        return []
+def logged_in_from_header(event):
+    """What ekn_saml.views.template_values gives the templates, with the login taken from X-Test-User."""
+    user = event["request"].headers.get("X-Test-User")
+    event["saml_identity"] = Namespace(display_name=user) if user else None
+    event["saml_csrf_token"] = lambda: "t" * 43
 
 
 def make_app(overrides=None):
-    """An app with the i18n and headers includes and a /render/{name} view."""
+    """An app with the i18n, locale negotiator and headers includes and a /render/{name} view."""
     config = Configurator()
     config.include("ekn_saml.i18n")
+    config.include("ekn_saml.host_wide.locale_negotiator")
     config.include("ekn_saml.headers")
-    config.set_session_factory(SignedCookieSessionFactory("test-only-secret-" * 4))
-    config.set_security_policy(HeaderSecurityPolicy())
+    config.add_subscriber(logged_in_from_header, BeforeRender)
     config.add_static_view("saml-static", "ekn_saml:static/")
     # the real routes belong to ekn_saml.routes; the templates need only their names
     config.add_route("saml.login", "/login")
@@ -605,3 +597,29 @@ CSS_VARS = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6});", (STATIC / "ekn_sam
 )
 def test_colour_pair_contrast_is_at_least_4_5(foreground, background):
     assert _contrast(CSS_VARS[foreground], CSS_VARS[background]) >= 4.5
+
+
+# --- what the plugin gives its own templates (ekn_saml.views.template_values) -----------------
+
+
+def _before_render(request, renderer_name):
+    return BeforeRender({"request": request, "renderer_name": renderer_name})
+
+
+def test_the_plugins_templates_get_who_is_logged_in(plugin_request):
+    remember_identity(plugin_request, person_identity())
+    event = _before_render(plugin_request, "ekn_saml:templates/help.jinja2")
+    template_values(event)
+    assert event["saml_identity"] == person_identity()
+
+
+def test_the_plugins_templates_get_its_csrf_token(plugin_request):
+    event = _before_render(plugin_request, "ekn_saml:templates/help.jinja2")
+    template_values(event)
+    assert event["saml_csrf_token"]() == csrf_token(plugin_request)
+
+
+def test_a_host_template_gets_nothing_of_the_plugins(plugin_request):
+    event = _before_render(plugin_request, "hostapp:templates/home.jinja2")
+    template_values(event)
+    assert "saml_identity" not in event and "saml_csrf_token" not in event

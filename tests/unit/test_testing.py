@@ -35,3 +35,8 @@ def test_test_keys_include_every_profiles_keys(tmp_path):
     make_test_keys(str(tmp_path), "unit test")
     raw = development_settings(sp_base="http://x.test", keys_dir=str(tmp_path), store_url="memory://")
     parse_settings(raw)  # every key file it names exists
+
+
+def test_ini_can_serve_another_app_than_the_demo(tmp_path):
+    write_ini(str(tmp_path / "a.ini"), {}, port=None, app="call:host_app:main")
+    assert "use = call:host_app:main" in (tmp_path / "a.ini").read_text()

@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The services of ``config.include("ekn_saml")``: read from the settings and files at commit, then registered.
+
+Nothing here runs at include time.  :func:`add_service_actions` (called by
+:func:`ekn_saml.includeme`) adds deferred configuration actions, as
+pyramid_retry and pyramid_tm do, so that a host can still change
+``ekn_saml.*`` settings after ``config.include("ekn_saml")`` and before the
+configuration is committed:
+
+1. at :data:`ORDER_BUILD` one action parses the settings, loads the keys,
+   the trusted IdP metadata (files, the development IdP, federation
+   metadata), opens the store and builds every service; it raises one
+   :class:`~ekn_saml.errors.ConfigurationError` listing every problem
+   (Pyramid wraps it in a ``ConfigurationExecutionError`` at commit);
+2. at :data:`ORDER_REGISTER` one action per interface of
+   :mod:`ekn_saml.interfaces` registers the built object as a utility, under
+   the discriminator ``("ekn_saml", "service", <interface name>)`` and with
+   an introspectable, so a second registration conflicts at commit and each
+   shows in ``pviews`` and the debug toolbar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.interfaces import PHASE2_CONFIG
+from zope.interface.interface import InterfaceClass
+
+from .errors import ConfigurationError, MetadataError
+from .interfaces import (
+    IDevelopmentIdp,
+    IFederationMetadata,
+    IFormActionOrigins,
+    IIdpRegistry,
+    ISamlServiceProvider,
+    ISamlSessionFactory,
+    ISpMetadataDocuments,
+    IStateStore,
+)
+
+# After the settings a host may add during its own configuration (those
+# are immediate), before the views and routes of the default phase: nothing
+# else at configuration time needs the services, so any early phase works.
+ORDER_BUILD = PHASE2_CONFIG
+ORDER_REGISTER = PHASE2_CONFIG + 1
+
+SERVICES: tuple[InterfaceClass, ...] = (
+    ISamlServiceProvider,
+    IStateStore,
+    ISamlSessionFactory,
+    IIdpRegistry,
+    ISpMetadataDocuments,
+    IFormActionOrigins,
+    IFederationMetadata,  # only with ekn_saml.federation.metadata_url
+    IDevelopmentIdp,  # only with ekn_saml.devidp.enabled
+)
+INTROSPECTION_CATEGORY = "ekn_saml services"
+
+
+def _load_trusted_idps(settings, now):
+    from .metadata.idp import parse_idp_metadata
+
+    idps, problems = {}, []
+    for path in settings.idp_metadata_files:
+        try:
+            with open(path, "rb") as fh:
+                idps.update(parse_idp_metadata(fh.read(), source=path, now=now))
+        except (OSError, MetadataError) as exc:
+            problems.append(f"ekn_saml.idp.metadata_files: {getattr(exc, 'detail', exc)}")
+    return idps, problems
+
+
+def _development_idp(settings, profile_credentials, registry):
+    """The development IdPs, trusted through their metadata in ``registry``; their engines and metadata."""
+    from .devidp import DevelopmentIdp, dev_idp_metadata, dev_idps
+    from .metadata.idp import parse_idp_metadata
+    from .metadata.sp import sp_metadata_bytes
+    from .pysaml2_bridge import DevIdpEngine
+    from .timeutil import utcnow
+    from .xmlsecurity import PublicKey
+
+    dev = settings.devidp
+    with open(dev.cert, "rb") as fh:
+        cert = PublicKey.from_pem(fh.read())
+    idps = dev_idps(dev.entity_id, dev.base_url)
+    metadata = dev_idp_metadata(idps, cert)
+    # trusted through metadata, parsed by the same code as any federation's
+    registry.merge(parse_idp_metadata(metadata, source="development IdP", now=utcnow()))
+    # every SP profile's metadata: the IdPs know each profile's entityID, keys and ACS
+    sp_metadata = [
+        sp_metadata_bytes(settings, profile_credentials[p.name], profile=p).decode() for p in settings.sp_profiles
+    ]
+    engines = {
+        idp.slug: DevIdpEngine(
+            entity_id=idp.entity_id,
+            sso_url=idp.sso_url,
+            key_file=dev.key,
+            cert_file=dev.cert,
+            sp_metadata_xml=sp_metadata,
+            data_encryption=dev.data_encryption,
+        )
+        for idp in idps
+    }
+    return DevelopmentIdp(engines, metadata)
+
+
+def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict[InterfaceClass, object]:
+    """Every service of the plugin, built from ``raw_settings`` (the app's settings); keyed by interface.
+
+    Reads the key files, the server key file, the trusted metadata (and
+    loads federation metadata, which may mean a download) and opens the
+    store (without connecting).  ``devidp_routes`` says whether the
+    development IdP's routes were added at include time: it must agree with
+    ``ekn_saml.devidp.enabled`` now.  Raises one ConfigurationError listing
+    every problem.  Starts no thread: the federation refresher starts when
+    the WSGI app is created.
+    """
+    from .credentials import load_profile_credentials
+    from .headers import FormActionOrigins
+    from .metadata.idp import IdpRegistry
+    from .metadata.sp import SpMetadataDocuments, sp_metadata_bytes
+    from .server_keys import load_server_keys
+    from .service import ServiceProvider
+    from .session import StoreSessionFactory
+    from .settings import DEFAULT_SP_PROFILE, parse_settings
+    from .storage import store_from_url
+    from .timeutil import utcnow
+    from .xmlsec_check import check_xmlsec
+
+    # one libxml2 for lxml and xmlsec, the profile's algorithms, the SAML schemas (once per process)
+    check_xmlsec()
+    settings = parse_settings(raw_settings)
+    problems: list[str] = []
+    if settings.devidp.enabled != devidp_routes:
+        problems.append(
+            "ekn_saml.devidp.enabled was changed after config.include('ekn_saml'): set it before the include, "
+            "which decides from it whether the development IdP's routes are added"
+        )
+    # every SP profile's keys, loaded once and checked against their certificates
+    profile_credentials, key_problems = load_profile_credentials(settings)
+    problems += key_problems
+    # the secret of the store's index keys and encrypted identities
+    server_keys, key_problems = load_server_keys(
+        settings.server_keys, development=settings.is_development, quiet=settings.testing
+    )
+    problems += key_problems
+    idps, metadata_problems = _load_trusted_idps(settings, utcnow())
+    problems += metadata_problems
+    registry = IdpRegistry(idps)
+    services: dict[InterfaceClass, object] = {IIdpRegistry: registry}
+    if settings.federation.enabled and not problems:
+        from .metadata.federation import attach_federation
+
+        federation, federation_problems = attach_federation(settings, registry)
+        problems += federation_problems
+        if federation is not None:
+            services[IFederationMetadata] = federation
+    if settings.devidp.enabled and not problems:
+        services[IDevelopmentIdp] = _development_idp(settings, profile_credentials, registry)
+    for method in settings.methods:
+        if method.idp_entity_id not in registry:
+            problems.append(f"ekn_saml.method.{method.name}.idp: {method.idp_entity_id} is not in any trusted metadata")
+    if problems:
+        raise ConfigurationError(problems)
+
+    try:
+        store = store_from_url(settings.store_url, key_prefix=settings.store_key_prefix, allow_memory=settings.testing)
+    except ValueError as exc:
+        raise ConfigurationError([f"ekn_saml.store.url: {exc}"]) from None
+    sp = ServiceProvider(
+        settings,
+        profile_credentials[DEFAULT_SP_PROFILE],
+        registry,
+        store,
+        profile_credentials=profile_credentials,
+        server_keys=server_keys,
+    )
+    services[ISamlServiceProvider] = sp
+    services[IStateStore] = store
+    # each SP profile's metadata document, built (and schema-checked) once
+    services[ISpMetadataDocuments] = SpMetadataDocuments(
+        {p.name: sp_metadata_bytes(settings, profile_credentials[p.name], profile=p) for p in settings.sp_profiles}
+    )
+    # Forms may post to the IdPs (HTTP-POST binding) and to our own public
+    # origin (the development IdP may sit on another origin and posts to our ACS,
+    # whichever SP profile's: every profile's ACS is on the public origin).
+    # The IdPs' origins come from the metadata in force when each response is made.
+    services[IFormActionOrigins] = FormActionOrigins(
+        sorted({settings.public_base_url, *([settings.devidp.base_url] if settings.devidp.enabled else [])}),
+        sp.idp_form_origins,
+    )
+    services[ISamlSessionFactory] = StoreSessionFactory(
+        store,
+        server_keys=sp.server_keys,  # the one ServerKeys of the app: index MACs and sealed sessions
+        cookie_name=settings.session_cookie_name,
+        secure=settings.session_cookie_secure,
+        idle_timeout=settings.session_idle_timeout,
+        absolute_timeout=settings.session_absolute_timeout,
+    )
+    return services
+
+
+class _Built:
+    """What the build action made, handed to the registration actions that run after it."""
+
+    def __init__(self) -> None:
+        self.services: dict[InterfaceClass, object] = {}
+
+
+def add_service_actions(config, *, devidp_routes: bool) -> None:
+    """Add the deferred build and one registration action per service interface (see the module's docstring)."""
+    built = _Built()
+
+    def build() -> None:
+        built.services = build_services(config.get_settings(), devidp_routes=devidp_routes)
+
+    config.action(("ekn_saml", "build services"), build, order=ORDER_BUILD)
+    for iface in SERVICES:
+        intr = config.introspectable(INTROSPECTION_CATEGORY, iface.__name__, iface.__name__, "ekn_saml service")
+        intr["interface"] = iface
+
+        def register(iface=iface) -> None:
+            service = built.services.get(iface)
+            if service is not None:  # the optional ones are absent when not configured
+                config.registry.registerUtility(service, iface)
+
+        config.action(("ekn_saml", "service", iface.__name__), register, order=ORDER_REGISTER, introspectables=(intr,))
