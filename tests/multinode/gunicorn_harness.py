@@ -2,7 +2,8 @@
 """The demo app served by gunicorn with several worker processes, and a browser that talks to it.
 
 The server is started the way production.ini.example runs it: ``pserve``
-of an ini whose ``[server:main]`` is ``egg:gunicorn#main``, so the pserve
+of an ini whose ``[server:main]`` is that file's (``egg:gunicorn#main``,
+gthread workers, the proxy settings), with two workers, so the pserve
 process is gunicorn's master (it builds the app, then forks the workers)
 and SIGTERM to it is gunicorn's graceful stop.  Its working directory is
 this folder, so ``pyramid.includes = worker_probe`` (the test-only include
@@ -18,6 +19,8 @@ site to the browser and to the logins under way.
 
 from __future__ import annotations
 
+import configparser
+import http.client
 import os
 import subprocess
 import threading
@@ -34,19 +37,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PUBLIC_HOST = "sp.workers.test"
 PUBLIC_BASE = f"http://{PUBLIC_HOST}"
 WORKERS = 2
-GRACEFUL_TIMEOUT = 20
 
-# gunicorn as production.ini.example configures it, with two workers; the port comes from pserve's command line
-_SERVER = """\
-[server:main]
-use = egg:gunicorn#main
-bind = 127.0.0.1:%(http_port)s
-workers = {workers}
-worker_class = gthread
-threads = 4
-timeout = 30
-graceful_timeout = {graceful_timeout}
-"""
+PRODUCTION_INI = os.path.join(os.path.dirname(os.path.dirname(HERE)), "production.ini.example")
+
+
+def production_server_options() -> dict[str, str]:
+    """production.ini.example's ``[server:main]``: the gunicorn set-up the tests serve with."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(PRODUCTION_INI, encoding="utf-8")
+    return dict(parser.items("server:main"))
+
+
+def _server_section() -> str:
+    # as in production, but with two workers, on a port pserve's command line names
+    options = {**production_server_options(), "bind": "127.0.0.1:%(http_port)s", "workers": str(WORKERS)}
+    return "[server:main]\n" + "".join(f"{k} = {v}\n" for k, v in options.items())
+
+
+GRACEFUL_TIMEOUT = int(production_server_options()["graceful_timeout"])
 
 # INFO: gunicorn's own lines (booting worker, shutting down) land in the log for a failing test to show
 _LOGGING = """\
@@ -78,7 +86,7 @@ def write_gunicorn_ini(path, settings: dict[str, str], *, entered_dir: str) -> s
     """An ini serving ``settings`` (plus the worker probe) with gunicorn; values must not contain ``%``."""
     app = {**settings, "pyramid.includes": "worker_probe", ENTERED_DIR_SETTING: entered_dir}
     lines = ["[app:main]", "use = egg:ekn_saml", *(f"{k} = {v}" for k, v in app.items()), ""]
-    text = "\n".join(lines) + "\n" + _SERVER.format(workers=WORKERS, graceful_timeout=GRACEFUL_TIMEOUT)
+    text = "\n".join(lines) + "\n" + _server_section()
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text + "\n" + _LOGGING)
     return str(path)
@@ -213,3 +221,28 @@ class InFlight(threading.Thread):
             self.response = send(*args, **kw)
         except BaseException as exc:  # a reset connection is what the test looks for
             self.error = exc
+
+
+class ProxiedConnection(http.client.HTTPConnection):
+    """A connection from the TLS proxy: it opens with a PROXY protocol v1 line naming ``client`` as the client."""
+
+    def __init__(self, port: int, client: str | None) -> None:
+        super().__init__("127.0.0.1", port, timeout=30)
+        self.client = client
+
+    def connect(self) -> None:
+        super().connect()
+        if self.client is not None:
+            self.sock.sendall(f"PROXY TCP4 {self.client} 127.0.0.1 50000 443\r\n".encode("ascii"))
+
+
+def proxied_get(server: GunicornServer, path: str, *, client: str | None, headers: dict | None = None):
+    """``GET path`` as the proxy sends it (``client=None``: a connection without a PROXY line); (status, headers)."""
+    connection = ProxiedConnection(server.port, client)
+    try:
+        connection.request("GET", path, headers={"Host": PUBLIC_HOST, **(headers or {})})
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.headers
+    finally:
+        connection.close()

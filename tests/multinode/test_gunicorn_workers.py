@@ -4,10 +4,14 @@
 * Logins whose start and ACS are answered by different workers succeed:
   the outstanding request, the browser binding and the session are in the
   shared store, not in a worker.
+* Behind the TLS proxy: the client's address comes from the PROXY protocol
+  header and https from X-Forwarded-Proto, both only from the proxy.
 * A graceful stop (SIGTERM to the master) finishes every request a worker
   has already received, and the logins started before it finish on a
   restarted server with the same store.
 
+The gunicorn set-up is production.ini.example's ``[server:main]``, with
+two workers.
 Workers are told apart by the ``X-Worker-Pid`` header of the test-only
 include ``worker_probe``; gunicorn_harness.py has the server and the
 browser.  Redis is the shared server at 127.0.0.1:6379
@@ -35,6 +39,7 @@ from gunicorn_harness import (
     GunicornServer,
     InFlight,
     held,
+    proxied_get,
     worker_of,
     write_gunicorn_ini,
 )
@@ -46,6 +51,8 @@ REDIS_URL = os.environ.get("EKN_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 CROSSED_WANTED = 3
 MAX_LOGINS = 60
 MAX_SECONDS = 60.0
+# the client address the "proxy" names in its PROXY protocol line (TEST-NET-3, never routed)
+PROXIED_CLIENT = "203.0.113.7"
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +74,12 @@ def keys(tmp_path_factory):
     return make_test_keys(str(tmp_path_factory.mktemp("gunicorn-keys")), "gunicorn test")
 
 
-@pytest.fixture
-def ini(redis_client, keys, tmp_path):
-    """An ini for gunicorn with two workers and a Redis prefix of this test's own; its keys are deleted after."""
-    prefix = f"ekn-test-gunicorn:{uuid.uuid4().hex}:"
-    entered = tmp_path / "entered"
+def _write_ini(directory, keys: str, prefix: str) -> str:
+    entered = directory / "entered"
     entered.mkdir()
-    # the test client speaks plain HTTP and would not send Secure cookies over it; all its
-    # logins come from 127.0.0.1, so the per-address login-start limit is off
+    # The test client speaks plain HTTP and would not send Secure cookies over it; all its
+    # logins come from 127.0.0.1, so the per-address login-start limit is off.  /saml/status
+    # answers only an address that a PROXY protocol header names (test_the_client_address_...).
     settings = development_settings(
         sp_base=PUBLIC_BASE,
         keys_dir=keys,
@@ -82,12 +87,34 @@ def ini(redis_client, keys, tmp_path):
         cookie_secure=False,
         store__key_prefix=prefix,
         security__login_start_limit="0",
+        status__allowed_addresses=PROXIED_CLIENT,
     )
-    path = write_gunicorn_ini(tmp_path / "gunicorn.ini", settings, entered_dir=str(entered))
-    yield path
-    stale = list(redis_client.scan_iter(match=prefix + "*", count=1000))
+    return write_gunicorn_ini(directory / "gunicorn.ini", settings, entered_dir=str(entered))
+
+
+def _drop_prefix(client, prefix: str) -> None:
+    stale = list(client.scan_iter(match=prefix + "*", count=1000))
     if stale:
-        redis_client.delete(*stale)
+        client.delete(*stale)
+
+
+@pytest.fixture(scope="module")
+def shared_server(request, redis_client, keys, tmp_path_factory):
+    """One gunicorn server (two workers) for the tests that do not stop it; stopped, and its keys deleted, after."""
+    workdir = tmp_path_factory.mktemp("gunicorn-shared")
+    prefix = f"ekn-test-gunicorn:{uuid.uuid4().hex}:"
+    server = GunicornServer(_write_ini(workdir, keys, prefix), workdir / "gunicorn.log")
+    request.addfinalizer(lambda: (server.stop(), _drop_prefix(redis_client, prefix)))
+    server.wait_until_serving()
+    return server
+
+
+@pytest.fixture
+def ini(redis_client, keys, tmp_path):
+    """An ini with a Redis prefix of this test's own, for servers the test stops; its keys are deleted after."""
+    prefix = f"ekn-test-gunicorn:{uuid.uuid4().hex}:"
+    yield _write_ini(tmp_path, keys, prefix)
+    _drop_prefix(redis_client, prefix)
 
 
 @pytest.fixture
@@ -105,8 +132,8 @@ def servers(request, tmp_path):
     return start
 
 
-def test_logins_whose_start_and_acs_land_on_different_workers_succeed(ini, servers):
-    server = servers(ini)
+def test_logins_whose_start_and_acs_land_on_different_workers_succeed(shared_server):
+    server = shared_server
     crossed, logins, workers_seen = 0, 0, set()
     deadline = time.monotonic() + MAX_SECONDS
     while crossed < CROSSED_WANTED and logins < MAX_LOGINS and time.monotonic() < deadline:
@@ -122,6 +149,22 @@ def test_logins_whose_start_and_acs_land_on_different_workers_succeed(ini, serve
     assert len(workers_seen) == WORKERS, f"only workers {workers_seen} answered in {logins} logins"
     assert crossed >= CROSSED_WANTED, f"{crossed} of {logins} logins crossed workers"
     assert workers_seen <= server.worker_pids()  # the pids are gunicorn's workers, not the master
+
+
+def test_the_client_address_is_the_one_the_proxys_protocol_header_names(shared_server):
+    # /saml/status answers only PROXIED_CLIENT: REMOTE_ADDR must come from the PROXY line
+    # (production.ini.example: proxy_protocol, proxy_allow_ips), not from the connection
+    status, _ = proxied_get(shared_server, "/saml/status", client=PROXIED_CLIENT)
+    assert status in (200, 503)  # the report itself (503: unhealthy), not the 404 of a stranger
+    assert proxied_get(shared_server, "/saml/status", client=None)[0] == 404
+
+
+def test_https_at_the_proxy_reaches_the_app_through_x_forwarded_proto(shared_server):
+    # from the proxy's address (forwarded_allow_ips) the app sees https: it sends HSTS
+    _, behind_tls = proxied_get(shared_server, "/login", client=PROXIED_CLIENT, headers={"X-Forwarded-Proto": "https"})
+    _, plain = proxied_get(shared_server, "/login", client=PROXIED_CLIENT)
+    assert "Strict-Transport-Security" in behind_tls
+    assert "Strict-Transport-Security" not in plain
 
 
 def test_a_graceful_stop_finishes_the_requests_in_flight_and_loses_no_login(ini, servers, tmp_path):
