@@ -518,6 +518,10 @@ def _print_report(name: str, r: dict) -> None:
         f"lost sessions: {r['lost_sessions']}, sessions surviving logout: {r['surviving_sessions']}, flow errors: {r['flow_errors']}, transport errors: "
         f"{r['transport_errors']}, stuck users: {r['stuck_users']}, server ERROR lines: {r['server_errors_logged']}"
     )
+    cover = r["sp_cpu_phases_cover"]
+    if cover is not None and cover > 1.02:
+        # thread CPU inside the tween cannot exceed the process's: the probe or /proc was misread
+        print(f"[{name}] WARNING: the phases add up to {cover} of the SP process's CPU time; the split is wrong")
     for example in r["examples"]:
         print(f"[{name}]   e.g. {example}")
 
