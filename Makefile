@@ -53,7 +53,7 @@ FUZZ_EXAMPLES ?= 20000
 fuzz: install
 	EKN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) EKN_FUZZ_REPORT=$${EKN_FUZZ_REPORT:-var/fuzz-report.json} $(BIN)/python -m pytest tests/fuzz -q -p no:logging
 
-## load: 50 simulated users for 60 s through the whole login, SQLite then Redis; last line is JSON (LOAD_ARGS=--help)
+## load: 50 simulated users for 60 s through the whole login against the SP (the development IdP in its own process), SQLite then Redis: SP logins/s, CPU per login and per phase; last line is JSON (LOAD_ARGS=--help)
 load: install redis
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
 

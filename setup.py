@@ -47,9 +47,14 @@ setup(
         "redis": ["redis>=5"],
         # the demo app served by `pserve development.ini`
         "demo": ["waitress>=3"],
+        # a production server as production.ini.example runs it: gunicorn's pre-forked
+        # workers sharing the Redis store (README, "Running in production")
+        "production": ["redis>=5", "gunicorn>=27"],
         "test": [
             "redis>=5",
             "waitress>=3",
+            # the multi-worker and graceful-shutdown tests serve the app as production does
+            "gunicorn>=27",
             "webtest>=3",
             "pytest>=8",
             "pytest-playwright>=0.5",

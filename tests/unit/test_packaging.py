@@ -45,3 +45,12 @@ def test_the_version_is_written_once():
 def test_the_license_file_is_the_declared_license():
     assert "Apache License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert ast.literal_eval(_setup_call()["license"]) == "Apache-2.0"
+
+
+def test_gunicorn_is_a_production_and_test_extra():
+    """The host app picks its server; production.ini.example's gunicorn comes with ekn_saml[production]."""
+    assert not any(r.startswith("gunicorn") for r in _requirements())
+    extras = ast.literal_eval(_setup_call()["extras_require"])
+    for extra in ("production", "test"):
+        assert any(r.startswith("gunicorn") for r in extras[extra]), extra
+    assert any(r.startswith("redis") for r in extras["production"])  # its store is Redis
