@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 from zope.interface import implementer
 
 from . import cookies
-from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
+from .authn_request import build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
 from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
+from .facts import OutstandingRequest, browser_hash
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .interfaces import ISamlServiceProvider

@@ -19,15 +19,22 @@ from urllib.parse import urlsplit
 
 from pyramid.settings import asbool, aslist
 
+from .constants import (
+    ACS_PATH,
+    DEFAULT_MAX_VALIDITY_DAYS,
+    DEFAULT_SP_PROFILE,
+    LOA3,
+    LOA3_NONRESIDENT,
+    METADATA_PATH,
+    UNCERTIFIED_LOA3,
+    acs_path,
+)
 from .cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
 from .errors import ConfigurationError
+from .numbers import luhn_ok
 from .xml_limits import MESSAGE_LIMITS, XmlLimits
 
 PREFIX = "ekn_saml."
-
-LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
-UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
-LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
 
 PROFILES = ("person", "organisation")
 BINDINGS = ("redirect", "post")
@@ -41,16 +48,6 @@ KNOWN_METHODS: dict[str, dict[str, Any]] = {
 }
 
 _METHOD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # also the syntax of SP profile names
-
-# The SP profile the ekn_saml.sp.* keys define; it answers at /saml/acs and /saml/metadata.
-DEFAULT_SP_PROFILE = "default"
-ACS_PATH = "/saml/acs"
-METADATA_PATH = "/saml/metadata"
-
-
-def acs_path(sp_profile: str) -> str:
-    """The ACS path of an SP profile: /saml/acs for the default one, /saml/acs/<name> for the others."""
-    return ACS_PATH if sp_profile == DEFAULT_SP_PROFILE else f"{ACS_PATH}/{sp_profile}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +122,6 @@ class SpProfile:
     def setting_prefix(self) -> str:
         """How the ini file names this profile's keys, for messages: ``ekn_saml.sp.`` or ``ekn_saml.sp_profile.<name>.``."""
         return f"{PREFIX}sp." if self.is_default else f"{PREFIX}sp_profile.{self.name}."
-
-
-# ekn_saml.federation.max_validity_days: a month, the longest validity federations commonly sign for
-DEFAULT_MAX_VALIDITY_DAYS = 31
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,8 +567,6 @@ def _parse_sp_metadata(
     r: _Reader, methods: list[LoginMethod], file_exists: Callable[[str], bool]
 ) -> SpMetadataSettings:
     """The default SP profile's metadata contents, from the ``ekn_saml.sp.*`` keys; ``methods`` are the ones bound to it."""
-    from .identity import luhn_ok
-
     logo_url = r.str("sp.logo_url", "")
     org_url = r.str("sp.organization.url", "")
     for key, value in (("sp.logo_url", logo_url), ("sp.organization.url", org_url)):

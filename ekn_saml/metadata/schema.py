@@ -22,7 +22,7 @@ import os
 from lxml import etree
 
 from ..errors import MetadataError
-from ..xmlsecurity import schema_directory
+from ..xml_schema import schema_directory
 
 OWN_SCHEMAS = os.path.join(os.path.dirname(__file__), "schemas")
 _DRIVER = "ekn-metadata.xsd"

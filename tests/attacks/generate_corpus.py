@@ -56,8 +56,8 @@ import xmlsec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 
-from ekn_saml.authn_request import OutstandingRequest, browser_hash
 from ekn_saml.errors import ErrorCode
+from ekn_saml.facts import OutstandingRequest, browser_hash
 from ekn_saml.identity import (
     DATE_OF_BIRTH,
     ORG_AFFILIATION,

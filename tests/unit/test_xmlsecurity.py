@@ -15,7 +15,7 @@ import pytest
 import xmlsec
 from lxml import etree
 
-from ekn_saml import xmlsecurity
+from ekn_saml import xml_schema, xmlsecurity
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, check_schema, decrypt_element, parse_xml, verify_enveloped
 
@@ -166,7 +166,7 @@ def test_schema_is_compiled_once():
 
 
 def test_schema_imports_never_reach_the_network(tmp_path):
-    resolver = xmlsecurity._LocalSchemas(xmlsecurity.schema_directory())
+    resolver = xml_schema._LocalSchemas(xml_schema.schema_directory())
     parser = etree.XMLParser(no_network=True)
     parser.resolvers.add(resolver)
     xsd = (
