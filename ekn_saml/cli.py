@@ -495,7 +495,12 @@ def _check_store(report: _Report, settings) -> None:
     from .storage import store_from_url
 
     try:
-        store = store_from_url(settings.store_url, key_prefix=settings.store_key_prefix, allow_memory=True)
+        store = store_from_url(
+            settings.store_url,
+            key_prefix=settings.store_key_prefix,
+            allow_memory=True,
+            backend=settings.store_backend,
+        )
     except ValueError as exc:
         report.fail(f"ekn_saml.store.url: {exc}")
         return

@@ -164,7 +164,12 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         raise ConfigurationError(problems)
 
     try:
-        store = store_from_url(settings.store_url, key_prefix=settings.store_key_prefix, allow_memory=settings.testing)
+        store = store_from_url(
+            settings.store_url,
+            key_prefix=settings.store_key_prefix,
+            allow_memory=settings.testing,
+            backend=settings.store_backend,
+        )
     except ValueError as exc:
         raise ConfigurationError([f"ekn_saml.store.url: {exc}"]) from None
     sp = ServiceProvider(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..constants import ACS_PATH, DEFAULT_MAX_VALIDITY_DAYS, DEFAULT_SP_PROFILE, METADATA_PATH
+from ..storage import StateStore
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
 
 # the prefix of every key this package reads
@@ -136,6 +137,8 @@ class SamlSettings:
     login_start_window: int = 60  # seconds
     store_url: str = ""
     store_key_prefix: str = "ekn_saml:"
+    # ekn_saml.store.backend: the host's own StateStore class, built from store_url; None: chosen by the URL's scheme
+    store_backend: type[StateStore] | None = None
     session_idle_timeout: int = 1800
     session_absolute_timeout: int = 8 * 3600
     session_cookie_secure: bool = True

@@ -10,15 +10,19 @@ whether it exists) or connects to anything.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from pyramid.path import DottedNameResolver
+
 from ..constants import DEFAULT_MAX_VALIDITY_DAYS, DEFAULT_SP_PROFILE
 from ..cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
-from ..storage.registry import SCHEMES, supported_urls
+from ..storage import StateStore
+from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
 from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod
 from .reader import Reader, base_url_problem, is_absolute_uri, local_path_problem, quiet_bool
@@ -189,15 +193,51 @@ def security_section(r: Reader) -> dict[str, Any]:
 
 
 def store_section(r: Reader) -> dict[str, Any]:
-    """``store.*``: the state store's URL and key prefix.
+    """``store.*``: the state store's URL and key prefix, and the host's own backend class if one is named.
 
-    The URL's scheme must be a built-in backend's
-    (:data:`~ekn_saml.storage.registry.SCHEMES`).  Does **not** connect to the store.
+    Without ``store.backend`` the URL's scheme must be a built-in backend's
+    (:data:`~ekn_saml.storage.registry.SCHEMES`), and what that backend
+    needs must be installed (``redis://`` needs the ``[redis]`` extra).
+    With it the URL is the class's to read, and only the class is checked
+    (:func:`_host_backend`).  Does **not** connect to the store.
     """
     url = r.str("store.url", "sqlite:///" + os.path.abspath(os.path.join("var", "ekn_saml.sqlite")))
-    scheme = urlsplit(url).scheme
-    r.check(scheme in SCHEMES, f"{PREFIX}store.url must be one of {supported_urls()}, not {url!r}")
-    return dict(store_url=url, store_key_prefix=r.str("store.key_prefix", "ekn_saml:"))
+    dotted = r.str("store.backend", "")
+    backend = _host_backend(r, dotted) if dotted else None
+    if not dotted:
+        scheme = urlsplit(url).scheme
+        if scheme not in SCHEMES:
+            r.problems.append(
+                f"{PREFIX}store.url must be one of {supported_urls()}, not {url!r} "
+                f"(or name your own backend in {PREFIX}store.backend)"
+            )
+        else:
+            problem = missing_requirement(BACKENDS[scheme])
+            if problem:
+                r.problems.append(f"{PREFIX}store.url is {scheme}://, but {problem}")
+    return dict(store_url=url, store_key_prefix=r.str("store.key_prefix", "ekn_saml:"), store_backend=backend)
+
+
+def _host_backend(r: Reader, dotted: str) -> type[StateStore] | None:
+    """The class ``store.backend`` names, if it resolves to a concrete StateStore that builds itself from a URL."""
+    key = f"{PREFIX}store.backend"
+    try:
+        found = DottedNameResolver().resolve(dotted)
+    except Exception as exc:  # noqa: BLE001 - importing the host's module may fail in any way; each is a problem
+        r.problems.append(f"{key}: {dotted!r} cannot be imported ({exc.__class__.__name__}: {exc})")
+        return None
+    if not (isinstance(found, type) and issubclass(found, StateStore)):
+        r.problems.append(f"{key}: {dotted!r} is not a StateStore class (ekn_saml.storage.StateStore)")
+        return None
+    if inspect.isabstract(found):
+        missing = ", ".join(sorted(getattr(found, "__abstractmethods__", ())))
+        r.problems.append(f"{key}: {dotted!r} does not implement {missing}")
+        return None
+    # the base class's from_url only says that the class cannot be built from a URL
+    if inspect.getattr_static(found, "from_url") is inspect.getattr_static(StateStore, "from_url"):
+        r.problems.append(f"{key}: {dotted!r} does not define from_url(url, *, key_prefix), which builds it")
+        return None
+    return found
 
 
 def session_section(r: Reader) -> dict[str, Any]:

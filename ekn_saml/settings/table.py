@@ -88,9 +88,15 @@ KEYS: dict[str, tuple[Any, str]] = {
     "security.login_start_window": ("60", "Seconds of the login_start_limit window (fixed, from the first start)."),
     "store.url": (
         "sqlite:///<cwd>/var/ekn_saml.sqlite",
-        "State store: sqlite:///path, redis://host:port/db, or memory:// (unit tests only).",
+        "State store: sqlite:///path, redis://host:port/db (also rediss:// and unix://; needs "
+        "`pip install 'ekn_saml[redis]'`), or memory:// (unit tests only). With store.backend, the URL that class reads.",
     ),
     "store.key_prefix": ("ekn_saml:", "Prefix of every Redis key, so apps can share a server."),
+    "store.backend": (
+        "(empty: chosen by the store.url scheme)",
+        "Dotted name (package.module:Class) of the host's own StateStore class, built with "
+        "Class.from_url(store.url, key_prefix=store.key_prefix) like the built-in ones.",
+    ),
     "session.idle_timeout": ("1800", "Seconds of inactivity that end a session (server-side)."),
     "session.absolute_timeout": ("28800", "Seconds after login that end a session whatever the activity."),
     "session.cookie_secure": ("true", "Send cookies with Secure (browsers accept it on http://localhost)."),

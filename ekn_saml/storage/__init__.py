@@ -10,6 +10,8 @@ chosen by the ``ekn_saml.store.url`` setting's scheme
   machine share the file, and it survives restarts;
 * ``redis://host:port/db`` (``rediss://``, ``unix://``) – several nodes share
   one Redis server; needs ``pip install 'ekn_saml[redis]'``.
+
+or by ``ekn_saml.store.backend``, the dotted name of a host's own class.
 """
 
 from __future__ import annotations
@@ -21,15 +23,22 @@ from .memory import MemoryStateStore
 from .registry import SCHEMES, backend_class, backend_for
 
 
-def store_from_url(url: str, *, key_prefix: str = "ekn_saml:", allow_memory: bool = False) -> StateStore:
-    """Build the store ``url`` names: the built-in backend of its scheme, ``cls.from_url(url, key_prefix=key_prefix)``.
+def store_from_url(
+    url: str, *, key_prefix: str = "ekn_saml:", allow_memory: bool = False, backend: type[StateStore] | None = None
+) -> StateStore:
+    """Build the store ``url`` names: ``backend.from_url(url, key_prefix=key_prefix)``.
 
-    ValueError for an unsupported scheme, a URL the backend cannot use, or
-    a backend whose package is not installed (with the ``pip install``
-    command).  The memory backend warns unless ``allow_memory`` (tests).
-    Does **not** connect: the first operation does, so a store that is
-    down at startup only makes logins answer 503 until it is back.
+    ``backend`` is the host's own class (``ekn_saml.store.backend``, resolved
+    and checked by the settings); without it, the built-in backend of the
+    URL's scheme.  ValueError for an unsupported scheme, a URL the backend
+    cannot use, or a backend whose package is not installed (with the
+    ``pip install`` command).  The memory backend warns unless
+    ``allow_memory`` (tests).  Does **not** connect: the first operation
+    does, so a store that is down at startup only makes logins answer 503
+    until it is back.
     """
+    if backend is not None:
+        return backend.from_url(url, key_prefix=key_prefix)
     entry = backend_for(url)
     store = backend_class(entry).from_url(url, key_prefix=key_prefix)
     if entry.test_only and not allow_memory:

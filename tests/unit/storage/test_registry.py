@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from ekn_saml.storage import store_from_url
+from ekn_saml.storage import StateStore, store_from_url
+from ekn_saml.storage.memory import MemoryStateStore
 from ekn_saml.storage.registry import BACKENDS, SCHEMES, backend_class, backend_for
 
 from settings_cases import minimal_raw, parse, problems_of
@@ -60,3 +61,26 @@ def test_a_redis_url_without_the_redis_package_names_the_extra(monkeypatch, url)
 def test_an_unknown_scheme_is_refused_by_the_registry():
     with pytest.raises(ValueError):
         backend_for("postgres://db/state")
+
+
+class _HostStore(MemoryStateStore):
+    """A host's own backend: remembers what it was built from."""
+
+    @classmethod
+    def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> _HostStore:
+        store = cls(warn=False)
+        store.built_from = (url, key_prefix)
+        return store
+
+
+def test_a_host_backend_is_built_by_its_from_url_whatever_the_scheme():
+    store = store_from_url("mydb://db.internal/ekn", key_prefix="app:", backend=_HostStore)
+    assert isinstance(store, _HostStore) and store.built_from == ("mydb://db.internal/ekn", "app:")
+
+
+def test_a_store_without_from_url_says_it_cannot_be_built_from_a_url():
+    class Unbuildable(MemoryStateStore):
+        from_url = StateStore.__dict__["from_url"]
+
+    with pytest.raises(NotImplementedError):
+        Unbuildable.from_url("memory://")
