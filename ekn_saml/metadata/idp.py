@@ -140,7 +140,7 @@ def parse_idp_metadata(data: bytes, *, source: str, now: dt.datetime) -> dict[st
 
 
 class IdpSource(Protocol):
-    """A refreshed set of IdPs, e.g. :class:`~ekn_saml.metadata.federation.FederationMetadata`."""
+    """A refreshed set of IdPs, e.g. :class:`~ekn_saml.metadata.refresher.FederationMetadata`."""
 
     def get(self, entity_id: str) -> IdpInfo | None: ...
 
