@@ -26,7 +26,7 @@ from typing import Any
 from pyramid.interfaces import PHASE2_CONFIG
 from zope.interface.interface import InterfaceClass
 
-from .errors import ConfigurationError, MetadataError
+from .errors import ConfigurationError
 from .interfaces import (
     IDevelopmentIdp,
     IFederationMetadata,
@@ -55,19 +55,6 @@ SERVICES: tuple[InterfaceClass, ...] = (
     IDevelopmentIdp,  # only with ekn_saml.devidp.enabled
 )
 INTROSPECTION_CATEGORY = "ekn_saml services"
-
-
-def _load_trusted_idps(settings, now):
-    from .metadata.idp import parse_idp_metadata
-
-    idps, problems = {}, []
-    for path in settings.idp_metadata_files:
-        try:
-            with open(path, "rb") as fh:
-                idps.update(parse_idp_metadata(fh.read(), source=path, now=now))
-        except (OSError, MetadataError) as exc:
-            problems.append(f"ekn_saml.idp.metadata_files: {getattr(exc, 'detail', exc)}")
-    return idps, problems
 
 
 def _development_idp(settings, profile_credentials, registry):
@@ -117,7 +104,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
     """
     from .credentials import load_profile_credentials
     from .headers import FormActionOrigins
-    from .metadata.idp import IdpRegistry
+    from .metadata.idp import IdpRegistry, load_idp_metadata_files
     from .metadata.sp import SpMetadataDocuments, sp_metadata_bytes
     from .server_keys import load_server_keys
     from .service import ServiceProvider
@@ -144,7 +131,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         settings.server_keys, development=settings.is_development, quiet=settings.testing
     )
     problems += key_problems
-    idps, metadata_problems = _load_trusted_idps(settings, utcnow())
+    idps, metadata_problems = load_idp_metadata_files(settings.idp_metadata_files, now=utcnow())
     problems += metadata_problems
     registry = IdpRegistry(idps)
     services: dict[InterfaceClass, object] = {IIdpRegistry: registry}
