@@ -91,6 +91,22 @@ def _development_idp(settings, profile_credentials, registry):
     return DevelopmentIdp(engines, metadata)
 
 
+def _xml_crypto(name: str):
+    """The :class:`~ekn_saml.xmlsecurity.XmlCrypto` engine ``ekn_saml.crypto_backend`` names.
+
+    ``xmlsec1`` imports pysaml2's program runner (through the bridge) only
+    when asked for, and raises ConfigurationError if the program is not
+    installed; the service provider itself never imports the bridge.
+    """
+    if name == "xmlsec1":
+        from .pysaml2_bridge import Xmlsec1Crypto
+
+        return Xmlsec1Crypto.create()
+    from .xmlsecurity import IN_PROCESS
+
+    return IN_PROCESS
+
+
 def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict[InterfaceClass, object]:
     """Every service of the plugin, built from ``raw_settings`` (the app's settings); keyed by interface.
 
@@ -166,6 +182,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         store,
         profile_credentials=profile_credentials,
         server_keys=server_keys,
+        crypto=_xml_crypto(settings.crypto_backend),
     )
     services[ISamlServiceProvider] = sp
     services[IStateStore] = store
