@@ -31,7 +31,8 @@ DIGEST_ALGORITHMS = {
     "http://www.w3.org/2001/04/xmlenc#sha512",
 }
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
-_DIGEST_TRANSFORMS = {
+# python-xmlsec's transform for each digest algorithm (signing)
+DIGEST_TRANSFORMS = {
     SHA256: xmlsec.Transform.SHA256,
     "http://www.w3.org/2001/04/xmldsig-more#sha384": xmlsec.Transform.SHA384,
     "http://www.w3.org/2001/04/xmlenc#sha512": xmlsec.Transform.SHA512,
@@ -62,7 +63,8 @@ KEY_TRANSPORT_ALGORITHMS = {RSA_OAEP_MGF1P}
 # SHA-1 signatures and reference digests are not (checklist 11).
 OAEP_DIGESTS = {"http://www.w3.org/2000/09/xmldsig#sha1", SHA256, *DIGEST_ALGORITHMS}
 
-_ENCRYPTION_TRANSFORMS = {
+# python-xmlsec's transform for each data encryption, by short name (encrypt_element)
+ENCRYPTION_TRANSFORMS = {
     "aes128-gcm": xmlsec.Transform.AES128_GCM,
     "aes192-gcm": xmlsec.Transform.AES192_GCM,
     "aes256-gcm": xmlsec.Transform.AES256_GCM,
@@ -71,8 +73,8 @@ _ENCRYPTION_TRANSFORMS = {
     "aes256-cbc": xmlsec.Transform.AES256,
 }
 
-# hashlib's functions for the digest algorithms, to stream a canonical form into
-_HASHES = {
+# hashlib's function for each digest algorithm: the Reference digest streams the canonical form into it
+DIGEST_HASHES = {
     SHA256: hashlib.sha256,
     "http://www.w3.org/2001/04/xmldsig-more#sha384": hashlib.sha384,
     "http://www.w3.org/2001/04/xmlenc#sha512": hashlib.sha512,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..errors import ErrorCode, ResponseValidationError
-from .algorithms import _HASHES
+from .algorithms import DIGEST_HASHES
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def verify_digest(element: etree._Element, parts: SignatureParts) -> None:
         else:
             element.text = (before or "") + tail
     try:
-        hasher = _HASHES[parts.digest_algorithm]()
+        hasher = DIGEST_HASHES[parts.digest_algorithm]()
         _digest(element, hasher, parts.digest_prefixes)
         actual = hasher.digest()
     finally:

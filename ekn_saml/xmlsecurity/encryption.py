@@ -14,8 +14,8 @@ from lxml import etree
 
 from ..errors import ErrorCode, ResponseValidationError
 from .algorithms import (
-    _ENCRYPTION_TRANSFORMS,
     DATA_ENCRYPTION_ALGORITHMS,
+    ENCRYPTION_TRANSFORMS,
     KEY_TRANSPORT_ALGORITHMS,
     OAEP_DIGESTS,
     RSA_OAEP_MGF1P,
@@ -123,7 +123,7 @@ def encrypt_element(
     parent = element.getparent()
     standalone = etree.tostring(element)
     enc_data = xmlsec.template.encrypted_data_create(
-        parent, _ENCRYPTION_TRANSFORMS[data_encryption], type=xmlsec.EncryptionType.ELEMENT, ns="xenc"
+        parent, ENCRYPTION_TRANSFORMS[data_encryption], type=xmlsec.EncryptionType.ELEMENT, ns="xenc"
     )
     xmlsec.template.encrypted_data_ensure_cipher_value(enc_data)
     key_info = xmlsec.template.encrypted_data_ensure_key_info(enc_data, ns="ds")

@@ -19,9 +19,9 @@ from lxml import etree
 from ..errors import ErrorCode, ResponseValidationError
 from ..xml_schema import check_schema
 from .algorithms import (
-    _DIGEST_TRANSFORMS,
     ALLOWED_TRANSFORMS,
     DIGEST_ALGORITHMS,
+    DIGEST_TRANSFORMS,
     EMPTY_SHA256_B64,
     ENVELOPED,
     EXC_C14N,
@@ -252,7 +252,7 @@ def sign_enveloped(
     SAML's schema puts ``ds:Signature`` right after ``saml:Issuer``.
     """
     sig_transform = SIGNATURE_ALGORITHMS[algorithm]
-    digest_transform = _DIGEST_TRANSFORMS[digest]
+    digest_transform = DIGEST_TRANSFORMS[digest]
     signature = xmlsec.template.create(element, xmlsec.Transform.EXCL_C14N, sig_transform, ns="ds")
     issuer = element.find("saml:Issuer", NS)
     if issuer is not None:

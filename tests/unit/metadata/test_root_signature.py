@@ -151,7 +151,7 @@ def test_the_tree_is_unchanged_after_a_digest_failure(document, fed_signer):
 
 
 def test_every_allowed_digest_has_a_hash():
-    assert set(algorithms._HASHES) == DIGEST_ALGORITHMS
+    assert set(algorithms.DIGEST_HASHES) == DIGEST_ALGORITHMS
 
 
 # ---------------------------------------------------------------- refused

@@ -17,5 +17,5 @@ def test_every_data_encryption_name_has_one_algorithm_and_one_transform():
     from ekn_saml.settings import DATA_ENCRYPTIONS
 
     names = set(algorithms.DATA_ENCRYPTION_NAMES.values())
-    assert names == set(DATA_ENCRYPTIONS) == set(algorithms._ENCRYPTION_TRANSFORMS)
+    assert names == set(DATA_ENCRYPTIONS) == set(algorithms.ENCRYPTION_TRANSFORMS)
     assert len(names) == len(algorithms.DATA_ENCRYPTION_ALGORITHMS)
