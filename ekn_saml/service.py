@@ -74,7 +74,7 @@ class BrowserBinding:
     """The browser-binding of one browser: the random ``token`` and the signed ``cookie`` that carries it.
 
     The outstanding request stores a hash of ``token``
-    (:func:`~ekn_saml.authn_request.browser_hash`); the browser holds
+    (:func:`~ekn_saml.facts.browser_hash`); the browser holds
     ``cookie`` (``token.<key id>.<MAC>``, :meth:`ServerKeys.sign`).
     """
 

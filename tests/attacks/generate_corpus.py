@@ -111,7 +111,7 @@ class Seed:
     next_path: str = "/mina-sidor"
 
     def record(self) -> dict:
-        """The store record, as start_login writes it (ekn_saml.authn_request.OutstandingRequest.to_dict)."""
+        """The store record, as start_login writes it (ekn_saml.facts.OutstandingRequest.to_dict)."""
         return OutstandingRequest(
             request_id=self.request_id,
             method=self.method,
