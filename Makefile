@@ -38,11 +38,12 @@ browser-deps:
 redis:
 	bash .ci/ensure-redis
 
-## lint: ruff (rules and format, pyproject.toml) and the mypy ratchet (.ci/mypy_ratchet.py)
+## lint: ruff (rules and format), the mypy ratchet (.ci/mypy_ratchet.py), the import layers (lint-imports; pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python .ci/mypy_ratchet.py $(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## test: install what the tests need, lint, and run every test
 test: install browser-deps redis lint

@@ -72,7 +72,7 @@ class Ours:
 
     def expect(self, request_id: str, issued_at: float) -> None:
         """Untimed: the outstanding request the response answers, as start_login stores it."""
-        from ekn_saml.authn_request import OutstandingRequest, browser_hash
+        from ekn_saml.facts import OutstandingRequest, browser_hash
         from ekn_saml.response import REQUESTS
 
         request = OutstandingRequest(

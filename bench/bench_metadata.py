@@ -5,7 +5,7 @@
    register the ``ID`` attributes, one python-xmlsec signature check with the
    pinned key.  Nothing else (no DTD/ID-pollution checks, no profile check,
    no validUntil, no schema, no index).
-2. **ours** - :func:`ekn_saml.metadata.federation.verify_and_index`: the safe
+2. **ours** - :func:`ekn_saml.metadata.aggregate.verify_and_index`: the safe
    parse, the signature profile and verification, validUntil, the SAML
    metadata schema, and the per-entity IdP index (one IdP built eagerly, as
    for a configured login method).  Ours can come in *under* the floor: it
@@ -52,7 +52,7 @@ import time
 from lxml import etree
 
 from ekn_saml.keygen import make_key_pair
-from ekn_saml.metadata.federation import verify_and_index
+from ekn_saml.metadata.aggregate import verify_and_index
 from ekn_saml.timeutil import format_instant, utcnow
 from ekn_saml.xmlsecurity import NS, PrivateKey, PublicKey, sign_enveloped
 

@@ -56,8 +56,9 @@ import logging
 from typing import Any
 
 from .errors import SamlError
-from .identity import Identity, mask_personal_number
+from .identity import Identity
 from .interfaces import ISamlServiceProvider
+from .numbers import mask_personal_number
 from .timeutil import utcnow
 
 log = logging.getLogger("ekn_saml.audit")

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .settings import SamlSettings
 from .xmlsecurity import PrivateKey, PublicKey
 
 
@@ -67,7 +68,35 @@ def load_credentials(
     return SpCredentials(sk, sc, tuple(dks), ec), []
 
 
-def load_profile_credentials(settings: SamlSettings) -> tuple[dict[str, SpCredentials], list[str]]:
+class ProfileKeyFiles(Protocol):
+    """Where one SP profile's keys are: what this module reads of an :class:`ekn_saml.settings.SpProfile`.
+
+    A protocol, so that the protocol layer (which needs :class:`SpCredentials`)
+    does not depend on the settings package: the settings are the service's.
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def signing_key(self) -> str: ...
+    @property
+    def signing_cert(self) -> str: ...
+    @property
+    def encryption_keys(self) -> tuple[str, ...]: ...
+    @property
+    def encryption_cert(self) -> str: ...
+    @property
+    def setting_prefix(self) -> str: ...
+
+
+class ProfilesKeyFiles(Protocol):
+    """Every SP profile's key files: what this module reads of :class:`ekn_saml.settings.SamlSettings`."""
+
+    @property
+    def sp_profiles(self) -> Sequence[ProfileKeyFiles]: ...
+
+
+def load_profile_credentials(settings: ProfilesKeyFiles) -> tuple[dict[str, SpCredentials], list[str]]:
     """Every SP profile's keys, by profile name, loaded once at startup; ``(credentials, problems)``.
 
     Each profile is checked as :func:`load_credentials` checks the default

@@ -18,16 +18,16 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, overload
 
 from lxml import etree
 
-from .authn_request import OutstandingRequest, browser_hash
+from .constants import DEFAULT_SP_PROFILE
 from .credentials import SpCredentials
 from .errors import ErrorCode, IdPStatusError, RequestStateError, ResponseValidationError
-from .metadata.idp import IdpInfo, IdpRegistry
-from .settings import DEFAULT_SP_PROFILE
+from .facts import AssertionFacts, OutstandingRequest, browser_hash
+from .metadata.idp import IdpRegistry
 from .storage import StateStore
 from .timeutil import parse_instant
 from .xml_limits import MESSAGE_LIMITS, XmlLimits
@@ -79,23 +79,6 @@ class ValidationPolicy:
     require_encrypted_assertion: bool = True
     max_response_bytes: int = 256 * 1024
     xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on the Response's shape (ekn_saml.security.max_xml_*)
-
-
-@dataclass(frozen=True)
-class AssertionFacts:
-    """What a valid response tells us; attribute values are whole strings."""
-
-    request: OutstandingRequest
-    idp: IdpInfo
-    response_id: str
-    assertion_id: str
-    name_id: str
-    name_id_format: str
-    session_index: str
-    authn_instant: dt.datetime
-    loa: str
-    not_on_or_after: dt.datetime
-    attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _reject(code: ErrorCode, detail: str) -> ResponseValidationError:

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 from zope.interface import implementer
 
 from . import cookies
-from .authn_request import OutstandingRequest, browser_hash, build_authn_request, new_id, post_fields, redirect_url
+from .authn_request import build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
 from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
+from .facts import OutstandingRequest, browser_hash
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .interfaces import ISamlServiceProvider
@@ -26,6 +27,7 @@ from .server_keys import ServerKeys
 from .settings import DEFAULT_SP_PROFILE, SamlSettings, SpProfile
 from .storage import StateStore
 from .timeutil import utcnow
+from .xmlsecurity import IN_PROCESS, XmlCrypto
 
 log = logging.getLogger("ekn_saml")
 
@@ -34,21 +36,6 @@ BROWSER_BINDING_PURPOSE = "browser-binding"
 # store namespace of the login-start counters, and the ServerKeys purpose of their keys
 LOGIN_STARTS = "login_starts"
 LOGIN_STARTS_PURPOSE = "login-starts"
-
-
-def _xml_crypto(name: str):
-    """The :class:`~ekn_saml.xmlsecurity.XmlCrypto` named by ``ekn_saml.crypto_backend``.
-
-    ``xmlsec1`` imports pysaml2's program runner only when asked for, and
-    raises ConfigurationError if the program is not installed.
-    """
-    if name == "xmlsec1":
-        from .pysaml2_bridge import Xmlsec1Crypto
-
-        return Xmlsec1Crypto.create()
-    from .xmlsecurity import IN_PROCESS
-
-    return IN_PROCESS
 
 
 @dataclass(frozen=True)
@@ -87,7 +74,7 @@ class BrowserBinding:
     """The browser-binding of one browser: the random ``token`` and the signed ``cookie`` that carries it.
 
     The outstanding request stores a hash of ``token``
-    (:func:`~ekn_saml.authn_request.browser_hash`); the browser holds
+    (:func:`~ekn_saml.facts.browser_hash`); the browser holds
     ``cookie`` (``token.<key id>.<MAC>``, :meth:`ServerKeys.sign`).
     """
 
@@ -103,7 +90,9 @@ class ServiceProvider:
     maps the name of every further profile (``ekn_saml.sp_profiles``) to its
     own (see :func:`~ekn_saml.credentials.load_profile_credentials`).
     ``credentials`` and ``policy`` stay the default profile's, as before
-    there were profiles.
+    there were profiles.  ``crypto`` is the engine ``ekn_saml.crypto_backend``
+    names (ValueError for another): the in-process one unless the wiring
+    built another.
     """
 
     def __init__(
@@ -116,6 +105,7 @@ class ServiceProvider:
         clock=utcnow,
         profile_credentials: dict[str, SpCredentials] | None = None,
         server_keys: ServerKeys | None = None,
+        crypto: XmlCrypto = IN_PROCESS,
     ) -> None:
         self.settings = settings
         # the store's index and value secrets (ekn_saml.server_keys); a process-lifetime key if none is given
@@ -124,8 +114,13 @@ class ServiceProvider:
         self.registry = registry
         self.store = store
         self.clock = clock
-        # ekn_saml.crypto_backend: the engine that verifies and decrypts after our checks
-        self.crypto = _xml_crypto(settings.crypto_backend)
+        # ekn_saml.crypto_backend: the engine that verifies and decrypts after our checks; the
+        # wiring builds it (the xmlsec1 one comes from the pysaml2 bridge, which the SP never imports)
+        if crypto.name != settings.crypto_backend:
+            raise ValueError(
+                f"ekn_saml.crypto_backend is {settings.crypto_backend}, but the engine given is {crypto.name}"
+            )
+        self.crypto = crypto
         keys = {**(profile_credentials or {}), DEFAULT_SP_PROFILE: credentials}
         missing = [p.name for p in settings.sp_profiles if p.name not in keys]
         if missing:

@@ -26,7 +26,7 @@ from typing import Any
 from pyramid.interfaces import PHASE2_CONFIG
 from zope.interface.interface import InterfaceClass
 
-from .errors import ConfigurationError, MetadataError
+from .errors import ConfigurationError
 from .interfaces import (
     IDevelopmentIdp,
     IFederationMetadata,
@@ -55,19 +55,6 @@ SERVICES: tuple[InterfaceClass, ...] = (
     IDevelopmentIdp,  # only with ekn_saml.devidp.enabled
 )
 INTROSPECTION_CATEGORY = "ekn_saml services"
-
-
-def _load_trusted_idps(settings, now):
-    from .metadata.idp import parse_idp_metadata
-
-    idps, problems = {}, []
-    for path in settings.idp_metadata_files:
-        try:
-            with open(path, "rb") as fh:
-                idps.update(parse_idp_metadata(fh.read(), source=path, now=now))
-        except (OSError, MetadataError) as exc:
-            problems.append(f"ekn_saml.idp.metadata_files: {getattr(exc, 'detail', exc)}")
-    return idps, problems
 
 
 def _development_idp(settings, profile_credentials, registry):
@@ -104,6 +91,22 @@ def _development_idp(settings, profile_credentials, registry):
     return DevelopmentIdp(engines, metadata)
 
 
+def _xml_crypto(name: str):
+    """The :class:`~ekn_saml.xmlsecurity.XmlCrypto` engine ``ekn_saml.crypto_backend`` names.
+
+    ``xmlsec1`` imports pysaml2's program runner (through the bridge) only
+    when asked for, and raises ConfigurationError if the program is not
+    installed; the service provider itself never imports the bridge.
+    """
+    if name == "xmlsec1":
+        from .pysaml2_bridge import Xmlsec1Crypto
+
+        return Xmlsec1Crypto.create()
+    from .xmlsecurity import IN_PROCESS
+
+    return IN_PROCESS
+
+
 def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict[InterfaceClass, object]:
     """Every service of the plugin, built from ``raw_settings`` (the app's settings); keyed by interface.
 
@@ -117,7 +120,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
     """
     from .credentials import load_profile_credentials
     from .headers import FormActionOrigins
-    from .metadata.idp import IdpRegistry
+    from .metadata.idp import IdpRegistry, load_idp_metadata_files
     from .metadata.sp import SpMetadataDocuments, sp_metadata_bytes
     from .server_keys import load_server_keys
     from .service import ServiceProvider
@@ -144,7 +147,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         settings.server_keys, development=settings.is_development, quiet=settings.testing
     )
     problems += key_problems
-    idps, metadata_problems = _load_trusted_idps(settings, utcnow())
+    idps, metadata_problems = load_idp_metadata_files(settings.idp_metadata_files, now=utcnow())
     problems += metadata_problems
     registry = IdpRegistry(idps)
     services: dict[InterfaceClass, object] = {IIdpRegistry: registry}
@@ -164,7 +167,12 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         raise ConfigurationError(problems)
 
     try:
-        store = store_from_url(settings.store_url, key_prefix=settings.store_key_prefix, allow_memory=settings.testing)
+        store = store_from_url(
+            settings.store_url,
+            key_prefix=settings.store_key_prefix,
+            allow_memory=settings.testing,
+            backend=settings.store_backend,
+        )
     except ValueError as exc:
         raise ConfigurationError([f"ekn_saml.store.url: {exc}"]) from None
     sp = ServiceProvider(
@@ -174,6 +182,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         store,
         profile_credentials=profile_credentials,
         server_keys=server_keys,
+        crypto=_xml_crypto(settings.crypto_backend),
     )
     services[ISamlServiceProvider] = sp
     services[IStateStore] = store

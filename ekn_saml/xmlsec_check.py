@@ -26,6 +26,7 @@ from types import ModuleType
 from lxml import etree
 
 from .errors import ConfigurationError
+from .xml_schema import saml_schema
 
 # The pair this release is tested with; both wheels bundle libxml2 2.14.
 KNOWN_GOOD = "lxml>=6.1,<6.2 xmlsec==1.3.17"
@@ -173,8 +174,6 @@ def canonicalisation_problems() -> list[str]:
 
 def schema_problems() -> list[str]:
     """Compile the SAML schemas now, so the first login does not, and a broken install shows at startup."""
-    from .xmlsecurity import saml_schema
-
     try:
         saml_schema()
     except Exception as exc:  # noqa: BLE001 - every failure is reported as a configuration problem

@@ -33,7 +33,7 @@ import unicodedata
 
 import pytest
 
-from ekn_saml.identity import luhn_ok
+from ekn_saml.numbers import luhn_ok
 
 _FORMATTER = logging.Formatter("%(levelname)s %(name)s: %(message)s")
 # attributes every LogRecord has; anything else came in through ``extra``

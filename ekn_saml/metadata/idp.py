@@ -106,7 +106,7 @@ def parse_idp_metadata(data: bytes, *, source: str, now: dt.datetime) -> dict[st
     """Every IdP in an EntityDescriptor or EntitiesDescriptor document.
 
     Rejects expired ``validUntil`` (document or entity).  Does **not** check a
-    metadata signature: :mod:`ekn_saml.metadata.federation` does, before
+    metadata signature: :mod:`ekn_saml.metadata.aggregate` does, before
     calling this, for documents that must be signed.
     """
     try:
@@ -139,8 +139,30 @@ def parse_idp_metadata(data: bytes, *, source: str, now: dt.datetime) -> dict[st
     return found
 
 
+def load_idp_metadata_files(paths: Iterable[str], *, now: dt.datetime) -> tuple[dict[str, IdpInfo], list[str]]:
+    """The IdPs of ``ekn_saml.idp.metadata_files``, trusted as they are; ``(IdPs by entityID, problems)``.
+
+    The one loader the app and the ``ekn-saml`` command share.  Each file is
+    read and parsed by :func:`parse_idp_metadata` (expired documents and
+    entities refused); a file that cannot be read or used is one problem,
+    named by the setting, and the others still load.  Does **not** check a
+    metadata signature: these files are trusted because the ini names them.
+    """
+    idps: dict[str, IdpInfo] = {}
+    problems = []
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                idps.update(parse_idp_metadata(fh.read(), source=path, now=now))
+        except OSError as exc:
+            problems.append(f"ekn_saml.idp.metadata_files: {exc}")
+        except MetadataError as exc:
+            problems.append(f"ekn_saml.idp.metadata_files: {exc.detail}")
+    return idps, problems
+
+
 class IdpSource(Protocol):
-    """A refreshed set of IdPs, e.g. :class:`~ekn_saml.metadata.federation.FederationMetadata`."""
+    """A refreshed set of IdPs, e.g. :class:`~ekn_saml.metadata.refresher.FederationMetadata`."""
 
     def get(self, entity_id: str) -> IdpInfo | None: ...
 

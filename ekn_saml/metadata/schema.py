@@ -2,7 +2,7 @@
 """Validation of SAML metadata against the OASIS schemas, compiled once per process.
 
 The OASIS and W3C schema files come from the directory pysaml2 installs
-(:func:`ekn_saml.xmlsecurity.schema_directory`, found without importing
+(:func:`ekn_saml.xml_schema.schema_directory`, found without importing
 pysaml2), the same files the protocol schema check uses; the two files we
 wrote (the driver and the query-requester extension) are in
 ``ekn_saml/metadata/schemas``.  The originals name each other by W3C URLs;
@@ -22,7 +22,7 @@ import os
 from lxml import etree
 
 from ..errors import MetadataError
-from ..xmlsecurity import schema_directory
+from ..xml_schema import schema_directory
 
 OWN_SCHEMAS = os.path.join(os.path.dirname(__file__), "schemas")
 _DRIVER = "ekn-metadata.xsd"

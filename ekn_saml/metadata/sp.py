@@ -20,7 +20,7 @@ from zope.interface import implementer
 from ..credentials import SpCredentials
 from ..errors import ConfigurationError, MetadataError
 from ..interfaces import ISpMetadataDocuments
-from ..settings import SamlSettings, SpProfile
+from ..settings import SamlSettings, SpMetadataSettings, SpProfile
 from ..timeutil import format_instant, utcnow
 from ..xmlsecurity import (
     DIGEST_ALGORITHMS,
@@ -100,7 +100,7 @@ def load_next_signing_cert(settings: SamlSettings, profile: SpProfile | None = N
         ) from None
 
 
-def build_sp_metadata(  # noqa: C901 - one element after the other, in the schema's order
+def build_sp_metadata(
     settings: SamlSettings,
     credentials: SpCredentials,
     *,
@@ -116,24 +116,12 @@ def build_sp_metadata(  # noqa: C901 - one element after the other, in the schem
     Organization with the organisation number, and contacts.  Only the newest
     encryption key is published (DP §2.1.1.2).  ``credentials`` must be the
     profile's (not checked here).  Does **not** sign or validate.
+    Each part is added by its own function, in the order the schema wants.
     """
     profile = _profile(settings, profile)
     info = profile.metadata
     entity = etree.Element(_E["md"] + "EntityDescriptor", nsmap=_NSMAP, entityID=profile.entity_id)
-
-    extensions = _sub(entity, "md:Extensions")
-    if info.entity_categories:
-        attrs = _sub(extensions, "mdattr:EntityAttributes")
-        attribute = _sub(attrs, "saml:Attribute", Name=ENTITY_CATEGORY_ATTRIBUTE, NameFormat=URI_NAME_FORMAT)
-        for uri in info.entity_categories:
-            _sub(attribute, "saml:AttributeValue", uri)
-    # What we accept from IdPs: exactly the allow-lists of xmlsecurity.
-    for digest in (SHA256, *sorted(DIGEST_ALGORITHMS - {SHA256})):
-        _sub(extensions, "alg:DigestMethod", Algorithm=digest)
-    for algorithm in SIGNATURE_ALGORITHMS:
-        attrs = {"MinKeySize": "2048"} if "#rsa-" in algorithm else {}
-        _sub(extensions, "alg:SigningMethod", Algorithm=algorithm, **attrs)
-
+    _add_entity_extensions(entity, info)
     sp = _sub(
         entity,
         "md:SPSSODescriptor",
@@ -141,12 +129,49 @@ def build_sp_metadata(  # noqa: C901 - one element after the other, in the schem
         WantAssertionsSigned="false",
         protocolSupportEnumeration=PROTOCOL,
     )
-    if info.display_name or info.description or info.logo_url:
-        ui = _sub(_sub(sp, "md:Extensions"), "mdui:UIInfo")
-        _localized(ui, "mdui:DisplayName", info.display_name)
-        _localized(ui, "mdui:Description", info.description)
-        if info.logo_url:
-            _sub(ui, "mdui:Logo", info.logo_url, height=str(info.logo_height), width=str(info.logo_width))
+    _add_ui_info(sp, info)
+    _add_key_descriptors(sp, credentials, next_signing_cert)
+    for name_format in NAMEID_FORMATS:
+        _sub(sp, "md:NameIDFormat", name_format)
+    _sub(sp, "md:AssertionConsumerService", Binding=BINDING_POST, Location=profile.acs_url, index="0", isDefault="true")
+    _add_requested_attributes(sp, info, profile)
+    _add_organization(entity, info)
+    for role, email in (("technical", info.technical_email), ("support", info.support_email)):
+        if email:
+            _sub(_sub(entity, "md:ContactPerson", contactType=role), "md:EmailAddress", "mailto:" + email)
+    return entity
+
+
+def _add_entity_extensions(entity: etree._Element, info: SpMetadataSettings) -> None:
+    """md:Extensions: our entity categories, and what we accept from IdPs (exactly the allow-lists of xmlsecurity)."""
+    extensions = _sub(entity, "md:Extensions")
+    if info.entity_categories:
+        attrs = _sub(extensions, "mdattr:EntityAttributes")
+        attribute = _sub(attrs, "saml:Attribute", Name=ENTITY_CATEGORY_ATTRIBUTE, NameFormat=URI_NAME_FORMAT)
+        for uri in info.entity_categories:
+            _sub(attribute, "saml:AttributeValue", uri)
+    for digest in (SHA256, *sorted(DIGEST_ALGORITHMS - {SHA256})):
+        _sub(extensions, "alg:DigestMethod", Algorithm=digest)
+    for algorithm in SIGNATURE_ALGORITHMS:
+        attrs = {"MinKeySize": "2048"} if "#rsa-" in algorithm else {}
+        _sub(extensions, "alg:SigningMethod", Algorithm=algorithm, **attrs)
+    if not len(extensions):
+        entity.remove(extensions)
+
+
+def _add_ui_info(sp: etree._Element, info: SpMetadataSettings) -> None:
+    """mdui:UIInfo (display name, description, logo), if any of them is configured."""
+    if not (info.display_name or info.description or info.logo_url):
+        return
+    ui = _sub(_sub(sp, "md:Extensions"), "mdui:UIInfo")
+    _localized(ui, "mdui:DisplayName", info.display_name)
+    _localized(ui, "mdui:Description", info.description)
+    if info.logo_url:
+        _sub(ui, "mdui:Logo", info.logo_url, height=str(info.logo_height), width=str(info.logo_width))
+
+
+def _add_key_descriptors(sp: etree._Element, credentials: SpCredentials, next_signing_cert: PublicKey | None) -> None:
+    """The signing key (and the next one during a rollover), then the encryption key with what we decrypt."""
     _key_descriptor(sp, "signing", credentials.signing_cert)
     if next_signing_cert is not None and next_signing_cert.der != credentials.signing_cert.der:
         # published before it signs anything, so IdPs already trust it on the day of the switch
@@ -160,33 +185,33 @@ def build_sp_metadata(  # noqa: C901 - one element after the other, in the schem
     for algorithm in sorted(KEY_TRANSPORT_ALGORITHMS):
         oaep = _sub(enc, "md:EncryptionMethod", Algorithm=algorithm)
         _sub(oaep, "ds:DigestMethod", Algorithm=SHA256)
-    for name_format in NAMEID_FORMATS:
-        _sub(sp, "md:NameIDFormat", name_format)
-    _sub(sp, "md:AssertionConsumerService", Binding=BINDING_POST, Location=profile.acs_url, index="0", isDefault="true")
-    if info.requested_attributes:
-        acs = _sub(sp, "md:AttributeConsumingService", index="0", isDefault="true")
-        _localized(acs, "md:ServiceName", info.display_name or (("en", profile.entity_id),))
-        for name in info.requested_attributes:
-            attrs = {"NameFormat": URI_NAME_FORMAT}
-            if name in ATTRIBUTE_FRIENDLY_NAMES:
-                attrs["FriendlyName"] = ATTRIBUTE_FRIENDLY_NAMES[name]
-            # isRequired only for what every IdP can deliver, which no extra attribute is (BID §6.1)
-            _sub(acs, "md:RequestedAttribute", Name=name, isRequired="false", **attrs)
 
-    if info.organization_name and info.organization_url:
-        org = _sub(entity, "md:Organization")
-        if info.organization_number:
-            _sub(_sub(org, "md:Extensions"), "mdorgext:OrganizationNumber", info.organization_number)
-        both = lambda text: (("sv", text), ("en", text))  # noqa: E731 - one registered name in both languages
-        _localized(org, "md:OrganizationName", both(info.organization_name))
-        _localized(org, "md:OrganizationDisplayName", both(info.organization_display_name))
-        _localized(org, "md:OrganizationURL", both(info.organization_url))
-    for role, email in (("technical", info.technical_email), ("support", info.support_email)):
-        if email:
-            _sub(_sub(entity, "md:ContactPerson", contactType=role), "md:EmailAddress", "mailto:" + email)
-    if not len(extensions):
-        entity.remove(extensions)
-    return entity
+
+def _add_requested_attributes(sp: etree._Element, info: SpMetadataSettings, profile: SpProfile) -> None:
+    """md:AttributeConsumingService with the extra attributes configured, if any."""
+    if not info.requested_attributes:
+        return
+    acs = _sub(sp, "md:AttributeConsumingService", index="0", isDefault="true")
+    _localized(acs, "md:ServiceName", info.display_name or (("en", profile.entity_id),))
+    for name in info.requested_attributes:
+        attrs = {"NameFormat": URI_NAME_FORMAT}
+        if name in ATTRIBUTE_FRIENDLY_NAMES:
+            attrs["FriendlyName"] = ATTRIBUTE_FRIENDLY_NAMES[name]
+        # isRequired only for what every IdP can deliver, which no extra attribute is (BID §6.1)
+        _sub(acs, "md:RequestedAttribute", Name=name, isRequired="false", **attrs)
+
+
+def _add_organization(entity: etree._Element, info: SpMetadataSettings) -> None:
+    """md:Organization (with the organisation number), when its name and URL are configured."""
+    if not (info.organization_name and info.organization_url):
+        return
+    org = _sub(entity, "md:Organization")
+    if info.organization_number:
+        _sub(_sub(org, "md:Extensions"), "mdorgext:OrganizationNumber", info.organization_number)
+    both = lambda text: (("sv", text), ("en", text))  # noqa: E731 - one registered name in both languages
+    _localized(org, "md:OrganizationName", both(info.organization_name))
+    _localized(org, "md:OrganizationDisplayName", both(info.organization_display_name))
+    _localized(org, "md:OrganizationURL", both(info.organization_url))
 
 
 def sign_sp_metadata(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import abc
 import json
-from typing import Any
+from typing import Any, Self
 
 from zope.interface import implementer
 
@@ -35,6 +35,23 @@ class StateStore(abc.ABC):
     number in a namespace that a client could read (no backend exposes data
     to clients; the rule is for callers that might copy values into cookies).
     """
+
+    @classmethod
+    def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> Self:
+        """Build a store from ``ekn_saml.store.url`` and ``ekn_saml.store.key_prefix``: how ekn_saml builds every backend.
+
+        The built-in backends are chosen by the URL's scheme
+        (:mod:`ekn_saml.storage.registry`); a host's own class, named by
+        ``ekn_saml.store.backend``, is built by this same method and reads
+        ``url`` as it likes.  Must **not** connect (the first operation
+        does, so a store that is down at startup only makes logins answer
+        503 until it is back); raises ValueError for a URL it cannot use.
+        A backend that keeps its keys apart from other apps' by
+        ``key_prefix`` uses it; others may ignore it.
+        """
+        raise NotImplementedError(
+            f"{cls.__name__} does not say how to build it from a URL: define from_url(url, *, key_prefix)"
+        )
 
     @abc.abstractmethod
     def put(self, namespace: str, key: str, value: dict[str, Any], ttl: int) -> None:

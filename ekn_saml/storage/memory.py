@@ -19,18 +19,22 @@ class MemoryStateStore(StateStore):
     It therefore warns unless the caller says it is a test.
     """
 
+    WARNING = (
+        "ekn_saml memory store: state is per process and lost on restart; use sqlite:/// or redis:// outside unit tests"
+    )
+
     def __init__(self, *, warn: bool = True, clock=time.monotonic) -> None:
         if warn:
-            warnings.warn(
-                "ekn_saml memory store: state is per process and lost on restart; "
-                "use sqlite:/// or redis:// outside unit tests",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            warnings.warn(self.WARNING, RuntimeWarning, stacklevel=2)
         self._clock = clock
         self._lock = threading.Lock()
         self._data: dict[tuple[str, str], tuple[float, str]] = {}
         self._sets: dict[tuple[str, str], tuple[float, set[str]]] = {}
+
+    @classmethod
+    def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> MemoryStateStore:
+        """``memory://``, without the warning: :func:`~ekn_saml.storage.store_from_url` gives it to its caller."""
+        return cls(warn=False)
 
     def _live(self, k):
         item = self._data.get(k)

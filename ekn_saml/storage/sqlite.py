@@ -115,7 +115,8 @@ class SQLiteStateStore(StateStore):
         # be created must surface as StoreUnavailableError, not a raw OSError.
 
     @classmethod
-    def from_url(cls, url: str) -> SQLiteStateStore:
+    def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> SQLiteStateStore:
+        """``sqlite:///absolute/path``; ``key_prefix`` is not needed (the file is the app's own)."""
         parts = urlsplit(url)
         path = unquote(parts.path)
         if parts.netloc:  # sqlite://relative/path is a common slip; refuse it clearly

@@ -16,11 +16,11 @@ from functools import partial
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render_to_response
 
+from ..constants import DEFAULT_SP_PROFILE
 from ..csrf import csrf_token
 from ..i18n import _
 from ..interfaces import ISamlServiceProvider
 from ..login_state import identity_of
-from ..settings import DEFAULT_SP_PROFILE
 
 
 def service_provider(request) -> ISamlServiceProvider:

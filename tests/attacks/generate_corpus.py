@@ -56,8 +56,8 @@ import xmlsec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 
-from ekn_saml.authn_request import OutstandingRequest, browser_hash
 from ekn_saml.errors import ErrorCode
+from ekn_saml.facts import OutstandingRequest, browser_hash
 from ekn_saml.identity import (
     DATE_OF_BIRTH,
     ORG_AFFILIATION,
@@ -111,7 +111,7 @@ class Seed:
     next_path: str = "/mina-sidor"
 
     def record(self) -> dict:
-        """The store record, as start_login writes it (ekn_saml.authn_request.OutstandingRequest.to_dict)."""
+        """The store record, as start_login writes it (ekn_saml.facts.OutstandingRequest.to_dict)."""
         return OutstandingRequest(
             request_id=self.request_id,
             method=self.method,

@@ -7,6 +7,7 @@ signed, encrypted response from tests/saml_factory.py.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import pytest
@@ -16,7 +17,8 @@ from ekn_saml.errors import ErrorCode, LoginRateLimitedError
 from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.response import REQUESTS
 from ekn_saml.server_keys import ServerKeys
-from ekn_saml.service import BROWSER_BINDING_PURPOSE
+from ekn_saml.service import BROWSER_BINDING_PURPOSE, ServiceProvider
+from ekn_saml.xmlsecurity import IN_PROCESS
 
 from acs_helpers import assert_rejected, begin, finish
 
@@ -157,3 +159,10 @@ def test_a_plain_login_start_stores_only_what_the_checks_need(sp):
 def test_a_start_without_next_returns_to_the_landing_path(sp, response_factory):
     login = begin(sp, "bankid")
     assert finish(sp, response_factory, login)[1] == "/mina-sidor"  # the test settings' landing_path
+
+
+def test_the_crypto_engine_must_be_the_one_the_settings_name(sp):
+    """The wiring builds the engine ekn_saml.crypto_backend names; another one is refused, never used silently."""
+    settings = dataclasses.replace(sp.settings, crypto_backend="xmlsec1")
+    with pytest.raises(ValueError):
+        ServiceProvider(settings, sp.credentials, sp.registry, sp.store, crypto=IN_PROCESS)

@@ -15,7 +15,7 @@ import xmlsec
 from lxml import etree
 from pyramid.exceptions import ConfigurationExecutionError
 
-from ekn_saml import xmlsec_check, xmlsecurity
+from ekn_saml import xml_schema, xmlsec_check
 from ekn_saml.demo import main
 from ekn_saml.errors import ConfigurationError, ErrorCode
 
@@ -82,8 +82,8 @@ def test_an_algorithm_that_is_named_but_cannot_run_is_reported(monkeypatch):
 
 
 def test_missing_saml_schemas_are_reported(monkeypatch, tmp_path):
-    monkeypatch.setattr(xmlsecurity, "_SCHEMA", None)
-    monkeypatch.setattr(xmlsecurity, "schema_directory", lambda: str(tmp_path))
+    monkeypatch.setattr(xml_schema, "_SCHEMA", None)
+    monkeypatch.setattr(xml_schema, "schema_directory", lambda: str(tmp_path))
     [problem] = _problems()
     assert "pysaml2" in problem
 

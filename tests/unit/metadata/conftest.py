@@ -1,13 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A federation signing key made per session (TEST ONLY), and settings that point at a temp aggregate."""
+"""A federation signing key made per session (TEST ONLY), settings that point at a temp aggregate, documents."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
 from ekn_saml.keygen import write_key_pair
 from ekn_saml.settings import FederationSettings
+from ekn_saml.timeutil import utcnow
 from ekn_saml.xmlsecurity import PrivateKey, PublicKey
+
+from federation_cases import bankid_document, make
+from metadata_factory import fixture_bytes, write
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +35,25 @@ def fed_settings(tmp_path, fed_signer):
         min_refresh=60,
         max_refresh=3600,
     )
+
+
+@pytest.fixture(scope="module")
+def sveleg():
+    return fixture_bytes("sveleg-fedtest.xml")
+
+
+@pytest.fixture
+def rotation(fed_settings, fed_signer, idp_keys, idp_next_keys):
+    """A holder that loaded the document with the IdP's old key, then the newer one that rotated it.
+
+    Returns ``(holder, old document bytes, new document bytes)``.
+    """
+    now = utcnow()
+    before = bankid_document(idp_keys[1], fed_signer, created=now - dt.timedelta(hours=2))
+    after = bankid_document(idp_next_keys[1], fed_signer, created=now - dt.timedelta(hours=1))
+    write(fed_settings.metadata_url, before)
+    fed = make(fed_settings)
+    fed.load_initial()
+    write(fed_settings.metadata_url, after)
+    assert fed.refresh() is True
+    return fed, before, after

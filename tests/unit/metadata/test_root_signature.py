@@ -21,10 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from ekn_saml import xmlsecurity
 from ekn_saml.errors import ErrorCode, SamlError
 from ekn_saml.metadata.root_signature import verify_root_signature
-from ekn_saml.xmlsecurity import DIGEST_ALGORITHMS, DS, NS, PrivateKey, PublicKey, parse_xml, sign_bytes
+from ekn_saml.xmlsecurity import DIGEST_ALGORITHMS, DS, NS, PrivateKey, PublicKey, algorithms, parse_xml, sign_bytes
 
 from metadata_factory import aggregate, federation_idp, sign_root, xmlsec_verifies
 from testbed import BANKID_IDP, EXPISOFT_IDP
@@ -152,7 +151,7 @@ def test_the_tree_is_unchanged_after_a_digest_failure(document, fed_signer):
 
 
 def test_every_allowed_digest_has_a_hash():
-    assert set(xmlsecurity._HASHES) == DIGEST_ALGORITHMS
+    assert set(algorithms.DIGEST_HASHES) == DIGEST_ALGORITHMS
 
 
 # ---------------------------------------------------------------- refused

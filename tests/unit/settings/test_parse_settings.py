@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
-from ekn_saml.settings import KEYS, parse_settings
+from ekn_saml.settings import KEYS, REQUIRED, parse_settings
 
 from settings_cases import minimal_raw, problems_of
 
@@ -159,12 +161,26 @@ def test_missing_key_file_is_reported(raw):
     assert "ekn_saml.sp.encryption_keys: file not found: /missing/old.key" in problems_of(raw)
 
 
-def test_every_documented_key_is_in_the_readme():
-    import pathlib
+README = pathlib.Path(__file__).parents[3] / "README.md"
 
-    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+
+def test_every_documented_key_is_in_the_readme():
+    readme = README.read_text(encoding="utf-8")
     missing = [key for key in KEYS if f"`ekn_saml.{key}`" not in readme]
     assert not missing, f"README.md lacks settings: {missing}"
+
+
+def _readme_row(key: str) -> str:
+    default, text = KEYS[key]
+    shown = "**required**" if default is REQUIRED else "(empty)" if default == "" else f"`{default}`"
+    return f"| `ekn_saml.{key}` | {shown} | {text} |"
+
+
+def test_the_readme_says_of_every_key_what_keys_says():
+    """The configuration table's row of each key has the table's default and text, word for word."""
+    rows = set(README.read_text(encoding="utf-8").splitlines())
+    differing = [key for key in KEYS if _readme_row(key) not in rows]
+    assert not differing, f"README.md's rows differ from KEYS for: {differing}"
 
 
 def test_the_xml_caps_reach_the_acs_policy(raw):

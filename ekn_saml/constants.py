@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Names of the Swedish eID profile and of the SP's own endpoints, shared by every layer.
+
+The protocol modules (AuthnRequest, ACS) need these, and so do the settings
+that choose among them; keeping them here lets the protocol stay free of the
+settings (and the settings free of the protocol).
+"""
+
+from __future__ import annotations
+
+# Levels of assurance (Swedish eID framework, "Tillitsnivåer"; Sweden Connect for the two others)
+LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
+UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
+LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
+
+# The SP profile the ekn_saml.sp.* keys define; it answers at /saml/acs and /saml/metadata.
+DEFAULT_SP_PROFILE = "default"
+ACS_PATH = "/saml/acs"
+METADATA_PATH = "/saml/metadata"
+
+# ekn_saml.federation.max_validity_days: a month, the longest validity federations commonly sign for
+DEFAULT_MAX_VALIDITY_DAYS = 31
+
+
+def acs_path(sp_profile: str) -> str:
+    """The ACS path of an SP profile: /saml/acs for the default one, /saml/acs/<name> for the others."""
+    return ACS_PATH if sp_profile == DEFAULT_SP_PROFILE else f"{ACS_PATH}/{sp_profile}"
