@@ -24,6 +24,7 @@ setup(
     package_data={
         "ekn_saml": [
             "templates/*.jinja2",
+            "templates/*/*.jinja2",
             "static/*",
             "static/*/*",
             "locale/*/LC_MESSAGES/*",

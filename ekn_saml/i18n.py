@@ -23,6 +23,7 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 
 from .errors import BadRequestError, ConfigurationError, ErrorCode
+from .methods import built_in
 from .public_url import public_url
 from .safe_url import is_safe_local_path
 
@@ -33,22 +34,6 @@ COOKIE_NAME = "ekn_lang"
 COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 
 _ = TranslationStringFactory(DOMAIN)
-
-# name -> (label, description); msgids are English, Swedish is in the catalogue.
-_METHODS = {
-    "mobilt_bankid": (
-        _("Mobile BankID"),
-        _("Use the BankID app on your phone or tablet."),
-    ),
-    "bankid": (
-        _("BankID on file or card"),
-        _("Use BankID installed on this computer, as a file or on a card."),
-    ),
-    "expisoft": (
-        _("Expisoft e-service ID"),
-        _("For people who act for an organisation: log in with an e-service ID from Expisoft."),
-    ),
-}
 
 
 def chosen_language(request: Request) -> str | None:
@@ -72,17 +57,15 @@ def locale_negotiator(request: Request) -> str:
 
 
 def method_label(request: Request, name: str) -> str:
-    """The translated name of a login method, or ``name`` for an unknown one."""
-    if name not in _METHODS:
-        return name
-    return request.localizer.translate(_METHODS[name][0])
+    """The translated name of a built-in login method (:mod:`ekn_saml.methods`), or ``name`` for another."""
+    method = built_in(name)
+    return request.localizer.translate(method.label) if method is not None else name
 
 
 def method_description(request: Request, name: str) -> str:
-    """One translated sentence about a login method, or ``name`` for an unknown one."""
-    if name not in _METHODS:
-        return name
-    return request.localizer.translate(_METHODS[name][1])
+    """One translated sentence about a built-in login method, or ``""`` for another."""
+    method = built_in(name)
+    return request.localizer.translate(method.description) if method is not None else ""
 
 
 def set_language(request: Request) -> HTTPSeeOther:

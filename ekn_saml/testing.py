@@ -19,6 +19,7 @@ import urllib.request
 
 from .devidp import DEV_IDPS
 from .keygen import write_key_pair
+from .methods import BUILT_IN_METHODS, ORGANISATION
 from .server_keys import write_key_file
 
 # the default SP profile's keys, the "orgid" profile's and the development IdP's
@@ -26,7 +27,7 @@ DEV_KEY_STEMS = ("sp-signing", "sp-encryption", "sp-orgid-signing", "sp-orgid-en
 # The demo has two SP profiles, as the federation wants of a portal with both kinds of login
 # (TAR §3.4): the default one for the person methods, "orgid" for Expisoft.
 ORGID_PROFILE = "orgid"
-ORGID_METHODS = ("expisoft",)
+ORGID_METHODS = tuple(m.name for m in BUILT_IN_METHODS.values() if m.profile == ORGANISATION)
 
 
 def free_port() -> int:

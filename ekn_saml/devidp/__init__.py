@@ -16,15 +16,18 @@ from lxml import etree
 from zope.interface import implementer
 
 from ..interfaces import IDevelopmentIdp
+from ..metadata.categories import PROFILE_CATEGORY
 from ..metadata.idp import BINDING_POST, BINDING_REDIRECT, ENTITY_CATEGORY
+from ..methods import BUILT_IN_METHODS
 from ..xmlsecurity import NS, PublicKey
 from .personas import DEV_ORG_SCOPES
 
+# slug -> (method, entity categories): one development IdP per built-in method that names
+# one (ekn_saml.methods), declaring the service entity category of the method's profile
 DEV_IDPS = {
-    # slug -> (method, entity categories)
-    "mobilt-bankid": ("mobilt_bankid", ("http://id.elegnamnden.se/ec/1.0/loa3-pnr",)),
-    "bankid": ("bankid", ("http://id.elegnamnden.se/ec/1.0/loa3-pnr",)),
-    "expisoft": ("expisoft", ("http://id.swedenconnect.se/ec/1.0/loa3-orgid",)),
+    method.dev_slug: (method.name, (PROFILE_CATEGORY[method.profile],))
+    for method in BUILT_IN_METHODS.values()
+    if method.dev_slug
 }
 _E = {k: f"{{{v}}}" for k, v in NS.items()}
 

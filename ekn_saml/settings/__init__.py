@@ -31,6 +31,7 @@ from ..constants import (
     acs_path,
 )
 from ..errors import ConfigurationError
+from ..methods import PROFILES
 from .model import (
     PREFIX,
     DevIdpSettings,
@@ -57,7 +58,7 @@ from .rules import (
     status_section,
     store_section,
 )
-from .table import BINDINGS, CRYPTO_BACKENDS, DATA_ENCRYPTIONS, KEYS, KNOWN_METHODS, PROFILES, REQUIRED
+from .table import BINDINGS, CRYPTO_BACKENDS, DATA_ENCRYPTIONS, KEYS, KNOWN_METHODS, REQUIRED
 
 
 def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], bool] = os.path.isfile) -> SamlSettings:

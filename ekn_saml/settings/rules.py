@@ -21,6 +21,7 @@ from pyramid.path import DottedNameResolver
 
 from ..constants import DEFAULT_MAX_VALIDITY_DAYS, DEFAULT_SP_PROFILE
 from ..cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
+from ..methods import PROFILES
 from ..storage import StateStore
 from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
@@ -35,7 +36,6 @@ from .table import (
     METHOD_KEY,
     METHOD_NAME,
     PROFILE_KEY,
-    PROFILES,
 )
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")

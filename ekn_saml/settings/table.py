@@ -12,17 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..constants import LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
+from ..methods import BUILT_IN_METHODS
 
-PROFILES = ("person", "organisation")
 BINDINGS = ("redirect", "post")
 
-# The three methods EKN Online offers, with the defaults a portal expects.
-# BankID IdPs often issue only uncertified-loa3, so both are requested.
+# The defaults of the built-in methods (ekn_saml.methods), as the rules read them.
 KNOWN_METHODS: dict[str, dict[str, Any]] = {
-    "mobilt_bankid": {"profile": "person", "loa": (LOA3, UNCERTIFIED_LOA3)},
-    "bankid": {"profile": "person", "loa": (LOA3, UNCERTIFIED_LOA3)},
-    "expisoft": {"profile": "organisation", "loa": (LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3)},
+    name: {"profile": method.profile, "loa": method.loa} for name, method in BUILT_IN_METHODS.items()
 }
 
 METHOD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # also the syntax of SP profile names

@@ -9,9 +9,16 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from ..i18n import method_description, method_label
+from ..methods import built_in
 from ..safe_url import is_acceptable_next
 from ..session import current_session_key
 from . import render_autopost, service_provider
+
+
+def _logo(request, name: str) -> str | None:
+    """The path of a built-in method's logo (ekn_saml.methods), or ``None``."""
+    spec = built_in(name)
+    return request.static_path(spec.logo) if spec is not None and spec.logo else None
 
 
 @view_config(route_name="saml.login", request_method="GET", renderer="ekn_saml:templates/chooser.jinja2")
@@ -25,6 +32,7 @@ def chooser(request):
             name=m.name,
             label=m.label or method_label(request, m.name),
             description=method_description(request, m.name),
+            logo=_logo(request, m.name),
             url=request.route_path("saml.login_start", method=m.name, _query={"next": next_path} if next_path else {}),
         )
         for m in sp.settings.methods

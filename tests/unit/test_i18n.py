@@ -185,8 +185,8 @@ def test_method_description_is_translated():
     assert res.text.split("|")[1] == "Använd BankID-appen i din mobil eller surfplatta."
 
 
-def test_unknown_method_falls_back_to_its_name():
-    assert make_app().get("/labels/freja").text == "freja|freja"
+def test_unknown_method_falls_back_to_its_name_and_no_description():
+    assert make_app().get("/labels/freja").text == "freja|"
 
 
 # --- the Jinja2 environment must suit the templates ------------------------------

@@ -17,6 +17,7 @@ from webtest import TestApp
 from ekn_saml.csrf import csrf_token
 from ekn_saml.errors import ErrorFamily
 from ekn_saml.login_state import remember_identity
+from ekn_saml.methods import BUILT_IN_METHODS, built_in
 from ekn_saml.views import template_values
 
 from testbed import person_identity
@@ -62,16 +63,36 @@ ORGANISATION = Namespace(
 )
 METHODS = [
     Namespace(
-        name="mobilt_bankid", label="Mobilt BankID", description="Appen i mobilen.", url="/login/mobilt_bankid?next=%2F"
+        name="mobilt_bankid",
+        label="Mobilt BankID",
+        description="Appen i mobilen.",
+        url="/login/mobilt_bankid?next=%2F",
+        logo="/saml-static/logos/mobilt_bankid.svg",
     ),
-    Namespace(name="bankid", label="BankID på fil eller kort", description="På datorn.", url="/login/bankid"),
+    Namespace(
+        name="bankid",
+        label="BankID på fil eller kort",
+        description="På datorn.",
+        url="/login/bankid",
+        logo="/saml-static/logos/bankid.svg",
+    ),
     Namespace(
         name="expisoft",
         label="Expisoft e-tjänstelegitimation",
         description="För organisationer.",
         url="/login/expisoft",
+        logo="/saml-static/logos/expisoft.svg",
     ),
-    Namespace(name="freja", label="Freja eID", description="Okänd metod.", url="/login/freja"),
+    Namespace(name="freja", label="Freja eID", description="Okänd metod.", url="/login/freja", logo=None),
+]
+# what views.pages.help_page gives the help page: each configured method, built in or not (freja)
+HELP_METHODS = [
+    Namespace(label=m.label, anchor=m.name.replace("_", "-"), help_template=built_in(m.name).help_template)
+    for m in METHODS[:3]
+] + [Namespace(label="Freja eID", anchor="freja", help_template=None)]
+SUPPORT_LINKS = [
+    ("BankID support", BUILT_IN_METHODS["bankid"].support_url),
+    ("Expisoft support", BUILT_IN_METHODS["expisoft"].support_url),
 ]
 PERSONAS = [
     Namespace(id="tolvan", label="Tolvan Tolvansson (Mobilt BankID)", method="mobilt_bankid"),
@@ -81,7 +102,7 @@ PERSONAS = [
 # Dummy vars for every template, as the views pass them.
 VARS = {
     "chooser": {"methods": METHODS, "next": "/mina-sidor"},
-    "help": {},
+    "help": {"methods": HELP_METHODS, "support_links": SUPPORT_LINKS},
     "error": {"family": "invalid_response", "code": "EKN-SIG-002", "reference": "A1B2C3D4E5", "retry_url": "/login"},
     "autopost": {
         "action": "https://idp.example.se/sso",
@@ -301,12 +322,18 @@ def test_chooser_links_to_help():
 
 def test_help_links_to_bankid_support():
     link = get("help", "en").html.find("a", string="BankID support")
-    assert link["href"] == "https://www.bankid.com/"
+    assert link["href"] == BUILT_IN_METHODS["bankid"].support_url
 
 
 def test_help_links_to_expisoft():
-    link = get("help", "en").html.find("a", string="Expisoft")
-    assert link["href"] == "https://eid.expisoft.se/"
+    link = get("help", "en").html.find("a", string="Expisoft support")
+    assert link["href"] == BUILT_IN_METHODS["expisoft"].support_url
+
+
+def test_help_lists_a_method_without_a_section_without_a_link():
+    """A method configured whole in the settings has no help section: its name is not a dead link."""
+    item = get("help", "en").html.find("li", string="Freja eID")
+    assert item is not None and item.find("a") is None
 
 
 @pytest.mark.parametrize(
