@@ -108,6 +108,22 @@ class IStateStore(Interface):
         """Release connections."""
 
 
+class IStateStoreFactory(Interface):
+    """How ekn_saml builds a store: a class providing this (``ekn_saml.store.backend`` names a host's own).
+
+    The built-in backends are chosen by the URL's scheme
+    (:mod:`ekn_saml.storage.registry`); each, like a host's class, provides it.
+    """
+
+    def from_url(url, *, key_prefix):
+        """A store for ``ekn_saml.store.url`` and ``ekn_saml.store.key_prefix``, providing :class:`IStateStore`.
+
+        Must **not** connect: the first operation does, so a store that is
+        down at startup only makes logins answer 503 until it is back.
+        Raises ValueError for a URL it cannot use.
+        """
+
+
 class ISamlSessionFactory(Interface):
     """ekn_saml's own server-side sessions: the login state, whatever the host's ``request.session`` is.
 

@@ -59,20 +59,14 @@ INTROSPECTION_CATEGORY = "ekn_saml services"
 
 def _development_idp(settings, profile_credentials, registry):
     """The development IdPs, trusted through their metadata in ``registry``; their engines and metadata."""
-    from .devidp import DevelopmentIdp, dev_idp_metadata, dev_idps
-    from .metadata.idp import parse_idp_metadata
+    from .devidp import DevelopmentIdp, development_trust
     from .metadata.sp import sp_metadata_bytes
     from .pysaml2_bridge import DevIdpEngine
     from .timeutil import utcnow
-    from .xmlsecurity import PublicKey
 
     dev = settings.devidp
-    with open(dev.cert, "rb") as fh:
-        cert = PublicKey.from_pem(fh.read())
-    idps = dev_idps(dev.entity_id, dev.base_url)
-    metadata = dev_idp_metadata(idps, cert)
-    # trusted through metadata, parsed by the same code as any federation's
-    registry.merge(parse_idp_metadata(metadata, source="development IdP", now=utcnow()))
+    trust = development_trust(dev.entity_id, dev.base_url, dev.cert, now=utcnow())
+    registry.merge(trust.records)
     # every SP profile's metadata: the IdPs know each profile's entityID, keys and ACS
     sp_metadata = [
         sp_metadata_bytes(settings, profile_credentials[p.name], profile=p).decode() for p in settings.sp_profiles
@@ -86,9 +80,9 @@ def _development_idp(settings, profile_credentials, registry):
             sp_metadata_xml=sp_metadata,
             data_encryption=dev.data_encryption,
         )
-        for idp in idps
+        for idp in trust.idps
     }
-    return DevelopmentIdp(engines, metadata)
+    return DevelopmentIdp(engines, trust.metadata)
 
 
 def _xml_crypto(name: str):

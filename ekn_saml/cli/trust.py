@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..devidp import dev_idp_metadata, dev_idps
+from ..devidp import development_trust
 from ..errors import ConfigurationError, MetadataError
 from ..metadata.federation import FederationMetadata
-from ..metadata.idp import IdpInfo, load_idp_metadata_files, parse_idp_metadata
+from ..metadata.idp import IdpInfo, load_idp_metadata_files
 from ..settings import SamlSettings
 from ..timeutil import utcnow
-from ..xmlsecurity import PublicKey
 from .command import USAGE, CommandError
 
 
@@ -24,12 +23,10 @@ def trusted_idps(settings: SamlSettings, fail: Callable[[str], None] | None = No
     (:func:`federation_holder`).
     """
     idps, problems = load_idp_metadata_files(settings.idp_metadata_files, now=utcnow())
-    if settings.devidp.enabled and settings.devidp.cert:
+    dev = settings.devidp
+    if dev.enabled and dev.cert:
         try:
-            with open(settings.devidp.cert, "rb") as fh:
-                cert = PublicKey.from_pem(fh.read())
-            metadata = dev_idp_metadata(dev_idps(settings.devidp.entity_id, settings.devidp.base_url), cert)
-            idps.update(parse_idp_metadata(metadata, source="development IdP", now=utcnow()))
+            idps.update(development_trust(dev.entity_id, dev.base_url, dev.cert, now=utcnow()).records)
         except (OSError, ValueError, MetadataError) as exc:
             problems.append(f"development IdP: {exc}")
     if fail is not None:

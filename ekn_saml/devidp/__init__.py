@@ -9,6 +9,7 @@ code as any federation metadata.
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from dataclasses import dataclass
 
@@ -17,8 +18,8 @@ from zope.interface import implementer
 
 from ..interfaces import IDevelopmentIdp
 from ..metadata.categories import PROFILE_CATEGORY
-from ..metadata.idp import BINDING_POST, BINDING_REDIRECT, ENTITY_CATEGORY
-from ..methods import BUILT_IN_METHODS
+from ..metadata.idp import BINDING_POST, BINDING_REDIRECT, ENTITY_CATEGORY, IdpInfo, parse_idp_metadata
+from ..methods import BUILT_IN_METHODS, ORGANISATION
 from ..xmlsecurity import NS, PublicKey
 from .personas import DEV_ORG_SCOPES
 
@@ -71,7 +72,7 @@ def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
             protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol",
         )
         dext = etree.SubElement(desc, _E["md"] + "Extensions")
-        if idp.method == "expisoft":
+        if BUILT_IN_METHODS[idp.method].profile == ORGANISATION:  # the organisations it may vouch for
             for scope in DEV_ORG_SCOPES:
                 etree.SubElement(dext, _E["shibmd"] + "Scope", regexp="false").text = scope
         ui = etree.SubElement(dext, _E["mdui"] + "UIInfo")
@@ -84,6 +85,30 @@ def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
         for binding in (BINDING_REDIRECT, BINDING_POST):
             etree.SubElement(desc, _E["md"] + "SingleSignOnService", Binding=binding, Location=idp.sso_url)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+@dataclass(frozen=True)
+class DevelopmentTrust:
+    """The development IdPs, their metadata document and its parsed records: what the SP trusts of them."""
+
+    idps: list[DevIdp]
+    metadata: bytes
+    records: dict[str, IdpInfo]
+
+
+def development_trust(entity_id_prefix: str, base_url: str, cert_path: str, *, now: dt.datetime) -> DevelopmentTrust:
+    """The development IdPs at ``base_url``, trusted through their metadata as any federation's IdP is.
+
+    The app's wiring and ``ekn-saml`` both trust them this way.  Raises
+    OSError or ValueError for an unreadable certificate, MetadataError for
+    metadata the parser refuses.
+    """
+    with open(cert_path, "rb") as fh:
+        cert = PublicKey.from_pem(fh.read())
+    idps = dev_idps(entity_id_prefix, base_url)
+    metadata = dev_idp_metadata(idps, cert)
+    # parsed by the same code as any federation's metadata
+    return DevelopmentTrust(idps, metadata, parse_idp_metadata(metadata, source="development IdP", now=now))
 
 
 @implementer(IDevelopmentIdp)

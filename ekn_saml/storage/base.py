@@ -7,12 +7,13 @@ import abc
 import json
 from typing import Any, Self
 
-from zope.interface import implementer
+from zope.interface import alsoProvides, implementer, provider
 
-from ..interfaces import IStateStore
+from ..interfaces import IStateStore, IStateStoreFactory
 
 
 @implementer(IStateStore)
+@provider(IStateStoreFactory)
 class StateStore(abc.ABC):
     """Key/value state with a TTL on every entry, in namespaces.
 
@@ -35,6 +36,12 @@ class StateStore(abc.ABC):
     number in a namespace that a client could read (no backend exposes data
     to clients; the rule is for callers that might copy values into cookies).
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # An interface a class provides is not inherited: each backend, a host's too, says again
+        # that the class itself is how ekn_saml builds a store (IStateStoreFactory.from_url).
+        super().__init_subclass__(**kwargs)
+        alsoProvides(cls, IStateStoreFactory)
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> Self:

@@ -16,6 +16,7 @@ from ekn_saml.interfaces import (
     ISamlSessionFactory,
     ISpMetadataDocuments,
     IStateStore,
+    IStateStoreFactory,
 )
 from ekn_saml.metadata.federation import FederationMetadata
 from ekn_saml.metadata.idp import IdpRegistry
@@ -44,6 +45,12 @@ IMPLEMENTATIONS = [
 @pytest.mark.parametrize(("iface", "cls"), IMPLEMENTATIONS, ids=lambda x: x.__name__)
 def test_the_class_implements_its_interface(iface, cls):
     assert verifyClass(iface, cls)
+
+
+@pytest.mark.parametrize("cls", [MemoryStateStore, SQLiteStateStore, RedisStateStore], ids=lambda c: c.__name__)
+def test_each_store_class_is_how_ekn_saml_builds_a_store(cls):
+    """ekn_saml.store.backend names a class with this same from_url (a host's own, too)."""
+    assert IStateStoreFactory.providedBy(cls) and verifyObject(IStateStoreFactory, cls)
 
 
 @pytest.fixture
