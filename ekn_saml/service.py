@@ -3,28 +3,46 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from zope.interface import implementer
 
 from . import cookies
-from .authn_request import build_authn_request, new_id, post_fields, redirect_url
+from .authn_request import (
+    build_authn_request,
+    new_id,
+    post_fields,
+    principal_selection,
+    redirect_url,
+    user_message,
+)
 from .credentials import SpCredentials
-from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
+from .errors import (
+    BadRequestError,
+    ErrorCode,
+    LoginRateLimitedError,
+    MetadataError,
+    MethodUnavailableError,
+    SamlError,
+    StepUpMismatchError,
+    printable,
+)
 from .facts import OutstandingRequest, browser_hash
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .interfaces import ISamlServiceProvider
-from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
+from .metadata.categories import SECURE_AUTHENTICATOR_BINDING, SUPPORTS_USER_MESSAGE
+from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpInfo, IdpRegistry
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 from .server_keys import ServerKeys
-from .settings import DEFAULT_SP_PROFILE, SamlSettings, SpProfile
+from .settings import DEFAULT_SP_PROFILE, LoginMethod, SamlSettings, SpProfile
 from .storage import StateStore
 from .timeutil import utcnow
 from .xmlsecurity import IN_PROCESS, XmlCrypto
@@ -36,6 +54,22 @@ BROWSER_BINDING_PURPOSE = "browser-binding"
 # store namespace of the login-start counters, and the ServerKeys purpose of their keys
 LOGIN_STARTS = "login_starts"
 LOGIN_STARTS_PURPOSE = "login-starts"
+# ServerKeys purpose of the subject a step-up must come back with (OutstandingRequest.step_up_subject)
+STEP_UP_PURPOSE = "step-up/subject"
+
+
+def method_unavailable_reason(method: LoginMethod, idp: IdpInfo) -> str | None:
+    """Why ``method`` cannot be used with ``idp`` as its metadata says now, or ``None``.
+
+    Only what the method's settings require of the IdP: with
+    ``method.<name>.secure_authenticator_binding`` the IdP must declare
+    secure-authenticator-binding (EC §6.1), or it would not bind the
+    authenticator to the browser.  Does **not** check the EC §1.3 matching
+    rules of the other categories.
+    """
+    if method.secure_authenticator_binding and SECURE_AUTHENTICATOR_BINDING not in idp.entity_categories:
+        return f"IdP {idp.entity_id} of method {method.name} does not declare secure-authenticator-binding"
+    return None
 
 
 @dataclass(frozen=True)
@@ -224,6 +258,7 @@ class ServiceProvider:
         *,
         previous_session: str | None = None,
         client_address: str | None = None,
+        step_up: Identity | None = None,
     ) -> LoginStart:
         """Build, store and sign the AuthnRequest for ``method_name``.
 
@@ -239,6 +274,21 @@ class ServiceProvider:
         ``client_address`` is the client's address (``REMOTE_ADDR``): the start
         is counted against it (:meth:`count_login_start`) before anything is
         built, signed or stored.
+
+        Extensions: ``umsg:UserMessage`` with the ``user_message.*`` texts, only
+        to an IdP that declares supports-user-message (UMSG §3.2).  A method
+        with ``secure_authenticator_binding`` whose IdP does not declare it is
+        refused (:class:`MethodUnavailableError`) before anything is sent.
+
+        ``step_up`` is the logged-in identity for a step-up
+        (:func:`ekn_saml.step_up`): the method must be the identity's, ForceAuthn
+        is true whatever the setting, a MAC of its subject is stored with the
+        request for the ACS to compare, and ``psc:PrincipalSelection`` carries
+        the values the IdP asks for in ``psc:RequestedPrincipalSelection`` that
+        the identity has (DP §5.3.3), none to other IdPs.  A request carrying a
+        PrincipalSelection goes by the POST binding, so the personal identity
+        number is never in a URL (browser history, proxy and IdP access logs);
+        to an IdP without a POST endpoint none is sent.
         """
         method = self.settings.method(method_name)
         if method is None:
@@ -256,7 +306,25 @@ class ServiceProvider:
         destination = idp.sso_url(binding) or ""
         if not destination:
             raise MetadataError(f"IdP {idp.entity_id} has no SingleSignOnService for {binding}")
+        unavailable = method_unavailable_reason(method, idp)
+        if unavailable:
+            raise MethodUnavailableError(unavailable)
+        if step_up is not None and step_up.method != method.name:
+            raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"a step-up must use {step_up.method}, not {method.name}")
         self.count_login_start(client_address)
+        extensions = []
+        if self.settings.user_message and SUPPORTS_USER_MESSAGE in idp.entity_categories:
+            extensions.append(user_message(self.settings.user_message))
+        force_authn = self.settings.force_authn
+        step_up_subject = None
+        if step_up is not None:
+            force_authn = True  # the point of a step-up: the person authenticates now
+            step_up_subject = self.server_keys.mac(STEP_UP_PURPOSE, step_up.subject)
+            match_values = step_up.match_values(idp.requested_principal_selection)
+            post_url = idp.sso_url(BINDING_POST)
+            if match_values and post_url:
+                extensions.append(principal_selection(match_values))
+                post, destination = True, post_url
         profile = self.profiles[method.sp_profile]
         request_id = new_id()
         relay_state = secrets.token_urlsafe(16)
@@ -266,14 +334,16 @@ class ServiceProvider:
             destination=destination,
             acs_url=profile.acs_url,
             loa=method.loa,
-            force_authn=self.settings.force_authn,
+            force_authn=force_authn,
+            extensions=extensions,
         )
         outstanding = OutstandingRequest(
             request_id=request_id,
             method=method.name,
             idp_entity_id=idp.entity_id,
             loa=method.loa,
-            force_authn=self.settings.force_authn,
+            force_authn=force_authn,
+            step_up_subject=step_up_subject,
             issued_at=time.time(),
             browser=browser_hash(browser_token),
             relay_state=relay_state,
@@ -341,6 +411,12 @@ class ServiceProvider:
         also when it is another user's.
         A failure carries the IdP and method known when it failed
         (:attr:`SamlError.idp`, :attr:`SamlError.method`) for the audit trail.
+
+        A step-up's answer must carry the subject the request was started
+        for (compared by MAC, under any server key); another is refused with
+        STEP_UP_SUBJECT_MISMATCH and ``end_previous_session`` is called all the
+        same, so the session that asked is ended.  A matching one gets
+        ``stepped_up_at`` = its AuthnInstant.
         """
         profile = self.profiles[sp_profile]
         trail: dict[str, str] = {}
@@ -349,6 +425,13 @@ class ServiceProvider:
             identity, next_path, previous_session = self._finish_login(
                 profile, saml_response, relay_state, browser_token, trail
             )
+        except StepUpMismatchError as exc:
+            # someone else answered a step-up: the session it was started from ends too
+            if exc.session_to_end and end_previous_session is not None:
+                end_previous_session(exc.session_to_end)
+            exc.idp = exc.idp or trail.get("idp")
+            exc.method = exc.method or trail.get("method")
+            raise
         except SamlError as exc:
             exc.idp = exc.idp or trail.get("idp")
             exc.method = exc.method or trail.get("method")
@@ -381,6 +464,16 @@ class ServiceProvider:
             accept_coordination_number=self.settings.accept_coordination_number,
             sp_entity_id=profile.entity_id,
         )
+        stored = facts.request.step_up_subject
+        if stored is not None:
+            if not any(
+                hmac.compare_digest(stored, mac) for mac in self.server_keys.macs(STEP_UP_PURPOSE, identity.subject)
+            ):
+                raise StepUpMismatchError(
+                    f"step-up answered for {identity.log_subject}, not the logged-in subject",
+                    session_to_end=facts.request.previous_session,
+                )
+            identity = replace(identity, stepped_up_at=identity.authn_instant)
         next_path = facts.request.next_path  # None when none was given: landing_path
         if not is_safe_local_path(next_path):
             next_path = self.settings.landing_path

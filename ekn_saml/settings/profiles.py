@@ -21,6 +21,7 @@ from ..metadata.categories import (
     ENTITY_CATEGORIES,
     PERSONAL_NUMBER_CATEGORIES,
     PROFILE_CATEGORY,
+    SECURE_AUTHENTICATOR_BINDING,
 )
 from ..numbers import luhn_ok
 from .model import PREFIX, LoginMethod, SpMetadataSettings, SpProfile
@@ -130,6 +131,14 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
                 r.problems.append(f"{PREFIX}{key}: {name!r} is neither a known category nor an absolute URI")
             elif uri not in categories:
                 categories.append(uri)
+    binding = [m.name for m in methods if m.secure_authenticator_binding]
+    if binding and r.raw.get(key) is None:
+        categories.append(SECURE_AUTHENTICATOR_BINDING)  # EC §6.1: the SP declares what it requires
+    r.check(
+        not binding or SECURE_AUTHENTICATOR_BINDING in categories,
+        f"{PREFIX}{key} must include secure-authenticator-binding: "
+        f"{', '.join(binding)} require(s) it (method.<name>.secure_authenticator_binding)",
+    )
     # Declaring it makes IdPs send samordningsnummer, which the ACS would then refuse (TAR §3.8).
     r.check(
         ACCEPTS_COORDINATION_NUMBER not in categories or accept_coordination,

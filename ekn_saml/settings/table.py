@@ -57,7 +57,19 @@ KEYS: dict[str, tuple[Any, str]] = {
         "The SP profile (entityID, keys, ACS) this method's AuthnRequests go out as: default (the sp.* keys) "
         "or a name from sp_profiles.",
     ),
+    "method.<name>.secure_authenticator_binding": (
+        "false",
+        "true: the SP profile of this method declares secure-authenticator-binding (EC 6.1) and the method is "
+        "offered only while its IdP declares it too; otherwise it is unavailable (EKN-OPS-006). For BankID.",
+    ),
     "authn_request.binding": ("redirect", "redirect or post."),
+    "user_message.sv": (
+        "Logga in på EKN Online",
+        "Anti-phishing text sent as umsg:UserMessage (text/plain) to IdPs that declare supports-user-message, "
+        "shown before the user authenticates: never integrity-sensitive data. At most 200 characters, "
+        "no control characters, no run of 10 or more digits; empty: no Swedish message.",
+    ),
+    "user_message.en": ("Log in to EKN Online", "The English user message (as user_message.sv); empty: none."),
     "authn_request.force_authn": ("true", "ForceAuthn sent explicitly in every AuthnRequest."),
     "security.clock_skew": ("30", "Allowed clock skew in seconds (0-60)."),
     "security.max_response_age": ("180", "Maximum age of a Response's IssueInstant in seconds."),
@@ -209,7 +221,7 @@ KEYS: dict[str, tuple[Any, str]] = {
 }
 DATA_ENCRYPTIONS = ("aes128-gcm", "aes192-gcm", "aes256-gcm", "aes128-cbc", "aes192-cbc", "aes256-cbc")
 CRYPTO_BACKENDS = ("xmlsec", "xmlsec1")
-METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label|sp_profile)$")
+METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label|sp_profile|secure_authenticator_binding)$")
 PROFILE_KEY_STEM = "sp_profile.<name>."
 # the keys a further SP profile may set: exactly the documented ones
 PROFILE_KEY = re.compile(
