@@ -47,9 +47,7 @@ class ISamlServiceProvider(Interface):
     def idp_form_origins():
         """Origins of the login methods' IdP SSO endpoints as trusted metadata says now (CSP ``form-action``)."""
 
-    def start_login(
-        method_name, next_path, browser_token, *, previous_session=None, client_address=None, step_up=None
-    ):
+    def start_login(method_name, next_path, browser_token, *, previous_session=None, client_address=None, step_up=None):
         """Count the start against ``client_address``, then build, store and sign the AuthnRequest of a method.
 
         ``step_up``: the logged-in identity, for a step-up of the same subject (:func:`ekn_saml.step_up`).
