@@ -45,7 +45,7 @@ def login_start(request):
     return start_login_response(request, request.matchdict["method"], request.params.get("next"))
 
 
-def start_login_response(request, method: str, next_path: str | None, *, step_up=None):
+def start_login_response(request, method, next_path, *, step_up=None):
     """Start a login of ``method`` (see :meth:`ServiceProvider.start_login`): the response that sends the browser to the IdP.
 
     Also sets the browser-binding cookie.  ``step_up`` is the logged-in

@@ -162,3 +162,12 @@ def test_step_up_goes_to_the_method_of_the_login(testapp, method, persona):
     start, _idp_page = step_up_at_idp(testapp)
     slug = method.replace("_", "-")
     assert to_idp_form(start).action.endswith(f"/devidp/{slug}/sso")
+
+
+def test_the_stored_step_up_request_holds_no_personal_identity_number(testapp, dev_settings):
+    log_in(testapp, "bankid", "karin")
+    step_up_at_idp(testapp)
+    path = dev_settings["ekn_saml.store.url"].removeprefix("sqlite:///")
+    with open(path, "rb") as fh:
+        stored = fh.read()
+    assert b"196506151239" not in stored and b"19650615" not in stored
