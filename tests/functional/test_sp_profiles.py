@@ -266,8 +266,9 @@ def test_the_two_metadata_documents_are_two_sps(testapp, key_dir):
 
 def test_each_profile_declares_only_the_attribute_set_its_methods_need(testapp):
     path = "md:Extensions/mdattr:EntityAttributes/saml:Attribute/saml:AttributeValue/text()"
-    assert _x(metadata(testapp, "/saml/metadata"), path) == [ENTITY_CATEGORIES["loa3-pnr"]]
-    assert _x(metadata(testapp, "/saml/metadata/orgid"), path) == [ENTITY_CATEGORIES["loa3-orgid"]]
+    public = ENTITY_CATEGORIES["public-sector-sp"]  # the service type, declared by every profile
+    assert _x(metadata(testapp, "/saml/metadata"), path) == [ENTITY_CATEGORIES["loa3-pnr"], public]
+    assert _x(metadata(testapp, "/saml/metadata/orgid"), path) == [ENTITY_CATEGORIES["loa3-orgid"], public]
 
 
 @pytest.mark.parametrize("path", ["/saml/metadata/default", "/saml/metadata/nosuch"])
