@@ -24,14 +24,14 @@ from ..metadata.categories import (
     SECURE_AUTHENTICATOR_BINDING,
 )
 
-PUBLIC_SECTOR_SP = ENTITY_CATEGORIES["public-sector-sp"]
-CONTRACT_PREFIX = "http://id.swedenconnect.se/contract/"
-TRANSACTION_IDENTIFIER = ATTRIBUTES["transactionIdentifier"]
 from ..numbers import luhn_ok
 from .model import PREFIX, LoginMethod, SpMetadataSettings, SpProfile
 from .reader import Reader, base_url_problem, http_url_problem, is_absolute_uri, per_language, quiet_bool
 from .table import METHOD_NAME
 
+PUBLIC_SECTOR_SP = ENTITY_CATEGORIES["public-sector-sp"]
+CONTRACT_PREFIX = "http://id.swedenconnect.se/contract/"
+TRANSACTION_IDENTIFIER = ATTRIBUTES["transactionIdentifier"]
 _EMAIL = re.compile(r"^[^@\s:/]+@[^@\s]+\.[^@\s]+$")
 
 
