@@ -23,7 +23,6 @@ from ..metadata.categories import (
     PROFILE_CATEGORY,
     SECURE_AUTHENTICATOR_BINDING,
 )
-
 from ..numbers import luhn_ok
 from .model import PREFIX, LoginMethod, SpMetadataSettings, SpProfile
 from .reader import Reader, base_url_problem, http_url_problem, is_absolute_uri, per_language, quiet_bool
