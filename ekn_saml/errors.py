@@ -137,8 +137,8 @@ class ErrorCode(enum.StrEnum):
     # Logged, never a page.  A store file other users could read was found and
     # tightened to the owner alone (its contents may have been exposed).
     STORE_FILE_EXPOSED = "EKN-OPS-005"
-    # the method requires secure-authenticator-binding (method.<name>.secure_authenticator_binding)
-    # and its IdP's metadata does not declare it: the method is not offered, nothing is sent
+    # the method's IdP, as its metadata says now, does not match the SP's entity categories (EC 1.3)
+    # or lacks secure-authenticator-binding that the method requires: nothing is sent
     IDP_LACKS_REQUIRED_CATEGORY = "EKN-OPS-006"
 
 

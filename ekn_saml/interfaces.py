@@ -200,6 +200,9 @@ class IFederationMetadata(Interface):
     def status():
         """Age, validity and refresh state as a JSON-ready dict (the status endpoint, ``ekn-saml check``)."""
 
+    def add_listener(listener):
+        """Call ``listener()`` after every swap to a new document (a raising listener is logged, not fatal)."""
+
 
 class ISpMetadataDocuments(Interface):
     """The SP metadata document of every SP profile, built and schema-checked once at startup."""

@@ -7,13 +7,13 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from zope.interface import implementer
 
-from . import cookies
+from . import audit, cookies
 from .authn_request import (
     build_authn_request,
     new_id,
@@ -39,6 +39,7 @@ from .identity import Identity, map_identity
 from .interfaces import ISamlServiceProvider
 from .metadata.categories import SECURE_AUTHENTICATOR_BINDING, SUPPORTS_USER_MESSAGE
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpInfo, IdpRegistry
+from .metadata.matching import mismatches
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 from .server_keys import ServerKeys
@@ -58,17 +59,26 @@ LOGIN_STARTS_PURPOSE = "login-starts"
 STEP_UP_PURPOSE = "step-up/subject"
 
 
-def method_unavailable_reason(method: LoginMethod, idp: IdpInfo) -> str | None:
+def method_unavailable_reason(method: LoginMethod, idp: IdpInfo, sp_categories: Collection[str] = ()) -> str | None:
     """Why ``method`` cannot be used with ``idp`` as its metadata says now, or ``None``.
 
-    Only what the method's settings require of the IdP: with
-    ``method.<name>.secure_authenticator_binding`` the IdP must declare
-    secure-authenticator-binding (EC §6.1), or it would not bind the
-    authenticator to the browser.  Does **not** check the EC §1.3 matching
-    rules of the other categories.
+    * The EC §1.3 matching rules (:func:`~ekn_saml.metadata.matching.mismatches`)
+      between ``sp_categories`` (the entity categories the method's SP
+      profile declares) and the IdP's, when the IdP declares any category:
+      an IdP with no entity categories at all (a test IdP of
+      ``idp.metadata_files``) is not matched, and ``ekn-saml check`` warns of it;
+    * with ``method.<name>.secure_authenticator_binding`` the IdP must declare
+      secure-authenticator-binding (EC §6.1), or it would not bind the
+      authenticator to the browser.
+
+    Does **not** check LoAs or that the IdP is in the metadata at all (the
+    caller has the record).
     """
+    reasons = mismatches(sp_categories, idp.entity_categories) if idp.entity_categories else []
     if method.secure_authenticator_binding and SECURE_AUTHENTICATOR_BINDING not in idp.entity_categories:
-        return f"IdP {idp.entity_id} of method {method.name} does not declare secure-authenticator-binding"
+        reasons.append("does not declare secure-authenticator-binding, which the method requires")
+    if reasons:
+        return f"IdP {idp.entity_id} of method {method.name} " + "; ".join(reasons)
     return None
 
 
@@ -166,6 +176,8 @@ class ServiceProvider:
         self.policy = self.profiles[DEFAULT_SP_PROFILE].policy
         # (the methods' IdP records, their SSO origins): see idp_form_origins
         self._form_origins: tuple[tuple, tuple[str, ...]] | None = None
+        # the availability last reported (report_method_changes); None: never reported
+        self._method_problems: dict[str, str | None] | None = None
 
     @property
     def browser_cookie_name(self) -> str:
@@ -306,7 +318,7 @@ class ServiceProvider:
         destination = idp.sso_url(binding) or ""
         if not destination:
             raise MetadataError(f"IdP {idp.entity_id} has no SingleSignOnService for {binding}")
-        unavailable = method_unavailable_reason(method, idp)
+        unavailable = self.method_problem(method, idp)
         if unavailable:
             raise MethodUnavailableError(unavailable)
         if step_up is not None and step_up.method != method.name:
@@ -358,6 +370,49 @@ class ServiceProvider:
             return LoginStart("post", destination, post_fields(request, relay_state, signing_key), request_id)
         url = redirect_url(destination, request, relay_state, signing_key)
         return LoginStart("redirect", url, {}, request_id)
+
+    def method_problem(self, method: LoginMethod, idp: IdpInfo | None = None) -> str | None:
+        """Why ``method`` cannot be used now (its IdP as the metadata says it *now*), or ``None``.
+
+        ``idp`` is the method's IdP record if the caller has it.  An IdP
+        missing from the metadata is a reason too (``start_login`` refuses it
+        as METADATA_INVALID before asking).  See :func:`method_unavailable_reason`.
+        """
+        idp = idp or self.registry.get(method.idp_entity_id)
+        if idp is None:
+            return f"IdP {method.idp_entity_id} of method {method.name} is in no trusted metadata"
+        profile = self.settings.sp_profile(method.sp_profile)
+        categories = profile.metadata.entity_categories if profile is not None else ()
+        return method_unavailable_reason(method, idp, categories)
+
+    def method_problems(self) -> dict[str, str | None]:
+        """:meth:`method_problem` of every configured method, in chooser order."""
+        return {method.name: self.method_problem(method) for method in self.settings.methods}
+
+    def report_method_changes(self) -> dict[str, str | None]:
+        """Work out every method's availability again; log and audit each change; return the new state.
+
+        For startup and after every metadata refresh (any thread).  The
+        first call reports every unavailable method; later calls report a
+        method that became unavailable, changed its reason, or became
+        available again.  Never raises for a metadata problem: a method
+        whose IdP no longer matches is disabled, not the app.
+        """
+        current = self.method_problems()
+        previous, self._method_problems = self._method_problems, current
+        for name, reason in current.items():
+            before = (previous or {}).get(name)
+            if reason == before:
+                continue
+            idp = self.settings.method(name).idp_entity_id  # type: ignore[union-attr]
+            if reason is not None:
+                log.warning("login method %s is unavailable: %s", name, printable(reason))
+            elif previous is not None:
+                log.info("login method %s is available again", name)
+            else:
+                continue
+            audit.method_availability(name, idp, reason=reason)
+        return current
 
     def count_login_start(self, client_address: str | None) -> None:
         """Count a login start of ``client_address``; LoginRateLimitedError once it is over ``security.login_start_limit``.

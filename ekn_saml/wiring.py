@@ -145,6 +145,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
     problems += metadata_problems
     registry = IdpRegistry(idps)
     services: dict[InterfaceClass, object] = {IIdpRegistry: registry}
+    federation = None
     if settings.federation.enabled and not problems:
         from .metadata.federation import attach_federation
 
@@ -180,6 +181,11 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
     )
     services[ISamlServiceProvider] = sp
     services[IStateStore] = store
+    # which methods the metadata lets us offer (EC 1.3 matching): logged and audited now and after
+    # every refresh; a method whose IdP no longer matches is disabled, the app keeps running
+    sp.report_method_changes()
+    if federation is not None:
+        federation.add_listener(sp.report_method_changes)
     # each SP profile's metadata document, built (and schema-checked) once
     services[ISpMetadataDocuments] = SpMetadataDocuments(
         {p.name: sp_metadata_bytes(settings, profile_credentials[p.name], profile=p) for p in settings.sp_profiles}

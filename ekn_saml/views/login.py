@@ -34,6 +34,8 @@ def chooser(request):
             description=method_description(request, m.name),
             logo=_logo(request, m.name),
             url=request.route_path("saml.login_start", method=m.name, _query={"next": next_path} if next_path else {}),
+            # its IdP does not match now (EC 1.3, secure-authenticator-binding): shown, without a link
+            unavailable=sp.method_problem(m) is not None,
         )
         for m in sp.settings.methods
     ]
