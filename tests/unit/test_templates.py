@@ -716,3 +716,17 @@ def test_devidp_page_shows_the_user_message():
 def test_devidp_page_preselects_the_principal_selection():
     page = get("devidp_login", "en", {"selected": "tolvan"})
     assert page.html.find("input", attrs={"data-principal-selection": True})["value"] == "tolvan"
+
+
+def test_chooser_shows_an_unavailable_method_without_a_link():
+    methods = [Namespace(**{**vars(m), "unavailable": m.name == "bankid"}) for m in METHODS]
+    page = get("chooser", "en", {"methods": methods})
+    card = page.html.select_one('[data-method="bankid"]')
+    assert card.name != "a" and card.has_attr("data-unavailable")
+    assert "Not available right now" in card.get_text()
+
+
+def test_chooser_links_the_available_methods_beside_an_unavailable_one():
+    methods = [Namespace(**{**vars(m), "unavailable": m.name == "bankid"}) for m in METHODS]
+    page = get("chooser", "sv", {"methods": methods})
+    assert page.html.select_one('a[data-method="expisoft"]')["href"] == "/login/expisoft"
