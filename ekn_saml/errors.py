@@ -127,6 +127,8 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_LANGUAGE = "EKN-WEB-005"  # the language switch (/lang/{code}) for a language we do not offer
     # more login starts from one client address than security.login_start_limit per window (HTTP 429)
     LOGIN_RATE_LIMITED = "EKN-WEB-006"
+    # the organisation picker (/choose-organisation) was sent one the login's orgAffiliation values do not name
+    ORGANISATION_NOT_ASSERTED = "EKN-WEB-007"
     # --- operations ---
     STORE_UNAVAILABLE = "EKN-OPS-001"
     METADATA_INVALID = "EKN-OPS-002"

@@ -16,6 +16,7 @@ from ..login_state import remember_identity
 from ..public_url import public_url
 from ..session import end_current_session, end_replaced_session
 from . import service_provider, sp_profile_of_route
+from .organisation import needs_organisation_choice, organisation_choice_url
 
 log = logging.getLogger("ekn_saml")
 
@@ -62,4 +63,6 @@ def acs(request):
     )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
+    if needs_organisation_choice(identity):
+        return HTTPFound(location=organisation_choice_url(request, next_path))
     return HTTPFound(location=public_url(request, next_path))

@@ -131,6 +131,13 @@ VARS = {
         "reference": "A1B2C3D4E5",
         "retry_url": "/login",
     },
+    "choose_organisation": {
+        "affiliations": [
+            Namespace(value="E1234@5561234567", org_number="5561234567", uid="E1234", current=True),
+            Namespace(value="A9@2021005489", org_number="2021005489", uid="A9", current=False),
+        ],
+        "next": "/mina-sidor",
+    },
     "sign_application": {
         "display_name": "Tolvan Tolvansson",
         "method_label": "BankID",
@@ -163,6 +170,7 @@ def make_app(overrides=None):
     config.add_route("saml.login", "/login")
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.help", "/help")
+    config.add_route("saml.choose_organisation", "/choose-organisation")
 
     def render(request):
         name = request.matchdict["name"]
@@ -730,3 +738,13 @@ def test_chooser_links_the_available_methods_beside_an_unavailable_one():
     methods = [Namespace(**{**vars(m), "unavailable": m.name == "bankid"}) for m in METHODS]
     page = get("chooser", "sv", {"methods": methods})
     assert page.html.select_one('a[data-method="expisoft"]')["href"] == "/login/expisoft"
+
+
+def test_organisation_picker_checks_the_current_organisation():
+    page = get("choose_organisation", "sv")
+    assert page.html.find(attrs={"data-testid": "org-5561234567"}).has_attr("checked")
+    assert "Organisationsnummer 2021005489 (ditt nummer där: A9)" in page.html.main.get_text()
+
+
+def test_organisation_picker_carries_the_plugins_csrf_token():
+    assert get("choose_organisation", "en").html.find("input", attrs={"name": "csrf_token"})["value"] == "t" * 43
