@@ -209,27 +209,55 @@ def parse_sentinel_url(url: str) -> SentinelUrl:
 
 
 def _failover_retry() -> Any:
-    """One more try after a connection error, a short pause later: the try that finds the new master.
+    """One more try, a short pause after a connection error or a timeout: the try that finds the new master.
 
-    A connection error is what a killed master gives, and what redis-py's
-    Sentinel connection turns a ``READONLY`` answer into (the old master came
-    back as a replica): the connection is dropped, and the next connect asks
-    the sentinels for the master again.  Timeouts are **not** retried: the
-    command may still be running on a master that stalls, and a second
-    ``SET NX`` or ``GETDEL`` behind it would find its own first effect.
+    After a failover the pool may still hold a connection to the old master.
+    If that master's process died, the pool sees the closed socket and
+    reconnects before sending anything.  If its host went away or stalls
+    (no FIN: a partition, a frozen VM), the command times out; if it came
+    back as a replica, redis-py's Sentinel connection turns its ``READONLY``
+    answer into a connection error.  Either way the connection is dropped,
+    and the retry's connect asks the sentinels for the master again.
 
-    What a retry may do to the operations that are not idempotent, and why
-    that is safe: if the first try was applied and only its answer was lost,
-    ``add`` answers "already there" (the login is refused as a replay) and
-    ``take`` answers "absent" (refused as an unknown request); ``increment``
-    counts twice (a rate limit a little early).  A retry can refuse a login,
-    never accept one twice.
+    Retrying the operations that are not idempotent is safe, though not
+    free: if the first try was applied and only its answer was lost (a slow
+    master that did not fail over), ``add`` answers "already there" (the
+    login is refused as a replay, EKN-RPL-001) and ``take`` answers "absent"
+    (refused as an unknown request, EKN-REQ-002); ``increment`` counts twice
+    (a rate limit a little early).  A retry can refuse a login, never accept
+    one twice.  A first try sent to a master that then lost the failover is
+    lost with that master, and the retry applies it on the new one.
     """
     from redis.backoff import ConstantBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
     from redis.retry import Retry
 
-    return Retry(ConstantBackoff(0.05), retries=1, supported_errors=(RedisConnectionError,))
+    return Retry(ConstantBackoff(0.05), retries=1, supported_errors=(RedisConnectionError, RedisTimeoutError))
+
+
+def _connection_classes() -> tuple[type, type]:
+    """redis-py's Sentinel connections, made to ask the sentinels again on *every* reconnect.
+
+    redis-py asks the sentinels for the master only in ``connect()``; a
+    command's retry reconnects through ``connect_check_health()``, which goes
+    back to the address the connection had, the old master
+    (redis/redis-py#3874, open for 7.x and 8.1).  Asking here too costs one
+    more sentinel round trip per new connection, which the pool makes rarely.
+    """
+    from redis.connection import SSLConnection
+    from redis.sentinel import SentinelManagedConnection
+
+    class FailoverConnection(SentinelManagedConnection):
+        def connect_check_health(self, check_health: bool = True, retry_socket_connect: bool = True) -> None:
+            if not self._sock and self.connection_pool.is_master:
+                self.host, self.port = self.connection_pool.get_master_address()
+            super().connect_check_health(check_health=check_health, retry_socket_connect=retry_socket_connect)
+
+    class FailoverSSLConnection(FailoverConnection, SSLConnection):
+        pass
+
+    return FailoverConnection, FailoverSSLConnection
 
 
 def sentinel_client(parsed: SentinelUrl) -> Any:
@@ -239,6 +267,7 @@ def sentinel_client(parsed: SentinelUrl) -> Any:
     """
     from redis.sentinel import Sentinel
 
+    plain, with_tls = _connection_classes()
     tls: dict[str, Any] = {}
     if parsed.tls:
         tls = {"ssl": True, "ssl_cert_reqs": "required"}
@@ -253,6 +282,7 @@ def sentinel_client(parsed: SentinelUrl) -> Any:
     manager = Sentinel(list(parsed.sentinels), sentinel_kwargs=sentinel_kwargs)
     return manager.master_for(
         parsed.service,
+        connection_class=with_tls if parsed.tls else plain,
         db=parsed.db,
         username=parsed.username,
         password=parsed.password,
