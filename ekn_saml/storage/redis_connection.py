@@ -236,6 +236,13 @@ def _failover_retry() -> Any:
     return Retry(ConstantBackoff(0.05), retries=1, supported_errors=(RedisConnectionError, RedisTimeoutError))
 
 
+def _no_retry() -> Any:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Retry(NoBackoff(), retries=0)
+
+
 def _connection_classes() -> tuple[type, type]:
     """redis-py's Sentinel connections, made to ask the sentinels again on *every* reconnect.
 
@@ -274,7 +281,9 @@ def sentinel_client(parsed: SentinelUrl) -> Any:
         if parsed.ssl_ca_certs:
             tls["ssl_ca_certs"] = parsed.ssl_ca_certs
     timeouts = {"socket_timeout": parsed.socket_timeout, "socket_connect_timeout": parsed.socket_connect_timeout}
-    sentinel_kwargs: dict[str, Any] = {**timeouts, **tls}
+    # One try per sentinel: discover_master already moves on to the next one, and redis-py's default
+    # (ten tries with backoff, per sentinel) made a dead first sentinel cost seconds on every lookup.
+    sentinel_kwargs: dict[str, Any] = {**timeouts, **tls, "retry": _no_retry()}
     if parsed.sentinel_password is not None:
         sentinel_kwargs["password"] = parsed.sentinel_password
     if parsed.sentinel_username is not None:

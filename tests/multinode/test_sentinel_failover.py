@@ -12,12 +12,14 @@ lost with the master (docs/scale-out.md, "Redis Sentinel").
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
 from ekn_saml.demo import main
 from ekn_saml.interfaces import ISamlServiceProvider
+from ekn_saml.storage import store_from_url
 from ekn_saml.testing import development_settings
 
 from dev_app import acs_form, browser, log_in
@@ -108,3 +110,19 @@ def test_a_manual_failover_is_invisible_to_logged_in_users(app, own_sentinel):
     other = browser(app)
     log_in(other)
     assert logged_in(other)
+
+
+def test_a_dead_sentinel_is_skipped_at_once(own_sentinel):
+    """The first sentinel of the URL is down: the master is found through the next one, without a retry loop."""
+    own_sentinel.kill("sentinel-1")
+    store = store_from_url(
+        own_sentinel.url(socket_connect_timeout="0.5"), key_prefix=f"ekn-test-sentinel:{uuid.uuid4().hex}:"
+    )
+    try:
+        started = time.monotonic()
+        store.put("probe", "k", {"v": 1}, 10)
+        assert time.monotonic() - started < 1.0
+        assert store.get("probe", "k") == {"v": 1}
+    finally:
+        store.delete("probe", "k")
+        store.close()
