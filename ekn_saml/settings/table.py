@@ -86,7 +86,7 @@ KEYS: dict[str, tuple[Any, str]] = {
         "sqlite:///<cwd>/var/ekn_saml.sqlite",
         "State store: sqlite:///path, redis://host:port/db (also rediss:// and unix://), "
         "redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service[/db][?options] (also rediss+sentinel://; "
-        'the syntax and options are under "Redis Sentinel" below) – the Redis ones need '
+        'syntax and options in README.md, "Redis Sentinel") – the Redis ones need '
         "`pip install 'ekn_saml[redis]'` –, or memory:// (unit tests only). With store.backend, the URL that class reads.",
     ),
     "store.key_prefix": ("ekn_saml:", "Prefix of every Redis key, so apps can share a server."),
