@@ -172,8 +172,8 @@ class SentinelCluster:
         return f"redis+sentinel://{hosts}/{SERVICE}/0" + (f"?{query}" if query else "")
 
 
-@pytest.fixture
-def own_sentinel(request, tmp_path):
+def redis_server_binary() -> str:
+    """The redis-server program; fails under CI, skips loudly elsewhere, when it is missing."""
     binary = shutil.which("redis-server") or (
         "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
     )
@@ -182,7 +182,22 @@ def own_sentinel(request, tmp_path):
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
             pytest.fail(message, pytrace=False)
         pytest.skip("!!! " + message)
-    cluster = SentinelCluster(binary, tmp_path)
+    return binary
+
+
+@pytest.fixture
+def own_sentinel(request, tmp_path):
+    """A cluster for one test, which may kill, freeze or fail over its master."""
+    cluster = SentinelCluster(redis_server_binary(), tmp_path)
     request.addfinalizer(cluster.kill_all)  # before start: a failed start still stops what it started
+    cluster.start()
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def shared_sentinel(request, tmp_path_factory):
+    """One cluster for the whole run, for tests that only use it (the store contract): never kill its master."""
+    cluster = SentinelCluster(redis_server_binary(), tmp_path_factory.mktemp("sentinel"))
+    request.addfinalizer(cluster.kill_all)
     cluster.start()
     return cluster
