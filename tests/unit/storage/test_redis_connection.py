@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 from redis.connection import SSLConnection
 
@@ -49,9 +51,21 @@ def test_rediss_sentinel_is_tls_with_an_optional_ca_file():
     assert parsed.tls and parsed.ssl_ca_certs == "/etc/ssl/redis-ca.pem"
 
 
-def test_the_client_uses_tls_to_the_master_when_asked():
-    client = sentinel_client(parse_sentinel_url("rediss+sentinel://s1/svc"))
-    assert issubclass(client.connection_pool.connection_class, SSLConnection)
+def test_the_client_uses_tls_to_the_master_and_the_sentinels_when_asked():
+    client = sentinel_client(parse_sentinel_url("rediss+sentinel://s1/svc?ssl_ca_certs=/etc/ca.pem"))
+    master = client.connection_pool.make_connection()  # built, not connected
+    assert isinstance(master, SSLConnection)
+    assert (master.cert_reqs, master.ca_certs) == (ssl.CERT_REQUIRED, "/etc/ca.pem")
+    sentinel = client.connection_pool.sentinel_manager.sentinels[0].connection_pool.make_connection()
+    assert isinstance(sentinel, SSLConnection) and sentinel.cert_reqs == ssl.CERT_REQUIRED
+
+
+def test_the_sentinels_get_their_own_credentials_and_the_master_its_own():
+    client = sentinel_client(parse_sentinel_url("redis+sentinel://app:pw@s1/svc?sentinel_password=spw"))
+    master = client.connection_pool.make_connection()
+    sentinel = client.connection_pool.sentinel_manager.sentinels[0].connection_pool.make_connection()
+    assert (master.username, master.password) == ("app", "pw")
+    assert (sentinel.username, sentinel.password) == (None, "spw")
 
 
 def test_the_client_asks_the_sentinels_for_the_named_master_and_db():
