@@ -30,6 +30,7 @@ sessions must read their own writes, which a replica does not promise.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -117,9 +118,7 @@ def _sentinel_hosts(url: str, hostlist: str) -> tuple[tuple[str, int], ...]:
         try:
             host, port = host_port.hostname, host_port.port
         except ValueError:  # a port that is not a number, or out of range
-            host, port = None, None
-            if item.strip():
-                raise _fail(SentinelUrlProblem.BAD_SENTINEL, url, f"sentinel {item!r} has a bad port") from None
+            raise _fail(SentinelUrlProblem.BAD_SENTINEL, url, f"sentinel {item!r} has a bad port") from None
         if not host or host_port.username is not None or host_port.path:
             raise _fail(SentinelUrlProblem.BAD_SENTINEL, url, f"sentinel {item!r} is not host[:port]")
         address = (host, port or DEFAULT_SENTINEL_PORT)
@@ -243,6 +242,7 @@ def _no_retry() -> Any:
     return Retry(NoBackoff(), retries=0)
 
 
+@functools.cache
 def _connection_classes() -> tuple[type, type]:
     """redis-py's Sentinel connections, made to ask the sentinels again on *every* reconnect.
 
