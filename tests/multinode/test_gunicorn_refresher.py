@@ -7,7 +7,8 @@ built in the master (``ApplicationCreated`` fires there), so the refresher
 is only armed then; a worker's first request that reads the document
 starts that worker's thread (tests/functional/test_federation_app.py).
 With the thread started at ApplicationCreated, as before, the master here
-had 3 threads.  Served as production.ini.example serves it
+has 2 threads (gunicorn's control socket, which has a thread of its own, is
+turned off).  Served as production.ini.example serves it
 (tests/multinode/gunicorn_harness.py), with signed federation metadata
 from a file and a SQLite store.
 """
@@ -52,6 +53,12 @@ def server(request, tmp_path):
         federation__backing_file=str(tmp_path / "var" / "federation.xml"),
     )
     ini = write_gunicorn_ini(tmp_path / "gunicorn.ini", settings, entered_dir=str(entered))
+    # gunicorn >= 25.1 runs a control-socket thread in the master; without it the master's only
+    # thread is its main one, whatever gunicorn version, so any other thread is ours
+    with open(ini, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(ini, "w", encoding="utf-8") as fh:
+        fh.write(text.replace("[server:main]\n", "[server:main]\ncontrol_socket_disable = true\n", 1))
     server = GunicornServer(ini, tmp_path / "gunicorn.log")
     request.addfinalizer(server.stop)
     server.wait_until_serving()
