@@ -173,8 +173,9 @@ class IIdpRegistry(Interface):
 class IFederationMetadata(Interface):
     """Signed federation metadata, verified and kept fresh by a background refresher (only if configured).
 
-    ``get`` and ``all`` never wait for a download.  The refresher starts
-    when the WSGI app is created (``ApplicationCreated``).
+    ``get`` and ``all`` never wait for a download.  The refresher is armed
+    when the WSGI app is created (``ApplicationCreated``) and its thread
+    starts with the first read of the document in each process.
     """
 
     current = Attribute("The verified document in force, or ``None``.")

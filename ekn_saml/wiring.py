@@ -145,6 +145,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
     problems += metadata_problems
     registry = IdpRegistry(idps)
     services: dict[InterfaceClass, object] = {IIdpRegistry: registry}
+    federation = None
     if settings.federation.enabled and not problems:
         from .metadata.federation import attach_federation
 
@@ -169,6 +170,9 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         )
     except ValueError as exc:
         raise ConfigurationError([f"ekn_saml.store.url: {exc}"]) from None
+    if federation is not None:
+        # one download per machine and interval: the workers share a lease in the store (and the backing file)
+        federation.use_store(store)
     sp = ServiceProvider(
         settings,
         profile_credentials[DEFAULT_SP_PROFILE],

@@ -21,8 +21,10 @@ from pyramid.path import DottedNameResolver
 
 from ..constants import DEFAULT_MAX_VALIDITY_DAYS, DEFAULT_SP_PROFILE
 from ..cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
+from ..errors import StoreUrlError
 from ..methods import PROFILES
 from ..storage import StateStore
+from ..storage.redis_connection import is_sentinel_url, parse_sentinel_url
 from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
 from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod
@@ -199,7 +201,10 @@ def store_section(r: Reader) -> dict[str, Any]:
     (:data:`~ekn_saml.storage.registry.SCHEMES`), and what that backend
     needs must be installed (``redis://`` needs the ``[redis]`` extra).
     With it the URL is the class's to read, and only the class is checked
-    (:func:`_host_backend`).  Does **not** connect to the store.
+    (:func:`_host_backend`).  A ``redis+sentinel://`` URL is parsed here
+    as the store will parse it, so a malformed one is a startup problem
+    with its :class:`~ekn_saml.storage.redis_connection.SentinelUrlProblem`
+    code.  Does **not** connect to the store.
     """
     url = r.str("store.url", "sqlite:///" + os.path.abspath(os.path.join("var", "ekn_saml.sqlite")))
     dotted = r.str("store.backend", "")
@@ -215,6 +220,11 @@ def store_section(r: Reader) -> dict[str, Any]:
             problem = missing_requirement(BACKENDS[scheme])
             if problem:
                 r.problems.append(f"{PREFIX}store.url is {scheme}://, but {problem}")
+            if is_sentinel_url(url):
+                try:
+                    parse_sentinel_url(url)
+                except StoreUrlError as exc:
+                    r.problems.append(f"{PREFIX}store.url: {exc}")
     return dict(store_url=url, store_key_prefix=r.str("store.key_prefix", "ekn_saml:"), store_backend=backend)
 
 

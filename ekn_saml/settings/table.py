@@ -84,8 +84,10 @@ KEYS: dict[str, tuple[Any, str]] = {
     "security.login_start_window": ("60", "Seconds of the login_start_limit window (fixed, from the first start)."),
     "store.url": (
         "sqlite:///<cwd>/var/ekn_saml.sqlite",
-        "State store: sqlite:///path, redis://host:port/db (also rediss:// and unix://; needs "
-        "`pip install 'ekn_saml[redis]'`), or memory:// (unit tests only). With store.backend, the URL that class reads.",
+        "State store: sqlite:///path, redis://host:port/db (also rediss:// and unix://), "
+        "redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service[/db][?options] (also rediss+sentinel://; "
+        'syntax and options in README.md, "Redis Sentinel") – the Redis ones need '
+        "`pip install 'ekn_saml[redis]'` –, or memory:// (unit tests only). With store.backend, the URL that class reads.",
     ),
     "store.key_prefix": ("ekn_saml:", "Prefix of every Redis key, so apps can share a server."),
     "store.backend": (

@@ -63,7 +63,13 @@ def test_login_goes_to_the_federation_idp(federation_app):
     assert response.location.startswith("https://idp.example.test/sso?SAMLRequest=")
 
 
-def test_refresher_runs_once_the_app_exists(federation_app):
+def test_making_the_app_starts_no_refresher_thread(federation_app):
+    """Under gunicorn's preload_app the app is made in the master, which must fork without threads."""
+    assert federation_app.app.registry.getUtility(IFederationMetadata)._thread is None
+
+
+def test_the_first_request_that_reads_the_metadata_starts_the_refresher(federation_app):
+    federation_app.get("/login/bankid")
     assert federation_app.app.registry.getUtility(IFederationMetadata)._thread.is_alive()
 
 
