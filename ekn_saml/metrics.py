@@ -218,7 +218,8 @@ class MeteredStore:
 
     Delegates everything to ``inner``, including methods a backend adds to
     the contract later (each is timed under its own name); attributes that
-    are not methods are ``inner``'s.  It is not a subclass of
+    are not methods are ``inner``'s.  :attr:`inner` may be replaced (a
+    test puts a faulty store there).  It is not a subclass of
     :class:`~ekn_saml.storage.StateStore`: code that needs the backend's
     class reads :attr:`inner`.
     """
@@ -232,7 +233,12 @@ class MeteredStore:
         value = getattr(self.inner, name)
         if name.startswith("_") or not callable(value):
             return value
-        timed = self._recorder.store_call(name, value)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            # looked up on each call: ``inner`` may be replaced (a test's faulty store)
+            return getattr(self.inner, name)(*args, **kwargs)
+
+        timed = self._recorder.store_call(name, call)
         self.__dict__[name] = timed
         return timed
 

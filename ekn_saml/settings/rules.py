@@ -340,12 +340,11 @@ def prometheus_client_installed() -> bool:
     return importlib.util.find_spec("prometheus_client") is not None
 
 
-def operations_section(
-    r: Reader, *, metrics_available: Callable[[], bool] = prometheus_client_installed
-) -> OperationsSettings:
+def operations_section(r: Reader, *, metrics_available: Callable[[], bool] | None = None) -> OperationsSettings:
     """``health.*`` and ``metrics.*``: the operators' endpoints, and whether each is served.
 
-    ``metrics.enabled`` left out means "if prometheus_client is installed";
+    ``metrics.enabled`` left out means "if prometheus_client is installed"
+    (``metrics_available``, default :func:`prometheus_client_installed`);
     set to true without it, it is a problem (with the ``pip install``
     command), as ``redis://`` without the redis package is.  Paths are
     fixed paths (no route pattern) and must differ from each other.  Does
@@ -353,7 +352,8 @@ def operations_section(
     path added earlier wins (docs/admin.md).
     """
     health = r.bool("health.enabled", True)
-    installed = metrics_available()
+    # looked up now, not bound as a default: tests take the package away by replacing this module's function
+    installed = (metrics_available or prometheus_client_installed)()
     if "metrics.enabled" in r.raw:
         metrics = r.bool("metrics.enabled", installed)
         if metrics and not installed:

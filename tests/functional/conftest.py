@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from ekn_saml.keygen import write_key_pair
 from ekn_saml.testing import development_settings
+from ekn_saml.xmlsecurity import PrivateKey
 
 from dev_app import make_testapp
 
@@ -20,3 +22,11 @@ def dev_settings(key_dir, tmp_path):
 @pytest.fixture
 def testapp(dev_settings):
     return make_testapp(dev_settings)
+
+
+@pytest.fixture(scope="session")
+def federation_signer(tmp_path_factory):
+    """The key that signs the test federation's metadata, and its certificate file (pinned by the SP)."""
+    directory = str(tmp_path_factory.mktemp("fed"))
+    key, cert = write_key_pair(directory, "federation-signer", "ekn_saml test federation signer (TEST ONLY)", bits=2048)
+    return PrivateKey.from_file(key), cert
