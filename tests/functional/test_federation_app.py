@@ -24,24 +24,6 @@ ENV = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR"
 
 
 @pytest.fixture
-def federation_settings(app_settings, idp_keys, federation_signer, tmp_path):
-    source = write(
-        tmp_path / "federation.xml",
-        signed(bankid_and_expisoft(idp_keys[1]), federation_signer[0]),
-    )
-    settings = dict(app_settings)
-    del settings["ekn_saml.idp.metadata_files"]  # every IdP comes from the federation
-    settings.update(
-        {
-            "ekn_saml.federation.metadata_url": source,
-            "ekn_saml.federation.signing_cert": federation_signer[1],
-            "ekn_saml.federation.backing_file": str(tmp_path / "var" / "federation.xml"),
-        }
-    )
-    return settings
-
-
-@pytest.fixture
 def federation_app(federation_settings):
     app = main({}, **federation_settings)
     yield webtest.TestApp(app, extra_environ=ENV)

@@ -13,7 +13,6 @@ from ekn_saml.demo import main
 from ekn_saml.interfaces import IFederationMetadata, ISamlServiceProvider
 
 from dev_app import make_testapp
-from metadata_factory import bankid_and_expisoft, signed, write
 
 ENV = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
 ALL_PASS = {"status": "pass", "checks": {"store": "pass", "metadata": "pass", "keys": "pass"}}
@@ -71,17 +70,8 @@ def test_the_paths_are_the_settings(dev_settings):
 
 class TestFederationMetadata:
     @pytest.fixture
-    def federation_app(self, app_settings, idp_keys, federation_signer, tmp_path):
-        source = write(tmp_path / "federation.xml", signed(bankid_and_expisoft(idp_keys[1]), federation_signer[0]))
-        settings = {k: v for k, v in app_settings.items() if k != "ekn_saml.idp.metadata_files"}
-        settings.update(
-            {
-                "ekn_saml.federation.metadata_url": source,
-                "ekn_saml.federation.signing_cert": federation_signer[1],
-                "ekn_saml.federation.backing_file": str(tmp_path / "var" / "federation.xml"),
-            }
-        )
-        app = main({}, **settings)
+    def federation_app(self, federation_settings):
+        app = main({}, **federation_settings)
         yield webtest.TestApp(app, extra_environ=ENV)
         app.registry.getUtility(IFederationMetadata).stop()
 

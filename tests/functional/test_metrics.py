@@ -18,10 +18,13 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
-from ekn_saml.interfaces import IMetrics, ISamlServiceProvider
+from ekn_saml.interfaces import IFederationMetadata, IMetrics, ISamlServiceProvider
 from ekn_saml.settings import rules
 
 from dev_app import acs_form, answer, browser, idp_page, log_in
+from metadata_factory import write
+from testbed import BANKID_IDP as BANKID_FEDERATION_IDP
+from testbed import EXPISOFT_IDP as EXPISOFT_FEDERATION_IDP
 
 BANKID_IDP = "https://sp.example.test/devidp/bankid"
 STARTED = "ekn_saml_logins_started_total"
@@ -174,6 +177,33 @@ def test_certificate_expiry_is_reported_for_ours_and_the_idps(app):
     expected = (cert.not_valid_after_utc - sp.clock()).total_seconds() / 86400
     assert days[("sp", sp.settings.entity_id, "signing")] == pytest.approx(expected, abs=0.01)
     assert ("idp", BANKID_IDP, "signing") in days
+
+
+class TestFederationMetadata:
+    @pytest.fixture
+    def app(self, federation_settings):
+        app = main({}, **federation_settings)
+        yield app
+        app.registry.getUtility(IFederationMetadata).stop()
+
+    def test_age_and_time_to_valid_until_are_those_of_the_document_in_use(self, app):
+        samples = scrape(browser(app))
+        doc = app.registry.getUtility(IFederationMetadata).current
+        now = app.registry.getUtility(ISamlServiceProvider).clock()
+        expiry = samples[("ekn_saml_federation_metadata_expiry_seconds", frozenset())]
+        assert expiry == pytest.approx((doc.valid_until - now).total_seconds(), abs=5)
+        assert 0 <= samples[("ekn_saml_federation_metadata_age_seconds", frozenset())] < 60
+        assert samples[("ekn_saml_federation_metadata_refresh_failures", frozenset())] == 0
+
+    def test_a_failed_refresh_is_counted(self, app, federation_settings):
+        write(federation_settings["ekn_saml.federation.metadata_url"], b"<garbage/>")
+        assert app.registry.getUtility(IFederationMetadata).refresh() is False
+        assert scrape(browser(app))[("ekn_saml_federation_metadata_refresh_failures", frozenset())] == 1
+
+    def test_each_methods_idp_has_its_time_to_valid_until(self, app):
+        samples = scrape(browser(app))
+        idps = {dict(labels)["idp"] for name, labels in samples if name == "ekn_saml_idp_metadata_expiry_seconds"}
+        assert idps == {BANKID_FEDERATION_IDP, EXPISOFT_FEDERATION_IDP}
 
 
 def test_other_addresses_get_404(app):
