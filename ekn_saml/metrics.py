@@ -273,3 +273,18 @@ def record_response(
             recorder.failure(ErrorCode.CSRF_FAILED.value)
     elif exception is None and route_name == "saml.login_start":
         recorder.login_started(method or "")
+
+
+def child_exit(server, worker) -> None:
+    """gunicorn's ``child_exit`` hook (production.ini.example): the bookkeeping of a worker that has exited.
+
+    In multi-process mode, prometheus_client's ``mark_process_dead`` drops
+    the dead worker's live-gauge files; its counters and histograms stay
+    and keep counting in the sums (a total never goes back).  Without
+    ``PROMETHEUS_MULTIPROC_DIR`` it does nothing, so the hook is harmless
+    in any set-up.  Runs in the master, which needs no metrics of its own.
+    """
+    if multiprocess_mode():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

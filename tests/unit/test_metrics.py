@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import prometheus_client
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
-from ekn_saml.metrics import OTHER, MeteredStore, Recorder
+from ekn_saml.metrics import OTHER, MeteredStore, Recorder, child_exit
 from ekn_saml.storage.memory import MemoryStateStore
 
 BANKID = "https://idp.example.test/bankid"
@@ -107,3 +109,11 @@ def test_the_scrape_has_the_counters_and_the_gauges_given(recorder):
     assert samples[("ekn_saml_logins_started_total", (("idp", BANKID), ("method", "bankid")))] == 1
     assert samples[("ekn_saml_test_gauge", (("idp", BANKID),))] == 2.5
     assert content_type.startswith("text/plain")
+
+
+def test_child_exit_drops_only_the_live_gauges_of_the_exited_worker(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("gauge_livesum_4242.db", "counter_4242.db", "gauge_livesum_4343.db"):
+        (tmp_path / name).write_bytes(b"")
+    child_exit(None, SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
