@@ -5,8 +5,8 @@
   pass or fail each, nothing more: the endpoint is not restricted, so it
   says nothing an outsider could use (no error text, no entityID, no
   latency).  ``/saml/status`` has the details for operators.
-* :func:`state_gauges`: the gauges of a scrape (metadata age and validity,
-  certificate expiry), read from the app's state when scraped.
+* :func:`state_gauges`: the gauges of a scrape (store up, metadata age and
+  validity, certificate expiry), read from the app's state when scraped.
 * :func:`metrics_tween_factory` and :func:`count_login_success`: how
   requests reach the :class:`~ekn_saml.metrics.Recorder` (one tween and one
   subscriber, registered by ``config.include("ekn_saml")`` when metrics are on).
@@ -81,13 +81,22 @@ def _days_left(cert, now: dt.datetime) -> float:
 
 
 def state_gauges(sp, federation, now: dt.datetime) -> Iterator[GaugeSample]:
-    """The gauge samples of a scrape, read from the app's state now.
+    """The gauge samples of a scrape, read from the app's state now, and one store ping (``ekn_saml_store_up``).
+
+    The ping makes "the store is down" visible without traffic; it is
+    timed and counted like any store call.
 
     Label values come from the settings (SP profiles' entityIDs, methods'
     IdPs) and trusted metadata (certificate fingerprints), never from a
     request.  In multi-process mode each worker has the same settings and
     metadata sources: the worker that answers the scrape reports its own view.
     """
+    yield (
+        "ekn_saml_store_up",
+        "1 if the state store answered a ping during this scrape, else 0.",
+        {},
+        1.0 if _store_check(sp.store) == PASS else 0.0,
+    )
     cert_help = "Days until a certificate's notAfter (negative: expired); ours and the IdPs' signing certificates."
     for profile in sp.profiles.values():
         creds = profile.credentials
