@@ -8,6 +8,8 @@ are counted independently by a store put behind the app's metered store.
 
 from __future__ import annotations
 
+import pathlib
+import re
 import sys
 import uuid
 
@@ -205,6 +207,15 @@ class TestFederationMetadata:
         write(federation_settings["ekn_saml.federation.metadata_url"], b"<garbage/>")
         assert app.registry.getUtility(IFederationMetadata).refresh() is False
         assert scrape(browser(app))[("ekn_saml_federation_metadata_refresh_failures", frozenset())] == 1
+
+    def test_every_series_the_readmes_alert_rules_use_is_exposed(self, app):
+        readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+        rules = readme.split("groups:\n  - name: ekn_saml", 1)[1].split("```", 1)[0]
+        names = set(re.findall(r"\bekn_saml_[a-z_]+", rules))
+        client = browser(app)
+        client.get("/login/nosuch", expect_errors=True)  # a failure, so that the failures counter has a series
+        exposed = {name for name, _labels in scrape(client)}
+        assert len(names) == 6 and names <= exposed, names - exposed
 
     def test_each_methods_idp_has_its_time_to_valid_until(self, app):
         samples = scrape(browser(app))

@@ -117,3 +117,10 @@ def test_child_exit_drops_only_the_live_gauges_of_the_exited_worker(tmp_path, mo
         (tmp_path / name).write_bytes(b"")
     child_exit(None, SimpleNamespace(pid=4242))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
+
+
+def test_a_host_may_opt_in_by_adding_the_registry_to_its_own(recorder):
+    host_registry = prometheus_client.CollectorRegistry(auto_describe=True)  # stands for the host's REGISTRY
+    host_registry.register(recorder.registry)
+    recorder.login_started("bankid")
+    assert host_registry.get_sample_value("ekn_saml_logins_started_total", {"method": "bankid", "idp": BANKID}) == 1
