@@ -10,9 +10,9 @@ import pytest
 import webtest
 
 from ekn_saml.demo import main
-from ekn_saml.interfaces import IFederationMetadata, ISamlServiceProvider
+from ekn_saml.interfaces import IFederationMetadata, IMetrics, ISamlServiceProvider
 
-from dev_app import make_testapp
+from dev_app import browser, make_testapp
 
 ENV = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
 ALL_PASS = {"status": "pass", "checks": {"store": "pass", "metadata": "pass", "keys": "pass"}}
@@ -30,6 +30,32 @@ def test_healthz_answers_while_the_store_is_down(dev_settings):
     # a Redis client pointed at a port where nothing listens: liveness makes no store call
     app = make_testapp({**dev_settings, "ekn_saml.store.url": "redis://127.0.0.1:1/0"})
     assert app.get("/healthz").json == {"status": "pass"}
+
+
+def _store_calls(app) -> float:
+    """Every store call the app has made, as its metrics count them (without a scrape, which pings)."""
+    registry = app.registry.getUtility(IMetrics).registry
+    return sum(
+        sample.value
+        for family in registry.collect()
+        if family.name == "ekn_saml_store_operation_duration_seconds"
+        for sample in family.samples
+        if sample.name.endswith("_count")
+    )
+
+
+def test_healthz_makes_no_store_call(dev_settings):
+    app = main({}, **dev_settings)
+    before = _store_calls(app)
+    assert browser(app).get("/healthz").status_int == 200
+    assert _store_calls(app) == before
+
+
+def test_readyz_makes_one_store_call(dev_settings):
+    app = main({}, **dev_settings)
+    before = _store_calls(app)
+    assert browser(app).get("/readyz").status_int == 200
+    assert _store_calls(app) == before + 1
 
 
 def test_readyz_passes_every_check_for_anyone(testapp):
