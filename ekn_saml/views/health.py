@@ -14,7 +14,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 
-from ..health import PASS, readiness, state_gauges
+from ..health import FAIL, PASS, readiness, state_gauges
 from ..interfaces import IFederationMetadata, IMetrics
 from . import service_provider
 from .status import client_allowed
@@ -36,7 +36,7 @@ def readyz(request):
     """Readiness: :func:`~ekn_saml.health.readiness` (store ping, metadata validity, keys); 200 or 503."""
     sp = service_provider(request)
     checks, ready = readiness(sp, request.registry.queryUtility(IFederationMetadata), sp.clock())
-    return _json({"status": "pass" if ready else "fail", "checks": checks}, ready)
+    return _json({"status": PASS if ready else FAIL, "checks": checks}, ready)
 
 
 def metrics(request):

@@ -94,6 +94,13 @@ def test_a_login_moves_each_counter_and_histogram_by_one(app):
     assert changed(before, after, FAILURES) == {}
 
 
+def test_no_personal_identity_number_reaches_the_metrics(app):
+    client = browser(app)
+    log_in(client, "bankid", "karin")  # 196506151239
+    text = client.get("/metrics").text
+    assert "196506151239" not in text and "19650615" not in text and "XXXX" not in text
+
+
 def test_the_store_metrics_count_every_call_that_reached_the_store(app):
     metered = app.registry.getUtility(ISamlServiceProvider).store
     counting = metered.inner = CountingStore(metered.inner)
