@@ -157,12 +157,19 @@ def metrics_tween_factory(handler, registry):
     def metrics_tween(request):
         started = time.perf_counter()
         try:
-            return handler(request)
-        finally:
-            route = getattr(request, "matched_route", None)
-            name = route.name if route is not None else None
-            method = request.matchdict.get("method") if name == "saml.login_start" and request.matchdict else None
-            record_response(recorder, name, method, getattr(request, "exception", None), time.perf_counter() - started)
+            response = handler(request)
+        except BaseException as exc:
+            # no exception view answered (or one raised again): this request failed, whatever its route
+            _record(request, exc, started)
+            raise
+        _record(request, getattr(request, "exception", None), started)
+        return response
+
+    def _record(request, exception, started: float) -> None:
+        route = getattr(request, "matched_route", None)
+        name = route.name if route is not None else None
+        method = request.matchdict.get("method") if name == "saml.login_start" and request.matchdict else None
+        record_response(recorder, name, method, exception, time.perf_counter() - started)
 
     return metrics_tween
 

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 import prometheus_client
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pyramid.exceptions import BadCSRFToken
 
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
-from ekn_saml.metrics import OTHER, MeteredStore, Recorder, child_exit
+from ekn_saml.metrics import OTHER, MeteredStore, Recorder, child_exit, record_response
 from ekn_saml.storage.memory import MemoryStateStore
 
 BANKID = "https://idp.example.test/bankid"
@@ -124,3 +125,15 @@ def test_a_host_may_opt_in_by_adding_the_registry_to_its_own(recorder):
     host_registry.register(recorder.registry)
     recorder.login_started("bankid")
     assert host_registry.get_sample_value("ekn_saml_logins_started_total", {"method": "bankid", "idp": BANKID}) == 1
+
+
+def test_a_login_start_that_raised_is_timed_but_not_counted_as_started(recorder):
+    record_response(recorder, "saml.login_start", "bankid", RuntimeError("no exception view answered"), 0.01)
+    assert value(recorder, "ekn_saml_logins_started_total", method="bankid", idp=BANKID) == 0
+    assert value(recorder, "ekn_saml_request_duration_seconds_count", endpoint="login_start") == 1
+
+
+def test_a_refused_csrf_check_counts_only_on_the_plugins_routes(recorder):
+    record_response(recorder, "saml.logout", None, BadCSRFToken(), 0.01)
+    record_response(recorder, "host.form", None, BadCSRFToken(), 0.01)
+    assert value(recorder, "ekn_saml_failures_total", code=ErrorCode.CSRF_FAILED.value) == 1
