@@ -6,12 +6,15 @@ with ``PROMETHEUS_MULTIPROC_DIR`` in its environment as the README says, and
 production.ini.example's ``child_exit`` hook.  Logins are made until both
 workers have answered login starts and ACS posts (bounded in count and
 time); then every scrape, whichever worker answers it, must count every
-login exactly once.  The store is SQLite, shared by the workers: this test
+login exactly once, also after a worker was killed and replaced (a total
+never goes back).  The store is SQLite, shared by the workers: this test
 is about the metrics, not the store.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -70,7 +73,8 @@ def scrape(server: GunicornServer) -> tuple[int, dict[tuple[str, frozenset], flo
     return worker_of(response), samples
 
 
-def test_one_scrape_counts_the_logins_of_both_workers(server):
+def log_in_on_both_workers(server: GunicornServer) -> int:
+    """Log in until both workers have answered a login start and an ACS post; the number of logins."""
     starts, acs = set(), set()
     logins = 0
     deadline = time.monotonic() + MAX_SECONDS
@@ -83,17 +87,39 @@ def test_one_scrape_counts_the_logins_of_both_workers(server):
         starts.add(worker_of(to_idp))
         acs.add(worker_of(answered))
     assert len(starts) == WORKERS and len(acs) == WORKERS, f"starts on {starts}, ACS on {acs} after {logins} logins"
+    return logins
 
+
+def assert_counts(samples: dict, logins: int) -> None:
+    assert samples[("ekn_saml_logins_started_total", frozenset(BANKID.items()))] == logins
+    finished = frozenset({**BANKID, "outcome": "success"}.items())
+    assert samples[("ekn_saml_logins_finished_total", finished)] == logins
+    for endpoint in ("login_start", "acs"):
+        count = ("ekn_saml_request_duration_seconds_count", frozenset({"endpoint": endpoint}.items()))
+        assert samples[count] == logins
+
+
+def test_one_scrape_counts_the_logins_of_both_workers(server):
+    logins = log_in_on_both_workers(server)
     scrapers = set()
     for _ in range(MAX_SCRAPES):
         worker, samples = scrape(server)
         scrapers.add(worker)
-        assert samples[("ekn_saml_logins_started_total", frozenset(BANKID.items()))] == logins
-        finished = frozenset({**BANKID, "outcome": "success"}.items())
-        assert samples[("ekn_saml_logins_finished_total", finished)] == logins
-        for endpoint in ("login_start", "acs"):
-            count = ("ekn_saml_request_duration_seconds_count", frozenset({"endpoint": endpoint}.items()))
-            assert samples[count] == logins
+        assert_counts(samples, logins)
         if len(scrapers) == WORKERS:
             break
     assert len(scrapers) == WORKERS, f"only worker {scrapers} answered {MAX_SCRAPES} scrapes"
+
+
+def test_the_logins_of_a_worker_that_died_still_count(server):
+    logins = log_in_on_both_workers(server)
+    dead = sorted(server.worker_pids())[0]
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # until gunicorn has replaced it (its child_exit hook has run)
+        pids = server.worker_pids()
+        if dead not in pids and len(pids) == WORKERS:
+            break
+        time.sleep(0.1)
+    assert dead not in server.worker_pids() and len(server.worker_pids()) == WORKERS, server.log()
+    assert_counts(scrape(server)[1], logins)
