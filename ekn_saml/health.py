@@ -97,7 +97,7 @@ def state_gauges(sp, federation, now: dt.datetime) -> Iterator[GaugeSample]:
         {},
         1.0 if _store_check(sp.store) == PASS else 0.0,
     )
-    cert_help = "Days until a certificate's notAfter (negative: expired); ours and the IdPs' signing certificates."
+    cert_help = "Days until a certificate's notAfter (negative: expired): ours, the IdPs' and the federation signer's."
     for profile in sp.profiles.values():
         creds = profile.credentials
         for use, cert in (("signing", creds.signing_cert), ("encryption", creds.encryption_cert)):
@@ -115,6 +115,10 @@ def state_gauges(sp, federation, now: dt.datetime) -> Iterator[GaugeSample]:
             yield ("ekn_saml_idp_metadata_expiry_seconds", idp_help, {"idp": entity_id}, _seconds(idp.valid_until, now))
     if federation is None:
         return
+    for cert in federation.signers:
+        # the certificate pinned to verify the federation's signature: once it expires, so does every refresh
+        labels = {"owner": "federation", "entity": "signer", "use": "signing", "sha256": cert.sha256_fingerprint}
+        yield ("ekn_saml_certificate_expiry_days", cert_help, labels, _days_left(cert, now))
     doc = federation.current
     failures = federation.health.failures
     yield (

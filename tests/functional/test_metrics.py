@@ -210,6 +210,11 @@ class TestFederationMetadata:
         assert 0 <= samples[("ekn_saml_federation_metadata_age_seconds", frozenset())] < 60
         assert samples[("ekn_saml_federation_metadata_refresh_failures", frozenset())] == 0
 
+    def test_the_pinned_federation_signers_certificate_expiry_is_reported(self, app):
+        samples = scrape(browser(app))
+        owners = {dict(labels)["owner"] for name, labels in samples if name == "ekn_saml_certificate_expiry_days"}
+        assert owners == {"sp", "idp", "federation"}
+
     def test_a_failed_refresh_is_counted(self, app, federation_settings):
         write(federation_settings["ekn_saml.federation.metadata_url"], b"<garbage/>")
         assert app.registry.getUtility(IFederationMetadata).refresh() is False
