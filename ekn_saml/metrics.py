@@ -185,13 +185,20 @@ class Recorder:
 
 
 class _OwnFamilies:
-    """The ``ekn_saml_`` metric families of another collector (a multi-process directory may hold the host's)."""
+    """The ``ekn_saml_`` metric families of another collector (a multi-process directory may hold the host's).
+
+    Without their ``_created`` samples: the multi-process collector has
+    none, so a scrape has the same series in either mode (and fewer).
+    """
 
     def __init__(self, source) -> None:
         self.source = source
 
     def collect(self):
-        return [family for family in self.source.collect() if family.name.startswith(PREFIX)]
+        families = [family for family in self.source.collect() if family.name.startswith(PREFIX)]
+        for family in families:  # made anew by each collect(): ours to change
+            family.samples = [sample for sample in family.samples if not sample.name.endswith("_created")]
+        return families
 
 
 class _Gauges:

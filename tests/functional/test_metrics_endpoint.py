@@ -229,6 +229,15 @@ class TestFederationMetadata:
         exposed = {name for name, _labels in scrape(client)}
         assert len(names) == 6 and names <= exposed, names - exposed
 
+    def test_the_readmes_table_lists_every_series_exposed(self, app):
+        readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+        listed = {name.removesuffix("_total") for name in re.findall(r"^\| `(ekn_saml_[a-z_]+)` \|", readme, re.M)}
+        client = browser(app)
+        assert client.get("/login/bankid").status_int == 302  # a start, to the federation's IdP
+        client.post("/saml/acs", {"SAMLResponse": "bm90IHhtbA=="}, expect_errors=True)  # a refused response
+        text = client.get("/metrics").text
+        assert listed == {family.name for family in text_string_to_metric_families(text)}
+
     def test_each_methods_idp_has_its_time_to_valid_until(self, app):
         samples = scrape(browser(app))
         idps = {dict(labels)["idp"] for name, labels in samples if name == "ekn_saml_idp_metadata_expiry_seconds"}
