@@ -62,7 +62,12 @@ GaugeSample = tuple[str, str, Mapping[str, str], float]
 
 
 def multiprocess_mode() -> bool:
-    """Whether prometheus_client writes values to ``PROMETHEUS_MULTIPROC_DIR`` (it decides so when imported)."""
+    """Whether prometheus_client writes values to ``PROMETHEUS_MULTIPROC_DIR``.
+
+    Reads the environment now; prometheus_client read it when first
+    imported, so the variable must be set before the process starts
+    (README, "Metrics"), never changed while it runs.
+    """
     return bool(os.environ.get(MULTIPROC_ENV))
 
 
