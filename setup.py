@@ -49,7 +49,7 @@ setup(
         # the demo app served by `pserve development.ini`
         "demo": ["waitress>=3"],
         # /metrics for Prometheus (ekn_saml.metrics.*): prometheus_client is the reference client,
-        # and its multi-process mode is what gunicorn's pre-forked workers need (README, "Metrics")
+        # and its multi-process mode is what gunicorn's pre-forked workers need (README, "Health checks and metrics")
         "metrics": ["prometheus_client>=0.20"],
         # a production server as production.ini.example runs it: gunicorn's pre-forked
         # workers sharing the Redis store, and their metrics (README, "Running in production")

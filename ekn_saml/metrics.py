@@ -66,7 +66,7 @@ def multiprocess_mode() -> bool:
 
     Reads the environment now; prometheus_client read it when first
     imported, so the variable must be set before the process starts
-    (README, "Metrics"), never changed while it runs.
+    (README, "Health checks and metrics"), never changed while it runs.
     """
     return bool(os.environ.get(MULTIPROC_ENV))
 
