@@ -9,7 +9,9 @@ chosen by the ``ekn_saml.store.url`` setting's scheme
 * ``sqlite:///path/to/file.sqlite`` – the default; several processes on one
   machine share the file, and it survives restarts;
 * ``redis://host:port/db`` (``rediss://``, ``unix://``) – several nodes share
-  one Redis server; needs ``pip install 'ekn_saml[redis]'``.
+  one Redis server; needs ``pip install 'ekn_saml[redis]'``;
+* ``redis+sentinel://host:26379,host2/service/0`` (``rediss+sentinel://``) –
+  the same, on the master a set of Redis Sentinels points to.
 
 or by ``ekn_saml.store.backend``, the dotted name of a host's own class.
 """

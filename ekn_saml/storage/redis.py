@@ -7,6 +7,7 @@ import redis as redis_lib
 
 from ..errors import StoreUnavailableError
 from .base import StateStore
+from .redis_connection import client_from_url
 
 
 class RedisStateStore(StateStore):
@@ -17,6 +18,8 @@ class RedisStateStore(StateStore):
     ``GETDEL`` (Redis >= 6.2): both single atomic commands; :meth:`increment`
     is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``.  The client
     reconnects by itself, so logins work again when the server comes back.
+    Which server and how (one server, or the master found through Sentinel,
+    timeouts, the retry on failover): :mod:`.redis_connection`.
     """
 
     def __init__(self, client: redis_lib.Redis, *, key_prefix: str = "ekn_saml:") -> None:
@@ -25,10 +28,7 @@ class RedisStateStore(StateStore):
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> RedisStateStore:
-        client = redis_lib.Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=2.0, retry_on_timeout=False, health_check_interval=30
-        )
-        return cls(client, key_prefix=key_prefix)
+        return cls(client_from_url(url), key_prefix=key_prefix)
 
     # Key layout: ``<prefix><ns>:<key>`` for values and ``<prefix><ns>%idx:<key>``
     # for index sets.  ``%`` and ``:`` in the namespace are percent-escaped, so
