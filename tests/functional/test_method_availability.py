@@ -17,8 +17,8 @@ import webtest
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
 from ekn_saml.interfaces import IFederationMetadata, IStateStore
-from ekn_saml.metadata.refresher import LEASES
 from ekn_saml.keygen import write_key_pair
+from ekn_saml.metadata.refresher import LEASES
 from ekn_saml.xmlsecurity import PrivateKey
 
 from metadata_factory import aggregate, federation_idp, signed, write
