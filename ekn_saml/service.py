@@ -414,6 +414,28 @@ class ServiceProvider:
             audit.method_availability(name, idp, reason=reason)
         return current
 
+    def _is_step_up_subject(self, stored: str, subject: str) -> bool:
+        return any(hmac.compare_digest(stored, mac) for mac in self.server_keys.macs(STEP_UP_PURPOSE, subject))
+
+    def _step_up_identity(self, identity: Identity, stored: str) -> Identity | None:
+        """``identity`` as the subject the step-up was started for (MAC ``stored``), or ``None`` if it is not that subject.
+
+        An organisation identity whose user had chosen another of the
+        login's organisations (``/choose-organisation``) steps up as that one
+        if the answer asserts it again among its ``orgAffiliation`` values
+        (``org_name`` dropped as the picker does); nothing the IdP did not
+        assert is taken.
+        """
+        if self._is_step_up_subject(stored, identity.subject):
+            return identity
+        if identity.kind != "organisation":
+            return None
+        for uid, orgnr in identity.org_affiliations:
+            candidate = replace(identity, org_unique_id=uid, org_number=orgnr, org_name=None)
+            if self._is_step_up_subject(stored, candidate.subject):
+                return candidate
+        return None
+
     def count_login_start(self, client_address: str | None) -> None:
         """Count a login start of ``client_address``; LoginRateLimitedError once it is over ``security.login_start_limit``.
 
@@ -521,14 +543,13 @@ class ServiceProvider:
         )
         stored = facts.request.step_up_subject
         if stored is not None:
-            if not any(
-                hmac.compare_digest(stored, mac) for mac in self.server_keys.macs(STEP_UP_PURPOSE, identity.subject)
-            ):
+            stepped_up = self._step_up_identity(identity, stored)
+            if stepped_up is None:
                 raise StepUpMismatchError(
                     f"step-up answered for {identity.log_subject}, not the logged-in subject",
                     session_to_end=facts.request.previous_session,
                 )
-            identity = replace(identity, stepped_up_at=identity.authn_instant)
+            identity = replace(stepped_up, stepped_up_at=identity.authn_instant)
         next_path = facts.request.next_path  # None when none was given: landing_path
         if not is_safe_local_path(next_path):
             next_path = self.settings.landing_path

@@ -63,6 +63,7 @@ def acs(request):
     )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
-    if needs_organisation_choice(identity):
+    # a step-up keeps the organisation the user acts for: no picker
+    if identity.stepped_up_at is None and needs_organisation_choice(identity):
         return HTTPFound(location=organisation_choice_url(request, next_path))
     return HTTPFound(location=public_url(request, next_path))

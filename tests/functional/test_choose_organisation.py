@@ -70,3 +70,17 @@ def test_the_picker_without_several_organisations_goes_on(testapp):
 
 def test_the_picker_needs_a_login(testapp):
     assert "/login?next=" in testapp.get("/choose-organisation").location
+
+
+def test_a_step_up_keeps_the_chosen_organisation(testapp):
+    form = picker_form(log_in_as_olga(testapp).follow())
+    form["organisation"] = "olga2@2021005489"
+    form.submit()
+    idp_page = testapp.get(testapp.get("/signera-ansokan").location)
+    form = next(f for f in idp_page.forms.values() if "persona" in f.fields)
+    form["persona"] = "olga"
+    acs = next(f for f in form.submit().forms.values() if "SAMLResponse" in f.fields).submit()
+    assert acs.status_int == 302 and acs.location.endswith("/signera-ansokan")
+    acs.follow()
+    mina_sidor = testapp.get("/mina-sidor")
+    assert mina_sidor.html.find(attrs={"data-testid": "org-number"}).get_text(strip=True) == "2021005489"
