@@ -24,6 +24,9 @@ Fields (absent when unknown, never guessed):
 ``method``, ``idp``, ``loa``, ``assertion_id``, ``transaction_id``
     the login method, the IdP entityID, the LoA URI, the assertion's ID and
     the ``transactionIdentifier`` attribute (the IdP's reference).
+``step_up``
+    ``true`` on a ``login_success`` that was a step-up of the same subject
+    (``ekn_saml.step_up``); absent otherwise.
 ``sp``
     the entityID of the SP profile the user logged in through (successes
     and logouts; absent for sessions older than SP profiles).
@@ -125,6 +128,8 @@ def login_succeeded(request, identity: Identity) -> dict[str, Any]:
         loa=identity.loa,
         assertion_id=identity.assertion_id,
         transaction_id=identity.transaction_id,
+        # a step-up of the same subject (ekn_saml.step_up); absent for an ordinary login
+        step_up=True if identity.stepped_up_at is not None else None,
         client=_client(request),
         identity=identity_fields(identity),
     )

@@ -171,3 +171,16 @@ def test_the_stored_step_up_request_holds_no_personal_identity_number(testapp, d
     with open(path, "rb") as fh:
         stored = fh.read()
     assert b"196506151239" not in stored and b"19650615" not in stored
+
+
+def test_the_audit_line_of_a_step_up_says_so(testapp, caplog):
+    import json
+    import logging
+
+    log_in(testapp, "bankid", "karin")
+    _start, idp_page = step_up_at_idp(testapp)
+    with caplog.at_level(logging.INFO, logger="ekn_saml.audit"):
+        answer_as(idp_page, "karin")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ekn_saml.audit"]
+    (line,) = [line for line in lines if line["event"] == "login_success"]
+    assert line["step_up"] is True
