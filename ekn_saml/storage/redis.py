@@ -6,7 +6,7 @@ from __future__ import annotations
 import redis as redis_lib
 
 from ..errors import StoreUnavailableError
-from .base import StateStore
+from .base import StateStore, StoreWrite
 
 
 class RedisStateStore(StateStore):
@@ -15,7 +15,8 @@ class RedisStateStore(StateStore):
     TTLs are Redis' own (``SET … EX``), so expiry needs no clock agreement
     between nodes.  :meth:`add` is ``SET NX EX`` and :meth:`take` is
     ``GETDEL`` (Redis >= 6.2): both single atomic commands; :meth:`increment`
-    is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``.  The client
+    is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``, and so is a whole
+    :meth:`write_batch` (one round trip, all or nothing).  The client
     reconnects by itself, so logins work again when the server comes back.
     """
 
@@ -80,19 +81,44 @@ class RedisStateStore(StateStore):
         _created, count = self._call(pipe.execute)
         return int(count)
 
+    def _queue_index_add(self, pipe, k: str, member: str, ttl: int) -> None:
+        pipe.sadd(k, member)
+        # never shorten the life of a set another member still needs
+        pipe.expire(k, ttl, gt=True)
+        pipe.expire(k, ttl, nx=True)
+
     def index_add(self, namespace, index_key, member, ttl):
-        k = self._ik(namespace, index_key)
-        ttl = self._check_ttl(ttl)
-
-        def _tx(pipe):
-            pipe.sadd(k, member)
-            # never shorten the life of a set another member still needs
-            pipe.expire(k, ttl, gt=True)
-            pipe.expire(k, ttl, nx=True)
-
         pipe = self._r.pipeline(transaction=True)
-        _tx(pipe)
+        self._queue_index_add(pipe, self._ik(namespace, index_key), member, self._check_ttl(ttl))
         self._call(pipe.execute)
+
+    def write_batch(self, writes):
+        # One MULTI/EXEC: one round trip for the whole batch (each command
+        # sent separately costs a socket write and read, the larger part of
+        # this store's CPU per login), and atomic: EXEC runs all or, if the
+        # connection fails before it, none.
+        for write in writes:
+            self._check_write(write)
+        if not writes:
+            return []
+        pipe = self._r.pipeline(transaction=True)
+        slots = []  # index in EXEC's answer of each write's result, for add
+        for write in writes:
+            slots.append(len(pipe))
+            self._queue(pipe, write)
+        answers = self._call(pipe.execute)
+        return [bool(answers[slot]) if w.op == "add" else None for w, slot in zip(writes, slots, strict=True)]
+
+    def _queue(self, pipe, write: StoreWrite) -> None:
+        if write.op in ("put", "add"):
+            k = self._k(write.namespace, write.key)
+            pipe.set(k, self._encode(write.value), ex=write.ttl, nx=write.op == "add")
+        elif write.op == "delete":
+            pipe.delete(self._k(write.namespace, write.key))
+        elif write.op == "index_add":
+            self._queue_index_add(pipe, self._ik(write.namespace, write.key), write.member, write.ttl)
+        else:
+            pipe.srem(self._ik(write.namespace, write.key), write.member)
 
     def index_members(self, namespace, index_key):
         raw = self._call(self._r.smembers, self._ik(namespace, index_key))

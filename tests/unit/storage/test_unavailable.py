@@ -12,7 +12,7 @@ import time
 import pytest
 
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
-from ekn_saml.storage import store_from_url
+from ekn_saml.storage import StoreWrite, store_from_url
 from ekn_saml.storage.redis import RedisStateStore
 from ekn_saml.storage.sqlite import SQLiteStateStore
 from ekn_saml.testing import free_port
@@ -31,6 +31,7 @@ OPERATIONS = [
     ("index_members", lambda s: s.index_members(NS, "subject")),
     ("index_discard", lambda s: s.index_discard(NS, "subject", "m")),
     ("ping", lambda s: s.ping()),
+    ("write_batch", lambda s: s.write_batch([StoreWrite.put(NS, "k", {"v": 1}, 60), StoreWrite.delete(NS, "j")])),
 ]
 OP_IDS = [name for name, _ in OPERATIONS]
 OP_CALLS = [call for _, call in OPERATIONS]
