@@ -102,7 +102,8 @@ def run(args) -> int:
     workdir = tempfile.mkdtemp(prefix="ekn-profile-")
     keys = os.path.join(workdir, "keys")
     for stem in DEV_KEY_STEMS:
-        write_key_pair(keys, stem, f"ekn_saml profile {stem} (TEST ONLY)")
+        key_type = args.signing_key if stem.startswith("sp-") and stem.endswith("-signing") else "rsa"
+        write_key_pair(keys, stem, f"ekn_saml profile {stem} (TEST ONLY)", key_type=key_type)
     write_key_file(os.path.join(keys, SERVER_KEYS_FILE))
     idp_port = free_port()
     idp_base = f"http://127.0.0.1:{idp_port}"
@@ -167,6 +168,7 @@ def main(argv=None) -> int:
     parser.add_argument("--logins", type=int, default=100)
     parser.add_argument("--store", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--signing-key", choices=("rsa", "ec"), default="rsa", help="the SP's signing keys")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--dump", help="write each phase's pstats to <DUMP>-<phase>.prof")
     parser.add_argument(
