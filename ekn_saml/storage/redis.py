@@ -6,7 +6,41 @@ from __future__ import annotations
 import redis as redis_lib
 
 from ..errors import StoreUnavailableError
-from .base import StateStore, StoreWrite
+from .base import StateStore
+
+# write_batch as one script: KEYS[i] is the i-th write's key, ARGV holds each
+# write's operation and its arguments in turn.  The same commands as the
+# single methods (SET EX [NX], DEL, SADD + EXPIRE GT/NX, SREM); the answer is
+# one number per write (an add: 1 if it set the key).
+_BATCH_SCRIPT = """
+local answers = {}
+local a = 1
+for i, key in ipairs(KEYS) do
+  local op = ARGV[a]
+  answers[i] = 0
+  if op == 'put' then
+    redis.call('SET', key, ARGV[a + 1], 'EX', ARGV[a + 2])
+    a = a + 3
+  elseif op == 'add' then
+    if redis.call('SET', key, ARGV[a + 1], 'EX', ARGV[a + 2], 'NX') then answers[i] = 1 end
+    a = a + 3
+  elseif op == 'delete' then
+    redis.call('DEL', key)
+    a = a + 1
+  elseif op == 'index_add' then
+    redis.call('SADD', key, ARGV[a + 1])
+    redis.call('EXPIRE', key, ARGV[a + 2], 'GT')
+    redis.call('EXPIRE', key, ARGV[a + 2], 'NX')
+    a = a + 3
+  elseif op == 'index_discard' then
+    redis.call('SREM', key, ARGV[a + 1])
+    a = a + 2
+  else
+    return redis.error_reply('unknown store write ' .. tostring(op))
+  end
+end
+return answers
+"""
 
 
 class RedisStateStore(StateStore):
@@ -15,14 +49,17 @@ class RedisStateStore(StateStore):
     TTLs are Redis' own (``SET … EX``), so expiry needs no clock agreement
     between nodes.  :meth:`add` is ``SET NX EX`` and :meth:`take` is
     ``GETDEL`` (Redis >= 6.2): both single atomic commands; :meth:`increment`
-    is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``, and so is a whole
-    :meth:`write_batch` (one round trip, all or nothing).  The client
+    is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``; a :meth:`write_batch`
+    is one Lua script (``EVALSHA``, loaded again on ``NOSCRIPT``): one round
+    trip, atomic.  The client
     reconnects by itself, so logins work again when the server comes back.
     """
 
     def __init__(self, client: redis_lib.Redis, *, key_prefix: str = "ekn_saml:") -> None:
         self._r = client
         self._prefix = key_prefix
+        # only its SHA-1 is computed here: building a store must not connect
+        self._batch = client.register_script(_BATCH_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> RedisStateStore:
@@ -93,32 +130,28 @@ class RedisStateStore(StateStore):
         self._call(pipe.execute)
 
     def write_batch(self, writes):
-        # One MULTI/EXEC: one round trip for the whole batch (each command
-        # sent separately costs a socket write and read, the larger part of
-        # this store's CPU per login), and atomic: EXEC runs all or, if the
-        # connection fails before it, none.
+        # One server-side script (EVALSHA; redis-py loads it again on
+        # NOSCRIPT, e.g. after a restart or SCRIPT FLUSH): one command and one
+        # round trip for the whole batch, where a MULTI/EXEC pipeline packs
+        # and parses every command (18 for a login's ACS) on this side.  A
+        # script runs atomically, as MULTI/EXEC does.
         for write in writes:
             self._check_write(write)
         if not writes:
             return []
-        pipe = self._r.pipeline(transaction=True)
-        slots = []  # index in EXEC's answer of each write's result, for add
+        keys, args = [], []
         for write in writes:
-            slots.append(len(pipe))
-            self._queue(pipe, write)
-        answers = self._call(pipe.execute)
-        return [bool(answers[slot]) if w.op == "add" else None for w, slot in zip(writes, slots, strict=True)]
-
-    def _queue(self, pipe, write: StoreWrite) -> None:
-        if write.op in ("put", "add"):
-            k = self._k(write.namespace, write.key)
-            pipe.set(k, self._encode(write.value), ex=write.ttl, nx=write.op == "add")
-        elif write.op == "delete":
-            pipe.delete(self._k(write.namespace, write.key))
-        elif write.op == "index_add":
-            self._queue_index_add(pipe, self._ik(write.namespace, write.key), write.member, write.ttl)
-        else:
-            pipe.srem(self._ik(write.namespace, write.key), write.member)
+            if write.op in ("put", "add"):
+                keys.append(self._k(write.namespace, write.key))
+                args += [write.op, self._encode(write.value), write.ttl]
+            elif write.op == "delete":
+                keys.append(self._k(write.namespace, write.key))
+                args.append("delete")
+            else:
+                keys.append(self._ik(write.namespace, write.key))
+                args += [write.op, write.member] + ([write.ttl] if write.op == "index_add" else [])
+        answers = self._call(self._batch, keys=keys, args=args)
+        return [bool(answer) if w.op == "add" else None for w, answer in zip(writes, answers, strict=True)]
 
     def index_members(self, namespace, index_key):
         raw = self._call(self._r.smembers, self._ik(namespace, index_key))

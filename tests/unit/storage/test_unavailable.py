@@ -169,6 +169,16 @@ def test_the_same_redis_store_works_again_after_a_server_restart(own_redis, live
 
 
 @pytest.mark.slow
+def test_write_batch_loads_its_script_again_on_a_restarted_server(own_redis, live_store):
+    """The batch script is cached by the server; a restarted one answers NOSCRIPT and the store loads it again."""
+    live_store.write_batch([StoreWrite.put(NS, "before", {"v": 1}, 60)])
+    own_redis.kill()
+    own_redis.start()  # same port, empty script cache
+    assert live_store.write_batch([StoreWrite.add(NS, "after", {"v": 2}, 60)]) == [True]
+    assert live_store.get(NS, "after") == {"v": 2}
+
+
+@pytest.mark.slow
 def test_a_hung_redis_server_raises_store_unavailable_after_the_socket_timeout(own_redis, live_store):
     live_store.put(NS, "k", {"v": 1}, 60)
     own_redis.pause()
