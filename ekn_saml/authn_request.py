@@ -78,12 +78,25 @@ def redirect_url(
     # raw DEFLATE (no zlib header), as the binding requires
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     deflated = compressor.compress(xml) + compressor.flush()
-    signed_part = urlencode(
-        [("SAMLRequest", base64.b64encode(deflated).decode()), ("RelayState", relay_state), ("SigAlg", algorithm)]
+    signed_part = "&".join(
+        (
+            "SAMLRequest=" + _quote_base64(base64.b64encode(deflated).decode()),
+            urlencode([("RelayState", relay_state), ("SigAlg", algorithm)]),
+        )
     )
     signature = base64.b64encode(sign_bytes(signed_part.encode(), key, algorithm)).decode()
     separator = "&" if urlsplit(destination).query else "?"
-    return destination + separator + signed_part + "&" + urlencode([("Signature", signature)])
+    return destination + separator + signed_part + "&Signature=" + _quote_base64(signature)
+
+
+def _quote_base64(value: str) -> str:
+    """``value``, base64, as ``urlencode`` writes it: only ``+``, ``/`` and ``=`` need escaping.
+
+    The same bytes as ``urlencode`` (quote_plus) gives, for a fraction of its
+    cost: it quotes character by character, and a deflated AuthnRequest is
+    about a kilobyte of base64 at every login start.
+    """
+    return value.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
 
 
 def post_fields(

@@ -111,3 +111,13 @@ def test_post_binding_request_with_an_ec_key_is_signed_with_ecdsa_sha256(request
     root = parse_xml(base64.b64decode(fields["SAMLRequest"]))
     verify_enveloped(root, [cert])
     assert root.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).get("Algorithm") == ECDSA_SHA256
+
+
+def test_base64_is_quoted_exactly_as_urlencode_quotes_it():
+    import os
+    from urllib.parse import urlencode
+
+    from ekn_saml.authn_request import _quote_base64
+
+    values = [base64.b64encode(os.urandom(n)).decode() for n in range(0, 300, 7)] + ["+/=" * 5]
+    assert [_quote_base64(v) for v in values] == [urlencode([("k", v)])[2:] for v in values]
