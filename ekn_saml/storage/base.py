@@ -61,6 +61,9 @@ class StateStore(abc.ABC):
       at most one gets the value (single use);
     * :meth:`increment` is an atomic counter: of N concurrent calls on one
       live counter, each gets a different value;
+    * :meth:`write_batch` makes several writes in order with the results the
+      single methods would give (atomically as a whole in the built-in
+      backends; see there);
     * values are JSON-serialisable dicts;
     * any failure to reach the backend raises
       :class:`~ekn_saml.errors.StoreUnavailableError` and nothing is written
@@ -149,7 +152,7 @@ class StateStore(abc.ABC):
         Redis store's CPU per login.
 
         The built-in backends also make the batch **atomic**: Redis in one
-        ``MULTI``/``EXEC``, SQLite in one transaction, memory under its lock;
+        Lua script, SQLite in one transaction, memory under its lock;
         no other client sees part of it, and a failure
         (:class:`~ekn_saml.errors.StoreUnavailableError`) leaves none of it
         written.  This default, which a host's backend inherits, calls the
