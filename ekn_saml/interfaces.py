@@ -103,6 +103,9 @@ class IStateStore(Interface):
     def increment(namespace, key, ttl):
         """Add one to the counter ``key`` and return the new value; a new counter lives ``ttl`` seconds (fixed window)."""
 
+    def write_batch(writes):
+        """Make the writes (``StoreWrite``) in order, one result each; atomic in the built-in backends (see StateStore)."""
+
     def ping():
         """Raise ``StoreUnavailableError`` unless the backend answers."""
 

@@ -35,7 +35,10 @@ KEYS: dict[str, tuple[Any, str]] = {
         "Destination and Recipient are compared with it exactly, so set it even behind a proxy. "
         "https (DP §6.1); http only in development. Every redirect's Location is built from it, never from the Host header.",
     ),
-    "sp.signing_key": (REQUIRED, "PEM private key that signs AuthnRequests (RSA >= 2048)."),
+    "sp.signing_key": (
+        REQUIRED,
+        "PEM private key that signs AuthnRequests: RSA >= 2048 (rsa-sha256), or EC P-256 (ecdsa-sha256, a far cheaper signature; `ekn-saml keygen --signing-key-type ec`).",
+    ),
     "sp.signing_cert": (REQUIRED, "PEM certificate of the signing key, published in metadata."),
     "sp.encryption_keys": (
         REQUIRED,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 
-from .base import StateStore
+from .base import StateStore, StoreWrite
 from .memory import MemoryStateStore
 from .registry import SCHEMES, backend_class, backend_for
 
@@ -48,4 +48,4 @@ def store_from_url(
     return store
 
 
-__all__ = ["SCHEMES", "StateStore", "store_from_url"]
+__all__ = ["SCHEMES", "StateStore", "StoreWrite", "store_from_url"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from .. import audit
@@ -15,7 +14,7 @@ from ..events import LoginSucceeded
 from ..login_state import remember_identity
 from ..public_url import public_url
 from ..session import end_current_session, end_replaced_session
-from . import service_provider, sp_profile_of_route
+from . import redirect, service_provider, sp_profile_of_route
 from .organisation import needs_organisation_choice, organisation_choice_url
 
 log = logging.getLogger("ekn_saml")
@@ -65,5 +64,5 @@ def acs(request):
     request.registry.notify(LoginSucceeded(request, identity))
     # a step-up keeps the organisation the user acts for: no picker
     if identity.stepped_up_at is None and needs_organisation_choice(identity):
-        return HTTPFound(location=organisation_choice_url(request, next_path))
-    return HTTPFound(location=public_url(request, next_path))
+        return redirect(organisation_choice_url(request, next_path))
+    return redirect(public_url(request, next_path))

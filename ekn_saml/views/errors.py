@@ -23,7 +23,7 @@ import logging
 import re
 
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPException, HTTPFound, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPException, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, view_config
 
@@ -43,7 +43,7 @@ from ..login_state import identity_of
 from ..public_url import login_url, public_route_url
 from ..routes import is_plugin_route
 from ..session import detach_session
-from . import service_provider
+from . import redirect, service_provider
 
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
@@ -198,7 +198,7 @@ def forbidden(request):
     """
     if identity_of(request) is None:
         # Not logged in: log in first, then come back here (the path is checked when used).
-        return HTTPFound(location=login_url(request, request.path_qs))
+        return redirect(login_url(request, request.path_qs))
     reference = new_reference()
     return render_error(
         request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-403", reference=reference, status=403
