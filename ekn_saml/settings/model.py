@@ -130,6 +130,9 @@ class SamlSettings:
     max_response_age: int = 180
     require_encrypted_assertion: bool = True
     accept_coordination_number: bool = False
+    # ekn_saml.eidas.mapped_number_bindings: binding process URIs under which an eIDAS login's
+    # mappedPersonalIdentityNumber is kept (ATTR §3.3.2); none by default, so it is always dropped
+    eidas_mapped_number_bindings: tuple[str, ...] = ()
     max_response_bytes: int = 256 * 1024
     request_ttl: int = 600
     xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on a message's shape before any signature work
