@@ -108,7 +108,8 @@ BUILT_IN_METHODS: dict[str, BuiltInMethod] = {
             label=_("Foreign e-ID (eIDAS)"),
             description=_("For people with an e-ID from another EU or EEA country."),
             support_url="https://www.swedenconnect.se/",
-            support_label=_("Sweden Connect (eIDAS)"),
+            support_label=_("About eIDAS at Sweden Connect"),
+            logo="ekn_saml:static/logos/eidas.svg",
             dev_slug="eidas",
             # the SP must first be registered with the Swedish eIDAS connector (README, "Foreign e-IDs")
             on_by_default=False,
