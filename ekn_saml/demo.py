@@ -40,6 +40,7 @@ KIND_LABELS = {
     "foreign_person": _("Foreign e-ID (eIDAS)"),
 }
 
+
 @view_config(route_name="demo.home")
 def home(request):
     return HTTPFound(location=public_route_url(request, "demo.mina_sidor"))
