@@ -87,6 +87,15 @@ COUNTRY_NAMES: dict[str, TranslationString] = {
 }
 
 
+# Registry 1.8 §3.1.9.1: the alias of a country's eIDAS Proxy Service, for Scoping (DP §5.3.2)
+PROXY_SERVICE_ALIAS = "http://id.swedenconnect.se/eidas/1.0/proxy-service/{}"
+
+
+def proxy_service_aliases(countries: tuple[str, ...]) -> tuple[str, ...]:
+    """The proxy-service alias URIs of ``countries`` (ISO 3166-1 alpha-2; lower case, as DP §5.3.2's example)."""
+    return tuple(PROXY_SERVICE_ALIAS.format(code.lower()) for code in countries)
+
+
 def country_name(code: str | None) -> TranslationString | str | None:
     """The translatable name of an ISO 3166-1 alpha-2 code; the code itself for a country not listed."""
     if not code:

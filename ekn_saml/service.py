@@ -15,7 +15,7 @@ from zope.interface import implementer
 from . import cookies
 from .authn_request import build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
-from .eidas import map_foreign_person
+from .eidas import map_foreign_person, proxy_service_aliases
 from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
 from .facts import OutstandingRequest, browser_hash
 from .headers import is_origin
@@ -269,6 +269,8 @@ class ServiceProvider:
             acs_url=profile.acs_url,
             loa=method.loa,
             force_authn=self.settings.force_authn,
+            # the connector's country dialogue offers only these (DP §5.3.2); none: every country it serves
+            idp_list=proxy_service_aliases(self.settings.eidas_countries) if method.profile == FOREIGN_PERSON else (),
         )
         outstanding = OutstandingRequest(
             request_id=request_id,

@@ -133,6 +133,8 @@ class SamlSettings:
     # ekn_saml.eidas.mapped_number_bindings: binding process URIs under which an eIDAS login's
     # mappedPersonalIdentityNumber is kept (ATTR §3.3.2); none by default, so it is always dropped
     eidas_mapped_number_bindings: tuple[str, ...] = ()
+    # ekn_saml.eidas.countries: the countries the connector offers (Scoping, DP §5.3.2); empty: all it serves
+    eidas_countries: tuple[str, ...] = ()
     max_response_bytes: int = 256 * 1024
     request_ttl: int = 600
     xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on a message's shape before any signature work

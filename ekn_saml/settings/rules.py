@@ -199,7 +199,7 @@ def security_section(r: Reader) -> dict[str, Any]:
 
 
 def eidas_section(r: Reader) -> dict[str, Any]:
-    """``eidas.*``: which identity bindings of the eIDAS connector make a mapped number usable.
+    """``eidas.*``: which identity bindings of the eIDAS connector make a mapped number usable, which countries.
 
     Short names are the Registry's processes (§3.1.9.3); any absolute URI is
     also taken, as the Registry may add processes.  Empty (the default):
@@ -215,7 +215,14 @@ def eidas_section(r: Reader) -> dict[str, Any]:
             )
         elif uri not in bindings:
             bindings.append(uri)
-    return dict(eidas_mapped_number_bindings=tuple(bindings))
+    countries: list[str] = []
+    for code in r.list("eidas.countries"):
+        upper = code.upper()
+        if not (len(upper) == 2 and upper.isascii() and upper.isalpha()):
+            r.problems.append(f"{PREFIX}eidas.countries: {code!r} is not a two-letter country code (ISO 3166-1)")
+        elif upper not in countries:
+            countries.append(upper)
+    return dict(eidas_mapped_number_bindings=tuple(bindings), eidas_countries=tuple(countries))
 
 
 def store_section(r: Reader) -> dict[str, Any]:

@@ -71,6 +71,11 @@ KEYS: dict[str, tuple[Any, str]] = {
         "Binding processes (populationregister, swedish-eid or URIs) under which an eIDAS login's "
         "mappedPersonalIdentityNumber is kept; otherwise it is dropped (ATTR §3.3.2).",
     ),
+    "eidas.countries": (
+        "",
+        "Country codes (NO DE ...) the eIDAS connector offers in its country dialogue (Scoping, DP §5.3.2); "
+        "empty: every country it serves.",
+    ),
     "security.max_response_bytes": ("262144", "Size cap of the SAMLResponse form field, checked before decoding."),
     "security.request_ttl": ("600", "Seconds an outstanding AuthnRequest may wait for its response."),
     "security.max_xml_nodes": (

@@ -104,3 +104,11 @@ def test_the_sp_metadata_declares_eidas_and_public_sector_and_is_schema_valid(te
         )
     }
     assert {ENTITY_CATEGORIES["eidas-naturalperson"], ENTITY_CATEGORIES["public-sector-sp"]} <= values
+
+
+def test_a_login_with_configured_countries_goes_through(key_dir, tmp_path):
+    """The AuthnRequest then carries Scoping (DP §5.3.2); the connector still answers it."""
+    settings = development_settings(
+        sp_base=BASE, keys_dir=key_dir, store_url="sqlite:///" + str(tmp_path / "state.sqlite"), eidas__countries="NO"
+    )
+    assert login(make_testapp(settings), "ola").location.endswith("/mina-sidor")

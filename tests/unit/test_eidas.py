@@ -31,7 +31,7 @@ from ekn_saml.errors import ErrorCode
 from ekn_saml.identity import Identity
 from ekn_saml.interfaces import ISamlServiceProvider
 from ekn_saml.numbers import mask_prid
-from ekn_saml.xmlsecurity import NS
+from ekn_saml.xmlsecurity import NS, saml_schema
 
 from acs_helpers import assert_rejected, begin, finish, spec_for
 from testbed import OTHER_IDP
@@ -309,3 +309,34 @@ def test_the_repr_shows_the_prid_masked(sp, factory):
 )
 def test_a_prid_is_masked_like_a_personal_number(prid, masked):
     assert mask_prid(prid) == masked
+
+
+# ------------------------------------------------------------ country selection (DP §5.3.2)
+
+
+def test_without_countries_the_request_has_no_scoping(sp):
+    binding = sp.browser_binding(None)
+    assert _authn_request(sp.start_login("eidas", None, binding.token)).find("samlp:Scoping", NS) is None
+
+
+def test_configured_countries_go_out_as_proxy_service_aliases(app_settings):
+    sp = _sp(app_settings, eidas__countries="NO dk")
+    binding = sp.browser_binding(None)
+    request = _authn_request(sp.start_login("eidas", None, binding.token))
+    entries = request.findall("samlp:Scoping/samlp:IDPList/samlp:IDPEntry", NS)
+    assert [e.get("ProviderID") for e in entries] == [
+        "http://id.swedenconnect.se/eidas/1.0/proxy-service/no",
+        "http://id.swedenconnect.se/eidas/1.0/proxy-service/dk",
+    ]
+
+
+def test_a_request_with_scoping_is_schema_valid(app_settings):
+    sp = _sp(app_settings, eidas__countries="NO")
+    binding = sp.browser_binding(None)
+    assert saml_schema().validate(_authn_request(sp.start_login("eidas", None, binding.token)))
+
+
+def test_a_swedish_method_never_carries_the_countries(app_settings):
+    sp = _sp(app_settings, eidas__countries="NO")
+    binding = sp.browser_binding(None)
+    assert _authn_request(sp.start_login("bankid", None, binding.token)).find("samlp:Scoping", NS) is None

@@ -66,3 +66,12 @@ def test_binding_short_names_become_the_registrys_uris():
 def test_a_binding_that_is_neither_known_nor_a_uri_is_refused():
     problems = problems_of(with_eidas(eidas__mapped_number_bindings="trust-me"))
     assert any("eidas.mapped_number_bindings" in p and "trust-me" in p for p in problems)
+
+
+def test_countries_are_kept_upper_case_in_order():
+    assert parse(with_eidas(eidas__countries="no DK no")).eidas_countries == ("NO", "DK")
+
+
+def test_a_country_that_is_not_two_letters_is_refused():
+    problems = problems_of(with_eidas(eidas__countries="NOR"))
+    assert any("eidas.countries" in p and "NOR" in p for p in problems)
