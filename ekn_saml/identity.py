@@ -183,7 +183,7 @@ def common_fields(facts: AssertionFacts, sp_entity_id: str | None) -> dict[str, 
 def map_identity(
     facts: AssertionFacts, *, profile: str, accept_coordination_number: bool, sp_entity_id: str | None = None
 ) -> Identity:
-    """Map checked assertion facts to an :class:`Identity` for the method's profile.
+    """Map checked assertion facts to an :class:`Identity` for the method's profile (ValueError for another).
 
     ``sp_entity_id`` (the SP profile that received the assertion) is recorded as given, not checked here.
 
@@ -197,6 +197,9 @@ def map_identity(
     **not** check that the user may act for the organisation beyond what the
     IdP asserts, nor let the user choose among several.
     """
+    if profile not in ("person", "organisation"):
+        # a foreign_person is ekn_saml.eidas.map_foreign_person's (which builds on this module), never an organisation
+        raise ValueError(f"map_identity maps person and organisation identities, not {profile!r}")
     attrs = facts.attributes
     common: dict[str, Any] = dict(
         common_fields(facts, sp_entity_id), display_name=single(attrs, DISPLAY_NAME, required=True)

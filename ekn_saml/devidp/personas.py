@@ -96,6 +96,13 @@ def _foreign(pid, given, sn, country, ident, born, persistence, loa=EIDAS_NF_SUB
     return Persona(id=pid, label=f"{given} {sn} ({country})", method="eidas", loa=loa, attributes=attributes)
 
 
+def _without_prid(persona: Persona) -> Persona:
+    attributes = {name: values for name, values in persona.attributes.items() if name != PRID}
+    return Persona(
+        id=persona.id, label=f"{persona.label}, no prid", method=persona.method, loa=persona.loa, attributes=attributes
+    )
+
+
 PERSONAS: tuple[Persona, ...] = (
     _person("anna", "mobilt_bankid", "Anna", "Andersson", "198001012387"),
     _person("bertil", "mobilt_bankid", "Bertil", "Berg", "197512249819", loa=LOA3),
@@ -111,6 +118,8 @@ PERSONAS: tuple[Persona, ...] = (
     # bound by the connector to a (made-up) Swedish number: kept only if the binding is accepted
     _foreign("ola", "Ola", "Nordmann", "NO", "01018099887", "1979-03-15", "A", mapped="197903150006"),
     _foreign("marie", "Marie", "Dupont", "FR", "fr-7730-2291-5468", "1991-11-23", "B"),
+    # an answer without prid, the identity's only key: refused by the SP (EKN-ATTR-009)
+    _without_prid(_foreign("piotr", "Piotr", "Nowak", "PL", "85071203456", "1985-07-12", "C")),
 )
 
 

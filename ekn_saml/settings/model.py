@@ -24,7 +24,7 @@ class LoginMethod:
     name: str
     idp_entity_id: str
     loa: tuple[str, ...]
-    profile: str  # "person" | "organisation"
+    profile: str  # "person" | "organisation" | "foreign_person"
     label: str | None = None  # overrides the translated built-in label
     sp_profile: str = DEFAULT_SP_PROFILE  # the SP entity whose AuthnRequests this method sends
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ekn_saml.errors import ErrorCode
 from ekn_saml.metadata.categories import ENTITY_CATEGORIES
 from ekn_saml.metadata.schema import schema_errors
 from ekn_saml.testing import development_settings
@@ -112,3 +113,9 @@ def test_a_login_with_configured_countries_goes_through(key_dir, tmp_path):
         sp_base=BASE, keys_dir=key_dir, store_url="sqlite:///" + str(tmp_path / "state.sqlite"), eidas__countries="NO"
     )
     assert login(make_testapp(settings), "ola").location.endswith("/mina-sidor")
+
+
+def test_an_answer_without_prid_gets_the_invalid_response_page_with_its_code(testapp):
+    page = answer(testapp, idp_page(testapp, "eidas"), "piotr")
+    assert page.status_int == 400 and page.html.find(class_="error-page--invalid_response") is not None
+    assert ErrorCode.PRID_MISSING.value in page.text

@@ -340,3 +340,11 @@ def test_a_swedish_method_never_carries_the_countries(app_settings):
     sp = _sp(app_settings, eidas__countries="NO")
     binding = sp.browser_binding(None)
     assert _authn_request(sp.start_login("bankid", None, binding.token)).find("samlp:Scoping", NS) is None
+
+
+def test_map_identity_never_maps_a_foreign_person_as_an_organisation():
+    """The eidas method's identities are ekn_saml.eidas's: the generic mapper refuses the profile."""
+    from ekn_saml.identity import map_identity
+
+    with pytest.raises(ValueError):
+        map_identity(None, profile="foreign_person", accept_coordination_number=False)  # type: ignore[arg-type]
