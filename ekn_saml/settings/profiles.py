@@ -121,8 +121,9 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
     accept_coordination = quiet_bool(r.raw, "security.accept_coordination_number")
     if r.raw.get(key) is None:
         categories = list(dict.fromkeys(PROFILE_CATEGORY[m.profile] for m in methods if m.profile in PROFILE_CATEGORY))
-        # only an SP that receives personal identity numbers can receive a samordningsnummer
-        if accept_coordination and any(m.profile == "person" for m in methods):
+        # only an SP that receives personal identity numbers can receive a samordningsnummer: in
+        # personalIdentityNumber, or as an eIDAS login's mapped number (EC §2.2.1 note, §6.2)
+        if accept_coordination and any(m.profile in ("person", "foreign_person") for m in methods):
             categories.append(ACCEPTS_COORDINATION_NUMBER)
         # EC §4.2: a public-sector SP wanting eIDAS MUST say so (EKN is one); kept if another rule added it
         if any(m.profile == "foreign_person" for m in methods) and not set(SERVICE_TYPES) & set(categories):

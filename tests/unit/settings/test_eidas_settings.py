@@ -75,3 +75,15 @@ def test_countries_are_kept_upper_case_in_order():
 def test_a_country_that_is_not_two_letters_is_refused():
     problems = problems_of(with_eidas(eidas__countries="NOR"))
     assert any("eidas.countries" in p and "NOR" in p for p in problems)
+
+
+def test_an_eidas_only_profile_accepting_coordination_numbers_declares_it():
+    """EC §2.2.1 note, §6.2: the connector maps to a samordningsnummer only for an SP declaring it."""
+    raw = with_eidas(
+        sp_profiles="foreign",
+        sp_profile__foreign__entity_id="https://sp.example.test/foreign",
+        method__eidas__sp_profile="foreign",
+        security__accept_coordination_number="true",
+    )
+    [foreign] = [p for p in parse(raw).sp_profiles if p.name == "foreign"]
+    assert ENTITY_CATEGORIES["accepts-coordination-number"] in foreign.metadata.entity_categories
