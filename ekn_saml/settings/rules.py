@@ -10,9 +10,11 @@ whether it exists) or connects to anything.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +30,7 @@ from ..storage import StateStore
 from ..storage.redis_connection import is_sentinel_url, parse_sentinel_url
 from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
-from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod
+from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod, OperationsSettings
 from .reader import Reader, base_url_problem, is_absolute_uri, local_path_problem, quiet_bool
 from .table import (
     BINDINGS,
@@ -368,3 +370,55 @@ def status_section(r: Reader) -> tuple[str, ...]:
         except ValueError:
             r.problems.append(f"{PREFIX}status.allowed_addresses: {value!r} is not an IP address or network")
     return values
+
+
+# a fixed route path: segments of unreserved characters, so no route pattern ({...}, *) and no query
+_ROUTE_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+
+
+def prometheus_client_installed() -> bool:
+    """Whether prometheus_client can be imported (the ``[metrics]`` extra); looks without importing it."""
+    return importlib.util.find_spec("prometheus_client") is not None
+
+
+def operations_section(r: Reader, *, metrics_available: Callable[[], bool] | None = None) -> OperationsSettings:
+    """``health.*`` and ``metrics.*``: the operators' endpoints, and whether each is served.
+
+    ``metrics.enabled`` left out means "if prometheus_client is installed"
+    (``metrics_available``, default :func:`prometheus_client_installed`);
+    set to true without it, it is a problem (with the ``pip install``
+    command), as ``redis://`` without the redis package is.  Paths are
+    fixed paths (no route pattern) and must differ from each other.  Does
+    **not** check them against the host's routes: a host route of the same
+    path added earlier wins (docs/admin.md).
+    """
+    health = r.bool("health.enabled", True)
+    # looked up now, not bound as a default: tests take the package away by replacing this module's function
+    installed = (metrics_available or prometheus_client_installed)()
+    if "metrics.enabled" in r.raw:
+        metrics = r.bool("metrics.enabled", installed)
+        if metrics and not installed:
+            r.problems.append(
+                f"{PREFIX}metrics.enabled is true, but prometheus_client is not installed: "
+                "pip install 'ekn_saml[metrics]' (or set it to false)"
+            )
+            metrics = False
+    else:
+        metrics = installed
+    result = OperationsSettings(
+        health_enabled=health,
+        live_path=r.str("health.live_path", "/healthz"),
+        ready_path=r.str("health.ready_path", "/readyz"),
+        metrics_enabled=metrics,
+        metrics_path=r.str("metrics.path", "/metrics"),
+    )
+    keys = (
+        ("health.live_path", result.live_path),
+        ("health.ready_path", result.ready_path),
+        ("metrics.path", result.metrics_path),
+    )
+    for key, value in keys:
+        r.check(bool(_ROUTE_PATH.match(value)), f"{PREFIX}{key} must be a fixed path like /healthz, not {value!r}")
+    paths = [path for _name, path in result.routes]
+    r.check(len(paths) == len(set(paths)), f"{PREFIX}health.* and metrics.path must be different paths: {paths}")
+    return result

@@ -220,7 +220,24 @@ KEYS: dict[str, tuple[Any, str]] = {
         "old document cannot be replayed for long; raise it only if the federation signs for longer.",
     ),
     # --- status endpoint ---
-    "status.allowed_addresses": ("127.0.0.1 ::1", "Client addresses or networks (CIDR) that may read /saml/status."),
+    "status.allowed_addresses": (
+        "127.0.0.1 ::1",
+        "Client addresses or networks (CIDR) that may read /saml/status and the metrics (everyone else gets a 404).",
+    ),
+    # --- health checks and metrics (docs/admin.md, "Health checks and metrics") ---
+    "health.enabled": ("true", "Serve the unrestricted health checks for load balancers (live_path, ready_path)."),
+    "health.live_path": ("/healthz", "Liveness: 200 while the process answers; touches no store or network."),
+    "health.ready_path": (
+        "/readyz",
+        "Readiness: 200 when the store answers a ping, trusted metadata is within validUntil and the keys are "
+        "loaded; else 503. Pass/fail per check only.",
+    ),
+    "metrics.enabled": (
+        "true if prometheus_client is installed",
+        "Serve Prometheus metrics at metrics.path to the status.allowed_addresses; true needs "
+        "`pip install 'ekn_saml[metrics]'`.",
+    ),
+    "metrics.path": ("/metrics", "Path of the Prometheus metrics."),
 }
 DATA_ENCRYPTIONS = ("aes128-gcm", "aes192-gcm", "aes256-gcm", "aes128-cbc", "aes192-cbc", "aes256-cbc")
 CRYPTO_BACKENDS = ("xmlsec", "xmlsec1")
