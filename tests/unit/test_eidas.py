@@ -14,6 +14,7 @@ import zlib
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from lxml import etree
 
 from ekn_saml.audit import identity_fields
 from ekn_saml.constants import EIDAS_NF_HIGH, EIDAS_NF_SUB
@@ -260,8 +261,6 @@ def test_a_malformed_accepted_mapped_number_is_refused(app_settings, factory):
 
 def _authn_request(start):
     query = dict(parse_qsl(urlsplit(start.url).query))
-    from lxml import etree
-
     return etree.fromstring(zlib.decompress(base64.b64decode(query["SAMLRequest"]), -15))
 
 
