@@ -36,12 +36,15 @@ def build_authn_request(
     loa: tuple[str, ...],
     force_authn: bool,
     issue_instant: str | None = None,
+    idp_list: tuple[str, ...] = (),
 ) -> etree._Element:
     """An unsigned AuthnRequest as the Swedish DP §5.3 wants it.
 
     ``Destination`` is set, ``ForceAuthn`` is explicit (true or false), the ACS
     URL is the exact metadata URL, and ``RequestedAuthnContext`` lists every
-    acceptable LoA with Comparison ``exact``.
+    acceptable LoA with Comparison ``exact``.  ``idp_list``, if any, goes in
+    ``Scoping/IDPList`` (DP §5.3.2: to a proxy IdP, e.g. the eIDAS connector's
+    country aliases); it is not checked here.
     """
     req = etree.Element(
         _P + "AuthnRequest",
@@ -60,6 +63,10 @@ def build_authn_request(
     context = etree.SubElement(req, _P + "RequestedAuthnContext", Comparison="exact")
     for uri in loa:
         etree.SubElement(context, _A + "AuthnContextClassRef").text = uri
+    if idp_list:  # Scoping is the last child the schema allows here
+        entries = etree.SubElement(etree.SubElement(req, _P + "Scoping"), _P + "IDPList")
+        for provider in idp_list:
+            etree.SubElement(entries, _P + "IDPEntry", ProviderID=provider)
     return req
 
 

@@ -14,10 +14,14 @@ from __future__ import annotations
 from pyramid.authorization import Allow, Authenticated
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPFound
+from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
+from .eidas import country_name
 from .i18n import method_label
 from .public_url import public_route_url
+
+_ = TranslationStringFactory("ekn_saml")
 
 
 class Root:
@@ -27,6 +31,14 @@ class Root:
 
     def __init__(self, request):
         self.request = request
+
+
+# the kind of e-ID in words (Mina sidor): a host app tells them apart by Identity.kind
+KIND_LABELS = {
+    "person": _("Swedish e-ID"),
+    "organisation": _("E-service ID for an organisation"),
+    "foreign_person": _("Foreign e-ID (eIDAS)"),
+}
 
 
 @view_config(route_name="demo.home")
@@ -55,9 +67,15 @@ def mina_sidor(request):
             "idp",
             "authn_instant",
             "transaction_id",
+            "country",
+            "prid_masked",
+            "mapped_personal_number_masked",
         )
     }
     view["method_label"] = method_label(request, identity.method)
+    name = country_name(identity.country)
+    view["country_name"] = request.localizer.translate(name) if name else None
+    view["kind_label"] = request.localizer.translate(KIND_LABELS.get(identity.kind, identity.kind))
     return {"identity": type("IdentityView", (), view)}
 
 

@@ -15,12 +15,14 @@ from zope.interface import implementer
 from . import cookies
 from .authn_request import build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
+from .eidas import map_foreign_person, proxy_service_aliases
 from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
 from .facts import OutstandingRequest, browser_hash
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .interfaces import ISamlServiceProvider
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
+from .methods import FOREIGN_PERSON
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 from .server_keys import ServerKeys
@@ -267,6 +269,8 @@ class ServiceProvider:
             acs_url=profile.acs_url,
             loa=method.loa,
             force_authn=self.settings.force_authn,
+            # the connector's country dialogue offers only these (DP §5.3.2); none: every country it serves
+            idp_list=proxy_service_aliases(self.settings.eidas_countries) if method.profile == FOREIGN_PERSON else (),
         )
         outstanding = OutstandingRequest(
             request_id=request_id,
@@ -377,12 +381,20 @@ class ServiceProvider:
         method = self.settings.method(facts.request.method)
         if method is None:  # the method was removed from the settings while the user was away
             raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"no login method {facts.request.method!r}")
-        identity = map_identity(
-            facts,
-            profile=method.profile,
-            accept_coordination_number=self.settings.accept_coordination_number,
-            sp_entity_id=profile.entity_id,
-        )
+        if method.profile == FOREIGN_PERSON:
+            identity = map_foreign_person(
+                facts,
+                accepted_bindings=self.settings.eidas_mapped_number_bindings,
+                accept_coordination_number=self.settings.accept_coordination_number,
+                sp_entity_id=profile.entity_id,
+            )
+        else:
+            identity = map_identity(
+                facts,
+                profile=method.profile,
+                accept_coordination_number=self.settings.accept_coordination_number,
+                sp_entity_id=profile.entity_id,
+            )
         next_path = facts.request.next_path  # None when none was given: landing_path
         if not is_safe_local_path(next_path):
             next_path = self.settings.landing_path

@@ -21,6 +21,8 @@ from ..metadata.categories import (
     ENTITY_CATEGORIES,
     PERSONAL_NUMBER_CATEGORIES,
     PROFILE_CATEGORY,
+    PUBLIC_SECTOR_SP,
+    SERVICE_TYPES,
 )
 from ..numbers import luhn_ok
 from .model import PREFIX, LoginMethod, SpMetadataSettings, SpProfile
@@ -119,9 +121,13 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
     accept_coordination = quiet_bool(r.raw, "security.accept_coordination_number")
     if r.raw.get(key) is None:
         categories = list(dict.fromkeys(PROFILE_CATEGORY[m.profile] for m in methods if m.profile in PROFILE_CATEGORY))
-        # only an SP that receives personal identity numbers can receive a samordningsnummer
-        if accept_coordination and any(m.profile == "person" for m in methods):
+        # only an SP that receives personal identity numbers can receive a samordningsnummer: in
+        # personalIdentityNumber, or as an eIDAS login's mapped number (EC §2.2.1 note, §6.2)
+        if accept_coordination and any(m.profile in ("person", "foreign_person") for m in methods):
             categories.append(ACCEPTS_COORDINATION_NUMBER)
+        # EC §4.2: a public-sector SP wanting eIDAS MUST say so (EKN is one); kept if another rule added it
+        if any(m.profile == "foreign_person" for m in methods) and not set(SERVICE_TYPES) & set(categories):
+            categories.append(PUBLIC_SECTOR_SP)
     else:
         categories = []
         for name in r.list(key):
@@ -130,6 +136,12 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
                 r.problems.append(f"{PREFIX}{key}: {name!r} is neither a known category nor an absolute URI")
             elif uri not in categories:
                 categories.append(uri)
+    eidas = [m.name for m in methods if m.profile == "foreign_person"]
+    r.check(
+        not eidas or bool(set(SERVICE_TYPES) & set(categories)),
+        f"{PREFIX}{key}: the eIDAS method {', '.join(eidas)} needs public-sector-sp or private-sector-sp "
+        "(the connector passes the SP's type on, EC §4.2)",
+    )
     # Declaring it makes IdPs send samordningsnummer, which the ACS would then refuse (TAR §3.8).
     r.check(
         ACCEPTS_COORDINATION_NUMBER not in categories or accept_coordination,
