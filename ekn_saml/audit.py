@@ -105,9 +105,19 @@ def identity_fields(identity: Identity | None) -> dict[str, Any] | None:
     """The identity as the audit trail shows it: the personal identity number masked."""
     if identity is None:
         return None
-    fields = {"kind": identity.kind, "name_id": identity.name_id}
+    fields: dict[str, Any] = {"kind": identity.kind, "name_id": identity.name_id}
     if identity.kind == "person":
         fields["personal_number"] = mask_personal_number(identity.personal_number)
+    elif identity.kind == "foreign_person":
+        # the prid may hold a foreign national number: masked as the personnummer is (eidasPersonIdentifier never)
+        fields["prid"] = identity.prid_masked
+        fields["prid_persistence"] = identity.prid_persistence
+        fields["country"] = identity.country
+        if identity.mapped_personal_number:
+            fields["mapped_personal_number"] = identity.mapped_personal_number_masked
+            fields["personal_number_binding"] = ";".join(identity.personal_number_binding)
+        if identity.mapped_number_dropped:  # sent under no accepted binding (ATTR §3.3.2)
+            fields["mapped_number_dropped"] = True
     else:
         fields["org_number"] = identity.org_number
         fields["org_unique_id"] = identity.org_unique_id

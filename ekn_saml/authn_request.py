@@ -45,6 +45,7 @@ def build_authn_request(
     force_authn: bool,
     issue_instant: str | None = None,
     extensions: Sequence[etree._Element] = (),
+    idp_list: tuple[str, ...] = (),
 ) -> etree._Element:
     """An unsigned AuthnRequest as the Swedish DP §5.3 wants it.
 
@@ -54,6 +55,8 @@ def build_authn_request(
     :func:`user_message` and :func:`principal_selection`) go into
     ``samlp:Extensions`` in the given order; none: no Extensions element.
     Whether the IdP accepts them is the caller's to decide (its metadata).
+    ``idp_list``, if any, goes in ``Scoping/IDPList`` (DP §5.3.2: to a proxy
+    IdP, e.g. the eIDAS connector's country aliases); it is not checked here.
     """
     req = etree.Element(
         _P + "AuthnRequest",
@@ -77,6 +80,10 @@ def build_authn_request(
     context = etree.SubElement(req, _P + "RequestedAuthnContext", Comparison="exact")
     for uri in loa:
         etree.SubElement(context, _A + "AuthnContextClassRef").text = uri
+    if idp_list:  # Scoping is the last child the schema allows here
+        entries = etree.SubElement(etree.SubElement(req, _P + "Scoping"), _P + "IDPList")
+        for provider in idp_list:
+            etree.SubElement(entries, _P + "IDPEntry", ProviderID=provider)
     return req
 
 

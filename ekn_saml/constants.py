@@ -12,6 +12,12 @@ from __future__ import annotations
 LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
 UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
 LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
+# eIDAS levels "using an eID scheme that MUST be notified" (Registry for identifiers 1.8, §3.1.1);
+# only the Swedish eIDAS connector issues them.  The plain eidas-low/-sub/-high also admit
+# non-notified schemes, which the eIDAS Regulation (art. 6) does not oblige us to accept.
+EIDAS_NF_LOW = "http://id.elegnamnden.se/loa/1.0/eidas-nf-low"
+EIDAS_NF_SUB = "http://id.elegnamnden.se/loa/1.0/eidas-nf-sub"
+EIDAS_NF_HIGH = "http://id.elegnamnden.se/loa/1.0/eidas-nf-high"
 
 # The SP profile the ekn_saml.sp.* keys define; it answers at /saml/acs and /saml/metadata.
 DEFAULT_SP_PROFILE = "default"

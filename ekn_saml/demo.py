@@ -14,15 +14,19 @@ from __future__ import annotations
 from pyramid.authorization import Allow, Authenticated
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPFound
+from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
 from .csrf import csrf_token
+from .eidas import country_name
 from .i18n import method_label
 from .public_url import public_route_url
 from .views.step_up import require_step_up
 
 # how fresh the step-up before signing must be
 SIGN_STEP_UP_MINUTES = 5
+
+_ = TranslationStringFactory("ekn_saml")
 
 
 class Root:
@@ -32,6 +36,14 @@ class Root:
 
     def __init__(self, request):
         self.request = request
+
+
+# the kind of e-ID in words (Mina sidor): a host app tells them apart by Identity.kind
+KIND_LABELS = {
+    "person": _("Swedish e-ID"),
+    "organisation": _("E-service ID for an organisation"),
+    "foreign_person": _("Foreign e-ID (eIDAS)"),
+}
 
 
 @view_config(route_name="demo.home")
@@ -60,9 +72,15 @@ def mina_sidor(request):
             "idp",
             "authn_instant",
             "transaction_id",
+            "country",
+            "prid_masked",
+            "mapped_personal_number_masked",
         )
     }
     view["method_label"] = method_label(request, identity.method)
+    name = country_name(identity.country)
+    view["country_name"] = request.localizer.translate(name) if name else None
+    view["kind_label"] = request.localizer.translate(KIND_LABELS.get(identity.kind, identity.kind))
     return {"identity": type("IdentityView", (), view)}
 
 

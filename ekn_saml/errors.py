@@ -111,6 +111,8 @@ class ErrorCode(enum.StrEnum):
     SCOPE_NOT_AUTHORISED = "EKN-ATTR-007"
     # organizationIdentifier names no organisation of the orgAffiliation values (DP §6.2.1)
     ORG_IDENTIFIER_MISMATCH = "EKN-ATTR-008"
+    # an eIDAS connector assertion without prid, the only key of a foreign identity (ATTR §2.5, §3.3.1)
+    PRID_MISSING = "EKN-ATTR-009"
     # --- IdP status (checklist 10) ---
     IDP_CANCELLED = "EKN-IDP-001"
     IDP_FRAUD = "EKN-IDP-002"

@@ -3,7 +3,9 @@
 
 A BankID login gives a *person* (personal identity number, names, date of
 birth); an Expisoft login gives an *organisation identity* (orgAffiliation
-``uid@orgnr``, organisation name), with no personal identity number.
+``uid@orgnr``, organisation name), with no personal identity number; an
+eIDAS login gives a *foreign person* (prid, country; mapped by
+:mod:`ekn_saml.eidas`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Literal, overload
 
 from .errors import ErrorCode, ResponseValidationError
 from .facts import AssertionFacts
-from .numbers import check_org_number, check_personal_number, mask_personal_number
+from .numbers import check_org_number, check_personal_number, mask_personal_number, mask_prid
 from .timeutil import parse_instant
 
 SN = "urn:oid:2.5.4.4"
@@ -36,7 +38,7 @@ class Identity:
     use :attr:`personal_number_masked` anywhere else, logs included.
     """
 
-    kind: str  # "person" | "organisation"
+    kind: str  # "person" | "organisation" | "foreign_person"
     method: str
     idp: str
     loa: str
@@ -66,24 +68,47 @@ class Identity:
     # when this identity last stepped up (ekn_saml.step_up): the AuthnInstant of a ForceAuthn login of
     # the same subject, checked by the ACS; None: never.  See ekn_saml.views.step_up.stepped_up_within.
     stepped_up_at: dt.datetime | None = None
+    # --- foreign_person only (ekn_saml.eidas, ATTR §2.5) ---
+    # the connector's provisional ID "CC:identifier", the identity's key; server-side only, like
+    # personal_number (it may hold the foreign national number): prid_masked anywhere else
+    prid: str | None = None
+    prid_persistence: str | None = None  # A, B or C (CONSTR §2.2): how long the prid is expected to last
+    country: str | None = None  # c: the country whose e-ID was used (ISO 3166-1 alpha-2)
+    eidas_person_identifier: str | None = None  # server-side only, as prid
+    # a Swedish number the connector bound to the person, kept only under an accepted binding (ATTR §3.3.2)
+    mapped_personal_number: str | None = None
+    personal_number_binding: tuple[str, ...] = ()  # the binding processes of mapped_personal_number
+    mapped_number_dropped: bool = False  # one was sent under no accepted binding, and was dropped
 
     @property
     def personal_number_masked(self) -> str | None:
         return mask_personal_number(self.personal_number)
 
     @property
+    def prid_masked(self) -> str | None:
+        return mask_prid(self.prid)
+
+    @property
+    def mapped_personal_number_masked(self) -> str | None:
+        return mask_personal_number(self.mapped_personal_number)
+
+    @property
     def subject(self) -> str:
         """A stable key for this person or organisation identity (used to end all its sessions)."""
         if self.kind == "person":
             return f"pnr:{self.personal_number}"
+        if self.kind == "foreign_person":  # never the name, never the mapped number (ATTR §3.3.1)
+            return f"prid:{self.prid}"
         return f"org:{self.org_unique_id}@{self.org_number}"
 
     @property
     def principals(self) -> list[str]:
-        """What an ACL can test: method, kind, organisation number and LoA."""
+        """What an ACL can test: method, kind, organisation number, country of a foreign e-ID and LoA."""
         found = ["ekn:authenticated", f"ekn:method:{self.method}", f"ekn:kind:{self.kind}", f"ekn:loa:{self.loa}"]
         if self.org_number:
             found.append(f"ekn:org:{self.org_number}")
+        if self.country:
+            found.append(f"ekn:country:{self.country}")
         return found
 
     def to_dict(self) -> dict:
@@ -113,6 +138,7 @@ class Identity:
                 "authn_instant": parse_instant(data["authn_instant"]),
                 "stepped_up_at": parse_instant(data["stepped_up_at"]) if data.get("stepped_up_at") else None,
                 "org_affiliations": tuple((uid, orgnr) for uid, orgnr in affiliations),
+                "personal_number_binding": tuple(data.get("personal_number_binding") or ()),
             }
         )
 
@@ -146,16 +172,18 @@ class Identity:
     def log_subject(self) -> str:
         if self.kind == "person":
             return f"pnr:{self.personal_number_masked}"
+        if self.kind == "foreign_person":
+            return f"prid:{self.prid_masked}"
         return self.subject
 
 
 @overload
-def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: Literal[True]) -> str: ...
+def single(attributes: dict[str, tuple[str, ...]], name: str, *, required: Literal[True]) -> str: ...
 @overload
-def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: Literal[False]) -> str | None: ...
+def single(attributes: dict[str, tuple[str, ...]], name: str, *, required: Literal[False]) -> str | None: ...
 
 
-def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: bool) -> str | None:
+def single(attributes: dict[str, tuple[str, ...]], name: str, *, required: bool) -> str | None:
     values = attributes.get(name)
     if not values:
         if required:
@@ -169,10 +197,26 @@ def _single(attributes: dict[str, tuple[str, ...]], name: str, *, required: bool
     return value or None
 
 
+def common_fields(facts: AssertionFacts, sp_entity_id: str | None) -> dict[str, Any]:
+    """The fields every kind of identity takes from the checked facts alike (not the names)."""
+    return dict(
+        method=facts.request.method,
+        idp=facts.idp.entity_id,
+        loa=facts.loa,
+        authn_instant=facts.authn_instant,
+        name_id=facts.name_id,
+        name_id_format=facts.name_id_format,
+        session_index=facts.session_index,
+        transaction_id=single(facts.attributes, TRANSACTION_IDENTIFIER, required=False),
+        assertion_id=facts.assertion_id,
+        sp_entity_id=sp_entity_id,
+    )
+
+
 def map_identity(
     facts: AssertionFacts, *, profile: str, accept_coordination_number: bool, sp_entity_id: str | None = None
 ) -> Identity:
-    """Map checked assertion facts to an :class:`Identity` for the method's profile.
+    """Map checked assertion facts to an :class:`Identity` for the method's profile (ValueError for another).
 
     ``sp_entity_id`` (the SP profile that received the assertion) is recorded as given, not checked here.
 
@@ -186,32 +230,25 @@ def map_identity(
     **not** check that the user may act for the organisation beyond what the
     IdP asserts, nor let the user choose among several.
     """
+    if profile not in ("person", "organisation"):
+        # a foreign_person is ekn_saml.eidas.map_foreign_person's (which builds on this module), never an organisation
+        raise ValueError(f"map_identity maps person and organisation identities, not {profile!r}")
     attrs = facts.attributes
     common: dict[str, Any] = dict(
-        method=facts.request.method,
-        idp=facts.idp.entity_id,
-        loa=facts.loa,
-        authn_instant=facts.authn_instant,
-        name_id=facts.name_id,
-        name_id_format=facts.name_id_format,
-        session_index=facts.session_index,
-        transaction_id=_single(attrs, TRANSACTION_IDENTIFIER, required=False),
-        assertion_id=facts.assertion_id,
-        sp_entity_id=sp_entity_id,
-        display_name=_single(attrs, DISPLAY_NAME, required=True),
+        common_fields(facts, sp_entity_id), display_name=single(attrs, DISPLAY_NAME, required=True)
     )
     if profile == "person":
-        pnr = _single(attrs, PERSONAL_IDENTITY_NUMBER, required=True)
+        pnr = single(attrs, PERSONAL_IDENTITY_NUMBER, required=True)
         born = check_personal_number(pnr, accept_coordination=accept_coordination_number)
-        dob = _single(attrs, DATE_OF_BIRTH, required=False)
+        dob = single(attrs, DATE_OF_BIRTH, required=False)
         if dob is not None and dob != born.isoformat():
             raise ResponseValidationError(
                 ErrorCode.ATTRIBUTE_VALUE_MALFORMED, "dateOfBirth disagrees with the personal identity number"
             )
         return Identity(
             kind="person",
-            given_name=_single(attrs, GIVEN_NAME, required=True),
-            surname=_single(attrs, SN, required=True),
+            given_name=single(attrs, GIVEN_NAME, required=True),
+            surname=single(attrs, SN, required=True),
             personal_number=pnr,
             date_of_birth=born.isoformat(),
             **common,
@@ -231,7 +268,7 @@ def map_identity(
                 ErrorCode.SCOPE_NOT_AUTHORISED, f"scope {scope} is not a shibmd:Scope of the IdP"
             )
         parsed.append((uid, scope))
-    org_identifier = _single(attrs, ORGANIZATION_IDENTIFIER, required=False)
+    org_identifier = single(attrs, ORGANIZATION_IDENTIFIER, required=False)
     chosen = parsed[0]
     if org_identifier is not None:
         check_org_number(org_identifier)
@@ -248,7 +285,7 @@ def map_identity(
         kind="organisation",
         org_number=org_number,
         org_unique_id=uid,
-        org_name=_single(attrs, ORGANIZATION_NAME, required=True),
+        org_name=single(attrs, ORGANIZATION_NAME, required=True),
         org_identifier=org_identifier,
         org_affiliations=tuple(parsed),
         **common,

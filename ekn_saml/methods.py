@@ -21,13 +21,15 @@ from dataclasses import dataclass
 
 from pyramid.i18n import TranslationString, TranslationStringFactory
 
-from .constants import LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
+from .constants import EIDAS_NF_HIGH, EIDAS_NF_SUB, LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
 
 _ = TranslationStringFactory("ekn_saml")
 
 PERSON = "person"  # identified by a personal identity number
 ORGANISATION = "organisation"  # identified by an organisation number and a unique number in it
-PROFILES = (PERSON, ORGANISATION)
+# identified by the eIDAS connector's provisional ID (prid), never by a Swedish number (ATTR §2.5)
+FOREIGN_PERSON = "foreign_person"
+PROFILES = (PERSON, ORGANISATION, FOREIGN_PERSON)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class BuiltInMethod:
     support_label: TranslationString
     logo: str | None = None  # asset spec of its logo on the chooser
     dev_slug: str = ""  # the development IdP's path (/devidp/<slug>); empty: no development IdP
+    # in the default ekn_saml.methods; False for a method an operator must first join (the eIDAS connector)
+    on_by_default: bool = True
 
     @property
     def help_template(self) -> str:
@@ -95,8 +99,25 @@ BUILT_IN_METHODS: dict[str, BuiltInMethod] = {
             logo="ekn_saml:static/logos/expisoft.svg",
             dev_slug="expisoft",
         ),
+        BuiltInMethod(
+            name="eidas",
+            profile=FOREIGN_PERSON,
+            # Substantial or high from a notified scheme: what the eIDAS Regulation (art. 6) obliges a
+            # public body to accept for a service at loa3 (Registry 1.8 §3.1.1 for the URIs).
+            loa=(EIDAS_NF_SUB, EIDAS_NF_HIGH),
+            label=_("Foreign e-ID (eIDAS)"),
+            description=_("For people with an e-ID from another EU or EEA country."),
+            support_url="https://www.swedenconnect.se/",
+            support_label=_("About eIDAS at Sweden Connect"),
+            logo="ekn_saml:static/logos/eidas.svg",
+            dev_slug="eidas",
+            # the SP must first be registered with the Swedish eIDAS connector (README, "Foreign e-IDs")
+            on_by_default=False,
+        ),
     )
 }
+# ekn_saml.methods when it is not set: the built-in methods that need no joining first
+DEFAULT_METHODS = tuple(name for name, method in BUILT_IN_METHODS.items() if method.on_by_default)
 
 
 def built_in(name: str) -> BuiltInMethod | None:

@@ -72,3 +72,16 @@ def mask_personal_number(value: str | None) -> str | None:
     if not value:
         return None
     return f"{value[:8]}-XXXX" if len(value) == 12 else "XXXXXXXX-XXXX"
+
+
+def mask_prid(value: str | None) -> str | None:
+    """An eIDAS prid as logs and pages may show it: ``NO:2907853XXXX``.
+
+    Masked as a personal identity number is: its last four characters
+    hidden, which in a Nordic number (often the identifier part) are the
+    individual digits and the check digit.  The country stays.
+    """
+    if not value:
+        return None
+    country, _, ident = value.partition(":")
+    return f"{country}:{ident[:-4]}XXXX" if len(ident) > 4 else f"{country}:XXXX"

@@ -24,8 +24,8 @@ def principals_of(identity: Identity | None) -> list[str]:
     """The ACL principals of ``identity``: ``Everyone``, and when logged in ``Authenticated`` and its own.
 
     Its own are :attr:`Identity.principals`: ``ekn:authenticated``,
-    ``ekn:method:<name>``, ``ekn:kind:person|organisation``,
-    ``ekn:org:<orgnr>`` (organisations) and ``ekn:loa:<uri>``.
+    ``ekn:method:<name>``, ``ekn:kind:person|organisation|foreign_person``,
+    ``ekn:org:<orgnr>`` (organisations), ``ekn:country:<CC>`` (foreign e-IDs) and ``ekn:loa:<uri>``.
     ``None`` (nobody logged in) gives ``[Everyone]``.
     """
     if identity is None:

@@ -23,6 +23,7 @@ from .authn_request import (
     user_message,
 )
 from .credentials import SpCredentials
+from .eidas import map_foreign_person, proxy_service_aliases
 from .errors import (
     BadRequestError,
     ErrorCode,
@@ -40,6 +41,7 @@ from .interfaces import ISamlServiceProvider
 from .metadata.categories import SECURE_AUTHENTICATOR_BINDING, SUPPORTS_USER_MESSAGE
 from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpInfo, IdpRegistry
 from .metadata.matching import mismatches
+from .methods import FOREIGN_PERSON
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 from .server_keys import ServerKeys
@@ -348,6 +350,8 @@ class ServiceProvider:
             loa=method.loa,
             force_authn=force_authn,
             extensions=extensions,
+            # the connector's country dialogue offers only these (DP §5.3.2); none: every country it serves
+            idp_list=proxy_service_aliases(self.settings.eidas_countries) if method.profile == FOREIGN_PERSON else (),
         )
         outstanding = OutstandingRequest(
             request_id=request_id,
@@ -537,12 +541,20 @@ class ServiceProvider:
         method = self.settings.method(facts.request.method)
         if method is None:  # the method was removed from the settings while the user was away
             raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"no login method {facts.request.method!r}")
-        identity = map_identity(
-            facts,
-            profile=method.profile,
-            accept_coordination_number=self.settings.accept_coordination_number,
-            sp_entity_id=profile.entity_id,
-        )
+        if method.profile == FOREIGN_PERSON:
+            identity = map_foreign_person(
+                facts,
+                accepted_bindings=self.settings.eidas_mapped_number_bindings,
+                accept_coordination_number=self.settings.accept_coordination_number,
+                sp_entity_id=profile.entity_id,
+            )
+        else:
+            identity = map_identity(
+                facts,
+                profile=method.profile,
+                accept_coordination_number=self.settings.accept_coordination_number,
+                sp_entity_id=profile.entity_id,
+            )
         stored = facts.request.step_up_subject
         if stored is not None:
             stepped_up = self._step_up_identity(identity, stored)

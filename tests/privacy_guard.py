@@ -12,6 +12,9 @@ fields, and checked as it is emitted.  A line fails the run if it holds:
 * one of the test numbers (the development IdP's personas and the tests'
   ``PNR``) in any form: ``198001012387``, ``19800101-2387``, ``8001012387``,
   ``800101-2387``;
+* the identifier part of a development IdP eIDAS persona's ``prid`` (and so
+  the whole prid): it may be a foreign national number, masked as
+  ``NO:0101809XXXX`` (:func:`ekn_saml.numbers.mask_prid`);
 * or any 12-digit run (also ``YYYYMMDD-NNNN`` and ``YYYYMMDD+NNNN``) that is
   a plausible personnummer or samordningsnummer: a real date (day + 60 for
   a samordningsnummer, year 1870-2099) and a valid Luhn check digit.
@@ -65,9 +68,11 @@ def looks_like_personal_number(twelve: str) -> bool:
 def known_test_numbers() -> frozenset[str]:
     """Every personal identity number the tests and the development IdP use."""
     from ekn_saml.devidp.personas import PERSONAS
+    from ekn_saml.eidas import MAPPED_PERSONAL_IDENTITY_NUMBER
     from ekn_saml.identity import PERSONAL_IDENTITY_NUMBER
 
     numbers = {value for p in PERSONAS for value in p.attributes.get(PERSONAL_IDENTITY_NUMBER, [])}
+    numbers |= {value for p in PERSONAS for value in p.attributes.get(MAPPED_PERSONAL_IDENTITY_NUMBER, [])}
     try:
         from acs_helpers import PNR
 
@@ -75,6 +80,14 @@ def known_test_numbers() -> frozenset[str]:
     except ImportError:  # pragma: no cover - run outside the test tree
         pass
     return frozenset(numbers)
+
+
+def known_test_prids() -> frozenset[str]:
+    """The identifier parts of the development IdP's eIDAS personas' prids (``CC:identifier``)."""
+    from ekn_saml.devidp.personas import PERSONAS
+    from ekn_saml.eidas import PRID
+
+    return frozenset(value.partition(":")[2] for p in PERSONAS for value in p.attributes.get(PRID, []))
 
 
 def _forms(number: str) -> tuple[str, ...]:
@@ -89,8 +102,8 @@ def mask_all(text: str) -> str:
 class PersonalNumberFinder:
     """Finds full personal identity numbers in text (see the module docstring)."""
 
-    def __init__(self, known: frozenset[str]) -> None:
-        forms = sorted({form for number in known for form in _forms(number)}, key=len, reverse=True)
+    def __init__(self, known: frozenset[str], prids: frozenset[str] = frozenset()) -> None:
+        forms = sorted({form for number in known for form in _forms(number)} | prids, key=len, reverse=True)
         self._known = re.compile("(?<![0-9])(?:" + "|".join(map(re.escape, forms)) + ")(?![0-9])") if forms else None
 
     def find(self, text: str) -> list[str]:
@@ -142,7 +155,7 @@ def guard() -> PrivacyGuardHandler:
 def pytest_configure(config: pytest.Config) -> None:
     root = logging.getLogger()
     ours = logging.getLogger("ekn_saml")
-    handler = PrivacyGuardHandler(PersonalNumberFinder(known_test_numbers()))
+    handler = PrivacyGuardHandler(PersonalNumberFinder(known_test_numbers(), known_test_prids()))
     _STATE.update(handler=handler, old_level=ours.level)
     root.addHandler(handler)
     # our INFO and DEBUG lines must be produced to be checked (root's default is WARNING)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The embedded development IdP: three IdPs (Mobilt BankID, BankID, Expisoft) on pysaml2.
+"""The embedded development IdP: four IdPs (Mobilt BankID, BankID, Expisoft, an eIDAS connector) on pysaml2.
 
 Included by ``config.include("ekn_saml")`` only when ``ekn_saml.devidp.enabled =
 true`` (development.ini sets it); it is never on by default.  The SP does not know it is special: it trusts

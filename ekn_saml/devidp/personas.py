@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..constants import EIDAS_NF_SUB
+from ..eidas import (
+    COUNTRY,
+    EIDAS_PERSON_IDENTIFIER,
+    MAPPED_PERSONAL_IDENTITY_NUMBER,
+    PERSONAL_IDENTITY_NUMBER_BINDING,
+    PRID,
+    PRID_PERSISTENCE,
+)
 from ..identity import (
     DATE_OF_BIRTH,
     DISPLAY_NAME,
@@ -18,6 +27,7 @@ from ..identity import (
     ORGANIZATION_NAME,
     PERSONAL_IDENTITY_NUMBER,
     SN,
+    TRANSACTION_IDENTIFIER,
 )
 from ..settings import LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
 
@@ -66,6 +76,33 @@ def _org(pid, given, sn, uid, orgnr, org_name, loa=LOA3_NONRESIDENT):
     )
 
 
+def _foreign(pid, given, sn, country, ident, born, persistence, loa=EIDAS_NF_SUB, mapped=None):
+    """A person as the Swedish eIDAS connector asserts one (ATTR §2.5); ``mapped``: a personnummer it bound."""
+    attributes = {
+        PRID: [f"{country}:{ident}"],
+        PRID_PERSISTENCE: [persistence],
+        EIDAS_PERSON_IDENTIFIER: [f"{country}/SE/{ident}"],
+        COUNTRY: [country],
+        DATE_OF_BIRTH: [born],
+        GIVEN_NAME: [given],
+        SN: [sn],
+        TRANSACTION_IDENTIFIER: [f"_{country.lower()}-node-{pid}"],
+    }
+    if mapped:
+        attributes[MAPPED_PERSONAL_IDENTITY_NUMBER] = [mapped]
+        attributes[PERSONAL_IDENTITY_NUMBER_BINDING] = [
+            "http://id.swedenconnect.se/id-binding/process/populationregister"
+        ]
+    return Persona(id=pid, label=f"{given} {sn} ({country})", method="eidas", loa=loa, attributes=attributes)
+
+
+def _without_prid(persona: Persona) -> Persona:
+    attributes = {name: values for name, values in persona.attributes.items() if name != PRID}
+    return Persona(
+        id=persona.id, label=f"{persona.label}, no prid", method=persona.method, loa=persona.loa, attributes=attributes
+    )
+
+
 PERSONAS: tuple[Persona, ...] = (
     _person("anna", "mobilt_bankid", "Anna", "Andersson", "198001012387"),
     _person("bertil", "mobilt_bankid", "Bertil", "Berg", "197512249819", loa=LOA3),
@@ -88,6 +125,13 @@ PERSONAS: tuple[Persona, ...] = (
             DISPLAY_NAME: ["Olga Organisationsdotter"],
         },
     ),
+    # the eIDAS connector (made-up people and identifiers; the persistence classes as CONSTR §2.4 would give)
+    _foreign("lena", "Lena", "Schneider", "DE", "4f2a9c81d07e3b56", "1984-06-02", "C"),
+    # bound by the connector to a (made-up) Swedish number: kept only if the binding is accepted
+    _foreign("ola", "Ola", "Nordmann", "NO", "01018099887", "1979-03-15", "A", mapped="197903150006"),
+    _foreign("marie", "Marie", "Dupont", "FR", "fr-7730-2291-5468", "1991-11-23", "B"),
+    # an answer without prid, the identity's only key: refused by the SP (EKN-ATTR-009)
+    _without_prid(_foreign("piotr", "Piotr", "Nowak", "PL", "85071203456", "1985-07-12", "C")),
 )
 
 

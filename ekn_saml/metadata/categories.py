@@ -43,8 +43,15 @@ SUPPORTS_USER_MESSAGE = ENTITY_CATEGORIES["supports-user-message"]
 # EC §6.1: declared by an SP that requires it, and by an IdP able to bind the authenticator to the browser
 SECURE_AUTHENTICATOR_BINDING = ENTITY_CATEGORIES["secure-authenticator-binding"]
 SERVICE_TYPES = (ENTITY_CATEGORIES["public-sector-sp"], ENTITY_CATEGORIES["private-sector-sp"])
-# An SP that wants personal identity numbers declares loa3-pnr; organisation identities need loa3-orgid (EC §2).
-PROFILE_CATEGORY = {"person": ENTITY_CATEGORIES["loa3-pnr"], "organisation": ENTITY_CATEGORIES["loa3-orgid"]}
+# An SP that wants personal identity numbers declares loa3-pnr; organisation identities need loa3-orgid (EC §2);
+# foreign identities through the eIDAS connector need eidas-naturalperson (EC §2.2.1).
+PROFILE_CATEGORY = {
+    "person": ENTITY_CATEGORIES["loa3-pnr"],
+    "organisation": ENTITY_CATEGORIES["loa3-orgid"],
+    "foreign_person": ENTITY_CATEGORIES["eidas-naturalperson"],
+}
+# EC §4.2/§4.3: an SP wanting eIDAS MUST declare its service type, which the connector passes on
+PUBLIC_SECTOR_SP = ENTITY_CATEGORIES["public-sector-sp"]
 # Categories that make IdPs release personalIdentityNumber (pnr-01): never for an SP of organisation logins only (TAR §3.4).
 PERSONAL_NUMBER_CATEGORIES = frozenset(
     ENTITY_CATEGORIES[name] for name in ("loa2-pnr", "loa3-pnr", "loa4-pnr", "uncertified-loa3-pnr")
@@ -69,6 +76,14 @@ ATTRIBUTES: dict[str, str] = {
     "userSignature": "urn:oid:1.2.752.201.3.11",
     "authServerSignature": "urn:oid:1.2.752.201.3.13",
     "previousPersonalIdentityNumber": "urn:oid:1.2.752.201.3.15",
+    # the eIDAS natural person attribute set (ATTR §2.5, §3.1; Registry §3.2)
+    "c": "urn:oid:2.5.4.6",
+    "countryOfCitizenship": "urn:oid:1.3.6.1.5.5.7.9.4",
+    "prid": "urn:oid:1.2.752.201.3.4",
+    "pridPersistence": "urn:oid:1.2.752.201.3.5",
+    "personalIdentityNumberBinding": "urn:oid:1.2.752.201.3.6",
+    "eidasPersonIdentifier": "urn:oid:1.2.752.201.3.7",
+    "mappedPersonalIdentityNumber": "urn:oid:1.2.752.201.3.16",
 }
 ATTRIBUTE_FRIENDLY_NAMES = {uri: name for name, uri in ATTRIBUTES.items()}
 

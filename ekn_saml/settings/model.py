@@ -24,7 +24,7 @@ class LoginMethod:
     name: str
     idp_entity_id: str
     loa: tuple[str, ...]
-    profile: str  # "person" | "organisation"
+    profile: str  # "person" | "organisation" | "foreign_person"
     label: str | None = None  # overrides the translated built-in label
     sp_profile: str = DEFAULT_SP_PROFILE  # the SP entity whose AuthnRequests this method sends
     # EC §6.1: its SP profile declares secure-authenticator-binding, and its IdP must declare it too
@@ -160,6 +160,11 @@ class SamlSettings:
     max_response_age: int = 180
     require_encrypted_assertion: bool = True
     accept_coordination_number: bool = False
+    # ekn_saml.eidas.mapped_number_bindings: binding process URIs under which an eIDAS login's
+    # mappedPersonalIdentityNumber is kept (ATTR §3.3.2); none by default, so it is always dropped
+    eidas_mapped_number_bindings: tuple[str, ...] = ()
+    # ekn_saml.eidas.countries: the countries the connector offers (Scoping, DP §5.3.2); empty: all it serves
+    eidas_countries: tuple[str, ...] = ()
     max_response_bytes: int = 256 * 1024
     request_ttl: int = 600
     xml_limits: XmlLimits = MESSAGE_LIMITS  # the caps on a message's shape before any signature work

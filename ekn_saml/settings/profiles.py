@@ -21,14 +21,15 @@ from ..metadata.categories import (
     ENTITY_CATEGORIES,
     PERSONAL_NUMBER_CATEGORIES,
     PROFILE_CATEGORY,
+    PUBLIC_SECTOR_SP,
     SECURE_AUTHENTICATOR_BINDING,
+    SERVICE_TYPES,
 )
 from ..numbers import luhn_ok
 from .model import PREFIX, LoginMethod, SpMetadataSettings, SpProfile
 from .reader import Reader, base_url_problem, http_url_problem, is_absolute_uri, per_language, quiet_bool
 from .table import METHOD_NAME
 
-PUBLIC_SECTOR_SP = ENTITY_CATEGORIES["public-sector-sp"]
 CONTRACT_PREFIX = "http://id.swedenconnect.se/contract/"
 TRANSACTION_IDENTIFIER = ATTRIBUTES["transactionIdentifier"]
 _EMAIL = re.compile(r"^[^@\s:/]+@[^@\s]+\.[^@\s]+$")
@@ -123,11 +124,13 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
     accept_coordination = quiet_bool(r.raw, "security.accept_coordination_number")
     if r.raw.get(key) is None:
         categories = list(dict.fromkeys(PROFILE_CATEGORY[m.profile] for m in methods if m.profile in PROFILE_CATEGORY))
-        # EKN is a public-sector SP: TAR §3.5.2 wants a service type, EC §4.2 this one for eIDAS
-        categories.append(PUBLIC_SECTOR_SP)
-        # only an SP that receives personal identity numbers can receive a samordningsnummer
-        if accept_coordination and any(m.profile == "person" for m in methods):
+        # only an SP that receives personal identity numbers can receive a samordningsnummer: in
+        # personalIdentityNumber, or as an eIDAS login's mapped number (EC §2.2.1 note, §6.2)
+        if accept_coordination and any(m.profile in ("person", "foreign_person") for m in methods):
             categories.append(ACCEPTS_COORDINATION_NUMBER)
+        # EKN is a public-sector SP: TAR §3.5.2 wants a service type, and EC §4.2 this one for eIDAS
+        if not set(SERVICE_TYPES) & set(categories):
+            categories.append(PUBLIC_SECTOR_SP)
     else:
         categories = []
         for name in r.list(key):
@@ -143,6 +146,12 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
         not binding or SECURE_AUTHENTICATOR_BINDING in categories,
         f"{PREFIX}{key} must include secure-authenticator-binding: "
         f"{', '.join(binding)} require(s) it (method.<name>.secure_authenticator_binding)",
+    )
+    eidas = [m.name for m in methods if m.profile == "foreign_person"]
+    r.check(
+        not eidas or bool(set(SERVICE_TYPES) & set(categories)),
+        f"{PREFIX}{key}: the eIDAS method {', '.join(eidas)} needs public-sector-sp or private-sector-sp "
+        "(the connector passes the SP's type on, EC §4.2)",
     )
     # Declaring it makes IdPs send samordningsnummer, which the ACS would then refuse (TAR §3.8).
     r.check(

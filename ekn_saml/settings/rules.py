@@ -23,8 +23,9 @@ from pyramid.path import DottedNameResolver
 
 from ..constants import DEFAULT_MAX_VALIDITY_DAYS, DEFAULT_SP_PROFILE
 from ..cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
+from ..eidas import BINDING_PROCESSES
 from ..errors import StoreUrlError
-from ..methods import PROFILES
+from ..methods import DEFAULT_METHODS, PROFILES
 from ..storage import StateStore
 from ..storage.redis_connection import is_sentinel_url, parse_sentinel_url
 from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
@@ -123,7 +124,7 @@ def methods_section(r: Reader, profile_names: tuple[str, ...]) -> tuple[LoginMet
     Does **not** check that the IdP is trusted: that needs the metadata.
     """
     methods = []
-    names = r.list("methods", tuple(KNOWN_METHODS))
+    names = r.list("methods", DEFAULT_METHODS)
     r.check(bool(names), f"{PREFIX}methods must name at least one login method")
     seen: set[str] = set()
     for name in names:
@@ -147,7 +148,10 @@ def _method(r: Reader, name: str, profile_names: tuple[str, ...]) -> LoginMethod
     for uri in loa:
         r.check(is_absolute_uri(uri), f"{PREFIX}method.{name}.loa: {uri!r} is not an absolute URI")
     profile = r.str(f"method.{name}.profile", builtin.get("profile", ""))
-    r.check(profile in PROFILES, f"{PREFIX}method.{name}.profile must be person or organisation, not {profile!r}")
+    r.check(
+        profile in PROFILES,
+        f"{PREFIX}method.{name}.profile must be person, organisation or foreign_person, not {profile!r}",
+    )
     label = r.raw.get(f"method.{name}.label")
     r.check(bool(builtin) or bool(label), f"{PREFIX}method.{name}.label is required for a method that is not built in")
     sp_profile = r.str(f"method.{name}.sp_profile", DEFAULT_SP_PROFILE)
@@ -241,6 +245,33 @@ def security_section(r: Reader) -> dict[str, Any]:
         login_start_limit=r.int("security.login_start_limit", 60, 0, 100_000),
         login_start_window=r.int("security.login_start_window", 60, 1, 3600),
     )
+
+
+def eidas_section(r: Reader) -> dict[str, Any]:
+    """``eidas.*``: which identity bindings of the eIDAS connector make a mapped number usable, which countries.
+
+    Short names are the Registry's processes (§3.1.9.3); any absolute URI is
+    also taken, as the Registry may add processes.  Empty (the default):
+    every mappedPersonalIdentityNumber is dropped.
+    """
+    bindings: list[str] = []
+    for name in r.list("eidas.mapped_number_bindings"):
+        uri = BINDING_PROCESSES.get(name, name)
+        if not is_absolute_uri(uri):
+            r.problems.append(
+                f"{PREFIX}eidas.mapped_number_bindings: {name!r} is neither "
+                f"{' nor '.join(BINDING_PROCESSES)} nor an absolute URI"
+            )
+        elif uri not in bindings:
+            bindings.append(uri)
+    countries: list[str] = []
+    for code in r.list("eidas.countries"):
+        upper = code.upper()
+        if not (len(upper) == 2 and upper.isascii() and upper.isalpha()):
+            r.problems.append(f"{PREFIX}eidas.countries: {code!r} is not a two-letter country code (ISO 3166-1)")
+        elif upper not in countries:
+            countries.append(upper)
+    return dict(eidas_mapped_number_bindings=tuple(bindings), eidas_countries=tuple(countries))
 
 
 def store_section(r: Reader) -> dict[str, Any]:

@@ -46,7 +46,10 @@ KEYS: dict[str, tuple[Any, str]] = {
     ),
     "sp.encryption_cert": (REQUIRED, "PEM certificate of the newest encryption key, published in metadata."),
     "idp.metadata_files": ("", "IdP metadata files trusted as they are (e.g. the development IdP's)."),
-    "methods": ("mobilt_bankid bankid expisoft", "Login methods in chooser order."),
+    "methods": (
+        "mobilt_bankid bankid expisoft",
+        "Login methods in chooser order; eidas (foreign e-IDs) only when listed, after joining the connector.",
+    ),
     "method.<name>.idp": (REQUIRED, "entityID of the IdP for this method (one key per method)."),
     "method.<name>.loa": (
         "built-in per method",
@@ -78,6 +81,16 @@ KEYS: dict[str, tuple[Any, str]] = {
     "security.max_response_age": ("180", "Maximum age of a Response's IssueInstant in seconds."),
     "security.require_encrypted_assertion": ("true", "Reject assertions that are not EncryptedAssertion."),
     "security.accept_coordination_number": ("false", "Accept a samordningsnummer as personalIdentityNumber."),
+    "eidas.mapped_number_bindings": (
+        "",
+        "Binding processes (populationregister, swedish-eid or URIs) under which an eIDAS login's "
+        "mappedPersonalIdentityNumber is kept; otherwise it is dropped (ATTR §3.3.2).",
+    ),
+    "eidas.countries": (
+        "",
+        "Country codes (NO DE ...) the eIDAS connector offers in its country dialogue (Scoping, DP §5.3.2); "
+        "empty: every country it serves.",
+    ),
     "security.max_response_bytes": ("262144", "Size cap of the SAMLResponse form field, checked before decoding."),
     "security.request_ttl": ("600", "Seconds an outstanding AuthnRequest may wait for its response."),
     "security.max_xml_nodes": (

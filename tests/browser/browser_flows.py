@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 # method name in the settings -> slug in the development IdP's URLs
-DEV_IDP_SLUGS = {"mobilt_bankid": "mobilt-bankid", "bankid": "bankid", "expisoft": "expisoft"}
+DEV_IDP_SLUGS = {"mobilt_bankid": "mobilt-bankid", "bankid": "bankid", "expisoft": "expisoft", "eidas": "eidas"}
 
 
 def url_re(base: str, path: str, *, query: bool = False) -> re.Pattern:

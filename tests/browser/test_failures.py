@@ -26,7 +26,7 @@ def test_cancel_at_the_idp_shows_the_cancelled_page_with_try_again(page, live_se
     shot(page, "cancelled")
     page.locator(".error-page a.button").click()  # "Försök igen"
     page.wait_for_url(live_server.url("/login"))
-    assert page.locator("a.method").count() == 3
+    assert page.locator("a.method").count() == 4  # the development app lists eidas too
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,17 @@ PERSONAS = {
             "organisation name": "Exportbolaget",
         },
     ),
+    # the eIDAS connector's Norwegian persona (made up): its prid may be a national number
+    "foreign person": (
+        "eidas",
+        "ola",
+        {
+            "prid identifier": "01018099887",
+            "mapped personal identity number (dropped by default)": "197903150006",
+            "surname": "Nordmann",
+            "date of birth": "1979-03-15",
+        },
+    ),
 }
 
 

@@ -33,6 +33,6 @@ def test_the_help_page_links_each_issuers_support_once(testapp):
 
 def test_a_method_left_out_of_the_settings_is_on_neither_page(dev_settings):
     settings = {k: v for k, v in dev_settings.items() if not k.startswith("ekn_saml.method.mobilt_bankid.")}
-    app = make_testapp({**settings, "ekn_saml.methods": "bankid expisoft"})
+    app = make_testapp({**settings, "ekn_saml.methods": "bankid expisoft eidas"})
     assert app.get("/login").html.find("a", attrs={"data-method": "mobilt_bankid"}) is None
     assert app.get("/help").html.find(id="help-mobilt-bankid") is None

@@ -9,11 +9,11 @@ import pathlib
 
 import pytest
 
-from ekn_saml.constants import LOA3, UNCERTIFIED_LOA3
+from ekn_saml.constants import EIDAS_NF_HIGH, EIDAS_NF_SUB, LOA3, UNCERTIFIED_LOA3
 from ekn_saml.devidp import DEV_IDPS
 from ekn_saml.devidp.personas import personas_for
 from ekn_saml.metadata.categories import PROFILE_CATEGORY
-from ekn_saml.methods import BUILT_IN_METHODS, PROFILES, built_in
+from ekn_saml.methods import BUILT_IN_METHODS, DEFAULT_METHODS, PROFILES, built_in
 from ekn_saml.settings import KNOWN_METHODS
 from ekn_saml.testing import ORGID_METHODS
 
@@ -26,8 +26,17 @@ def _asset(spec: str) -> pathlib.Path:
     return pathlib.Path(str(importlib.resources.files(package))) / path
 
 
-def test_the_three_methods_of_ekn_online_are_built_in():
-    assert METHODS == ["bankid", "expisoft", "mobilt_bankid"]
+def test_the_four_methods_of_ekn_online_are_built_in():
+    assert METHODS == ["bankid", "eidas", "expisoft", "mobilt_bankid"]
+
+
+def test_eidas_is_off_unless_configured():
+    """An operator must join the eIDAS connector first: not in the default ekn_saml.methods."""
+    assert DEFAULT_METHODS == ("mobilt_bankid", "bankid", "expisoft")
+
+
+def test_eidas_asks_for_the_notified_substantial_and_high_levels():
+    assert built_in("eidas").loa == (EIDAS_NF_SUB, EIDAS_NF_HIGH)
 
 
 @pytest.mark.parametrize("name", METHODS)

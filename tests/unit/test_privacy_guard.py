@@ -17,10 +17,16 @@ import pytest
 
 import privacy_guard
 from acs_helpers import PNR
-from privacy_guard import PersonalNumberFinder, known_test_numbers, looks_like_personal_number, mask_all
+from privacy_guard import (
+    PersonalNumberFinder,
+    known_test_numbers,
+    known_test_prids,
+    looks_like_personal_number,
+    mask_all,
+)
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FINDER = PersonalNumberFinder(known_test_numbers())
+FINDER = PersonalNumberFinder(known_test_numbers(), known_test_prids())
 
 
 def test_the_guard_is_on_the_root_logger_for_the_whole_run():
@@ -35,6 +41,19 @@ def test_the_guard_sees_our_info_lines():
 
 def test_the_personas_and_the_tests_numbers_are_known():
     assert {PNR, "196506151239", "199003652386"} <= known_test_numbers()
+
+
+@pytest.mark.parametrize("prid", ["NO:01018099887", "DE:4f2a9c81d07e3b56"])
+def test_an_eidas_personas_prid_is_found(prid):
+    assert FINDER.find(f"subject=prid:{prid} logged in")
+
+
+def test_a_masked_prid_is_not_found():
+    assert not FINDER.find("subject=prid:NO:0101809XXXX logged in")
+
+
+def test_an_eidas_personas_mapped_number_is_known():
+    assert "197903150006" in known_test_numbers()
 
 
 @pytest.mark.parametrize("form", [PNR, f"{PNR[:8]}-{PNR[8:]}", PNR[2:], f"{PNR[2:8]}-{PNR[8:]}"])

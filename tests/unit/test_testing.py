@@ -6,7 +6,12 @@ from ekn_saml.testing import development_settings, write_ini
 def test_development_settings_parse_without_problems():
     raw = development_settings(sp_base="http://localhost:6543", keys_dir="/k", store_url="sqlite:////tmp/s.sqlite")
     settings = parse_settings(raw, file_exists=lambda path: True)
-    assert settings.devidp.enabled and [m.name for m in settings.methods] == ["mobilt_bankid", "bankid", "expisoft"]
+    assert settings.devidp.enabled and [m.name for m in settings.methods] == [
+        "mobilt_bankid",
+        "bankid",
+        "expisoft",
+        "eidas",  # on in development, off unless configured elsewhere
+    ]
 
 
 def test_extra_keys_use_double_underscores_for_dots():
