@@ -100,6 +100,10 @@ def assert_counts(samples: dict, logins: int) -> None:
 
 
 def test_one_scrape_counts_the_logins_of_both_workers(server):
+    # Both workers served login starts and ACS posts (log_in_on_both_workers asserts it), so a
+    # scrape answered by either one that counts every login has summed the other's too.  Which
+    # worker accepts a scrape is up to the kernel; a busy machine can give every scrape to the
+    # same one, so the scrapes try for both but only require that each counts every login.
     logins = log_in_on_both_workers(server)
     scrapers = set()
     for _ in range(MAX_SCRAPES):
@@ -108,7 +112,7 @@ def test_one_scrape_counts_the_logins_of_both_workers(server):
         assert_counts(samples, logins)
         if len(scrapers) == WORKERS:
             break
-    assert len(scrapers) == WORKERS, f"only worker {scrapers} answered {MAX_SCRAPES} scrapes"
+    assert scrapers <= set(server.worker_pids())
 
 
 def test_the_logins_of_a_worker_that_died_still_count(server):
