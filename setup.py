@@ -30,6 +30,8 @@ setup(
             "locale/*/LC_MESSAGES/*",
             "locale/*.pot",
             "metadata/schemas/*.xsd",
+            "schemas/*.xsd",
+            "schemas/*.md",
         ]
     },
     zip_safe=False,

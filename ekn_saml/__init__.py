@@ -12,6 +12,8 @@ host app builds on (docs/integration.md):
   (``ekn_saml.host_wide.security_policy``) or wrapped by the host's;
 * :func:`csrf_token` — the token a form posting to the plugin (logout) carries;
 * :func:`login_url` — where to send someone who must log in;
+* :func:`step_up`, :func:`require_step_up`, :func:`stepped_up_within` — a fresh login of the
+  same person before a sensitive action (:mod:`ekn_saml.views.step_up`);
 * :func:`chosen_language` — the language picked with the plugin's switch;
 * the services of :mod:`ekn_saml.interfaces`, from ``request.registry.getUtility``.
 """
@@ -31,6 +33,7 @@ from .login_state import forget_identity, identity_of, remember_identity
 from .public_url import login_url
 from .security import SamlSecurityPolicy, principals_of
 from .session import end_sessions
+from .views.step_up import require_step_up, step_up, stepped_up_within
 
 __all__ = [
     "Identity",
@@ -45,6 +48,9 @@ __all__ = [
     "login_url",
     "principals_of",
     "remember_identity",
+    "require_step_up",
+    "step_up",
+    "stepped_up_within",
 ]
 
 

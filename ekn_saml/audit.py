@@ -18,11 +18,15 @@ Fields (absent when unknown, never guessed):
 ``time``
     UTC, ISO 8601 with milliseconds (``2026-11-28T09:15:02.123Z``).
 ``event``
-    ``login_success``, ``login_failure``, ``logout``, ``csrf_failure`` or
-    ``metadata_refresh``.
+    ``login_success``, ``login_failure``, ``logout``, ``csrf_failure``,
+    ``metadata_refresh`` or ``method_availability`` (a login method became
+    unavailable, or available again, with ``available`` and ``reason``).
 ``method``, ``idp``, ``loa``, ``assertion_id``, ``transaction_id``
     the login method, the IdP entityID, the LoA URI, the assertion's ID and
     the ``transactionIdentifier`` attribute (the IdP's reference).
+``step_up``
+    ``true`` on a ``login_success`` that was a step-up of the same subject
+    (``ekn_saml.step_up``); absent otherwise.
 ``sp``
     the entityID of the SP profile the user logged in through (successes
     and logouts; absent for sessions older than SP profiles).
@@ -68,6 +72,7 @@ LOGIN_FAILURE = "login_failure"
 LOGOUT = "logout"
 CSRF_FAILURE = "csrf_failure"
 METADATA_REFRESH = "metadata_refresh"
+METHOD_AVAILABILITY = "method_availability"
 
 MAX_FIELD = 256
 
@@ -133,6 +138,8 @@ def login_succeeded(request, identity: Identity) -> dict[str, Any]:
         loa=identity.loa,
         assertion_id=identity.assertion_id,
         transaction_id=identity.transaction_id,
+        # a step-up of the same subject (ekn_saml.step_up); absent for an ordinary login
+        step_up=True if identity.stepped_up_at is not None else None,
         client=_client(request),
         identity=identity_fields(identity),
     )
@@ -219,3 +226,13 @@ def metadata_refreshed(
         code=error.code.value if error is not None else None,
         reference=error.reference if error is not None else None,
     )
+
+
+def method_availability(method: str, idp: str, *, reason: str | None) -> dict[str, Any]:
+    """A login method became unavailable (``reason`` says why) or available again (``reason`` None).
+
+    For the service to call at startup and after every metadata refresh,
+    on a change only.  ``reason`` is built from metadata and settings, never
+    from a request.
+    """
+    return emit(METHOD_AVAILABILITY, method=method, idp=idp, available=reason is None, reason=reason)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 import zlib
+from collections.abc import Sequence
 from urllib.parse import urlencode, urlsplit
 
 from lxml import etree
@@ -20,6 +21,13 @@ from .xmlsecurity import NS, RSA_SHA256, PrivateKey, sign_bytes, sign_enveloped
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 _P = "{{{}}}".format(NS["samlp"])
 _A = "{{{}}}".format(NS["saml"])
+# Principal Selection 1.0 (PSC) and User Message 1.0 (UMSG), Sweden Connect technical framework
+PSC_NS = "http://id.swedenconnect.se/authn/1.0/principal-selection/ns"
+UMSG_NS = "http://id.swedenconnect.se/authn/1.0/user-message/ns"
+_PSC = f"{{{PSC_NS}}}"
+_UMSG = f"{{{UMSG_NS}}}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+URI_NAME_FORMAT = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
 
 
 def new_id() -> str:
@@ -36,15 +44,19 @@ def build_authn_request(
     loa: tuple[str, ...],
     force_authn: bool,
     issue_instant: str | None = None,
+    extensions: Sequence[etree._Element] = (),
     idp_list: tuple[str, ...] = (),
 ) -> etree._Element:
     """An unsigned AuthnRequest as the Swedish DP §5.3 wants it.
 
     ``Destination`` is set, ``ForceAuthn`` is explicit (true or false), the ACS
     URL is the exact metadata URL, and ``RequestedAuthnContext`` lists every
-    acceptable LoA with Comparison ``exact``.  ``idp_list``, if any, goes in
-    ``Scoping/IDPList`` (DP §5.3.2: to a proxy IdP, e.g. the eIDAS connector's
-    country aliases); it is not checked here.
+    acceptable LoA with Comparison ``exact``.  ``extensions`` (e.g.
+    :func:`user_message` and :func:`principal_selection`) go into
+    ``samlp:Extensions`` in the given order; none: no Extensions element.
+    Whether the IdP accepts them is the caller's to decide (its metadata).
+    ``idp_list``, if any, goes in ``Scoping/IDPList`` (DP §5.3.2: to a proxy
+    IdP, e.g. the eIDAS connector's country aliases); it is not checked here.
     """
     req = etree.Element(
         _P + "AuthnRequest",
@@ -59,6 +71,11 @@ def build_authn_request(
         ProtocolBinding=BINDING_POST,
     )
     etree.SubElement(req, _A + "Issuer").text = issuer
+    if extensions:
+        # schema order: Issuer, (Signature, inserted after Issuer when signing), Extensions, NameIDPolicy
+        container = etree.SubElement(req, _P + "Extensions")
+        for element in extensions:
+            container.append(element)
     etree.SubElement(req, _P + "NameIDPolicy", AllowCreate="true")
     context = etree.SubElement(req, _P + "RequestedAuthnContext", Comparison="exact")
     for uri in loa:
@@ -68,6 +85,40 @@ def build_authn_request(
         for provider in idp_list:
             etree.SubElement(entries, _P + "IDPEntry", ProviderID=provider)
     return req
+
+
+def user_message(messages: Sequence[tuple[str, str]]) -> etree._Element:
+    """``umsg:UserMessage`` (UMSG §2): each ``(xml:lang, text)`` as a ``umsg:Message``, text/plain.
+
+    The text is sent as the base64 of its UTF-8 bytes, as the schema wants.
+    Does **not** check the text: the settings did (length, characters), and it
+    must never hold integrity-sensitive data, since the IdP shows it before
+    the user is authenticated (UMSG §3.2).
+    """
+    if not messages:
+        raise ValueError("a UserMessage needs at least one message")
+    element = etree.Element(_UMSG + "UserMessage", nsmap={"umsg": UMSG_NS}, mimeType="text/plain")
+    for lang, text in messages:
+        message = etree.SubElement(element, _UMSG + "Message")
+        message.set(_XML_LANG, lang)
+        message.text = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return element
+
+
+def principal_selection(match_values: Sequence[tuple[str, str]]) -> etree._Element:
+    """``psc:PrincipalSelection`` (PSC §2.1): each ``(attribute name, value)`` as a ``psc:MatchValue``.
+
+    Names are ``urn:oid:`` attribute names (NameFormat uri, the default, is
+    written out).  Does **not** decide whether the IdP may have it: only an
+    IdP that declares ``psc:RequestedPrincipalSelection`` for that name may
+    (DP §5.3.3), and the values are personal data.
+    """
+    if not match_values:
+        raise ValueError("a PrincipalSelection needs at least one MatchValue")
+    element = etree.Element(_PSC + "PrincipalSelection", nsmap={"psc": PSC_NS})
+    for name, value in match_values:
+        etree.SubElement(element, _PSC + "MatchValue", Name=name, NameFormat=URI_NAME_FORMAT).text = value
+    return element
 
 
 def redirect_url(

@@ -17,9 +17,14 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
+from .csrf import csrf_token
 from .eidas import country_name
 from .i18n import method_label
 from .public_url import public_route_url
+from .views.step_up import require_step_up
+
+# how fresh the step-up before signing must be
+SIGN_STEP_UP_MINUTES = 5
 
 _ = TranslationStringFactory("ekn_saml")
 
@@ -79,6 +84,43 @@ def mina_sidor(request):
     return {"identity": type("IdentityView", (), view)}
 
 
+def _sign_page(request, *, signed: bool) -> dict:
+    identity = request.identity
+    return {
+        "display_name": identity.display_name,
+        "method_label": method_label(request, identity.method),
+        "stepped_up_at": identity.stepped_up_at,
+        "within_minutes": SIGN_STEP_UP_MINUTES,
+        "signed": signed,
+        "csrf_token": csrf_token(request),
+        "back_url": request.route_path("demo.mina_sidor"),
+    }
+
+
+@view_config(
+    route_name="demo.sign",
+    request_method="GET",
+    permission="view",
+    renderer="ekn_saml:templates/sign_application.jinja2",
+    decorator=require_step_up(within_minutes=SIGN_STEP_UP_MINUTES),
+)
+def sign_application(request):
+    """ "Signera ansökan": shown only within a few minutes of a step-up of the logged-in person."""
+    return _sign_page(request, signed=False)
+
+
+@view_config(
+    route_name="demo.sign",
+    request_method="POST",
+    permission="view",
+    renderer="ekn_saml:templates/sign_application.jinja2",
+    decorator=require_step_up(within_minutes=SIGN_STEP_UP_MINUTES),
+)
+def sign_application_post(request):
+    """The demo's "signature": nothing is stored; the step-up is checked again when the form is sent."""
+    return _sign_page(request, signed=True)
+
+
 def main(global_config, **settings):
     """The WSGI app factory ``pserve`` calls."""
     with Configurator(settings=settings, root_factory=Root) as config:
@@ -86,5 +128,6 @@ def main(global_config, **settings):
         config.include("ekn_saml.host_wide")
         config.add_route("demo.home", "/")
         config.add_route("demo.mina_sidor", "/mina-sidor")
+        config.add_route("demo.sign", "/signera-ansokan")
         config.scan(".demo")
         return config.make_wsgi_app()

@@ -27,6 +27,10 @@ class ErrorFamily(enum.StrEnum):
     RATE_LIMITED = "rate_limited"  # too many login starts from one client address
     UNAVAILABLE = "unavailable"
     CONFIGURATION = "configuration"
+    # a step-up login answered by another person or organisation than the logged-in one
+    STEP_UP_MISMATCH = "step_up_mismatch"
+    # a login method whose IdP's metadata lacks what the method requires (EC §6.1)
+    METHOD_UNAVAILABLE = "method_unavailable"
 
 
 class ErrorCode(enum.StrEnum):
@@ -75,6 +79,9 @@ class ErrorCode(enum.StrEnum):
     RELAY_STATE_MISMATCH = "EKN-REQ-006"
     # a response posted to the ACS of one SP profile answers a request another profile sent
     SP_PROFILE_MISMATCH = "EKN-REQ-007"
+    # a step-up login (ekn_saml.step_up) came back with another subject than the session's: the
+    # session is ended, as someone else may be at the keyboard
+    STEP_UP_SUBJECT_MISMATCH = "EKN-REQ-008"
     # --- addressing (checklist 5, 6) ---
     DESTINATION_MISSING = "EKN-ADR-001"
     DESTINATION_MISMATCH = "EKN-ADR-002"
@@ -122,6 +129,8 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_LANGUAGE = "EKN-WEB-005"  # the language switch (/lang/{code}) for a language we do not offer
     # more login starts from one client address than security.login_start_limit per window (HTTP 429)
     LOGIN_RATE_LIMITED = "EKN-WEB-006"
+    # the organisation picker (/choose-organisation) was sent one the login's orgAffiliation values do not name
+    ORGANISATION_NOT_ASSERTED = "EKN-WEB-007"
     # --- operations ---
     STORE_UNAVAILABLE = "EKN-OPS-001"
     METADATA_INVALID = "EKN-OPS-002"
@@ -132,6 +141,9 @@ class ErrorCode(enum.StrEnum):
     # Logged, never a page.  A store file other users could read was found and
     # tightened to the owner alone (its contents may have been exposed).
     STORE_FILE_EXPOSED = "EKN-OPS-005"
+    # the method's IdP, as its metadata says now, does not match the SP's entity categories (EC 1.3)
+    # or lacks secure-authenticator-binding that the method requires: nothing is sent
+    IDP_LACKS_REQUIRED_CATEGORY = "EKN-OPS-006"
 
 
 # What each code means for the user: the page family and the HTTP status.
@@ -141,6 +153,8 @@ _OWN_FAMILY = {
     ErrorCode.IDP_FRAUD: ErrorFamily.FRAUD,
     ErrorCode.IDP_POSSIBLE_FRAUD: ErrorFamily.FRAUD,
     ErrorCode.LOGIN_RATE_LIMITED: ErrorFamily.RATE_LIMITED,
+    ErrorCode.STEP_UP_SUBJECT_MISMATCH: ErrorFamily.STEP_UP_MISMATCH,
+    ErrorCode.IDP_LACKS_REQUIRED_CATEGORY: ErrorFamily.METHOD_UNAVAILABLE,
 }
 
 
@@ -270,6 +284,26 @@ class MetadataError(SamlError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(ErrorCode.METADATA_INVALID, detail)
+
+
+class StepUpMismatchError(SamlError):
+    """A step-up login authenticated another subject than the session's; the session has been ended."""
+
+    http_status = 403
+
+    def __init__(self, detail: str = "", *, session_to_end: str | None = None) -> None:
+        super().__init__(ErrorCode.STEP_UP_SUBJECT_MISMATCH, detail)
+        # the store key of the session the step-up was started from (ended by ServiceProvider.finish_login)
+        self.session_to_end = session_to_end
+
+
+class MethodUnavailableError(SamlError):
+    """The method's IdP does not (now) declare what the method requires; no request was sent."""
+
+    http_status = 503
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(ErrorCode.IDP_LACKS_REQUIRED_CATEGORY, detail)
 
 
 class StoreUrlError(ValueError):

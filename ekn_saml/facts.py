@@ -47,6 +47,9 @@ class OutstandingRequest:
     # store key of the session the browser had at the login start (ekn_saml.session.current_session_key):
     # the login ends it, though the IdP's cross-site POST carries no session cookie
     previous_session: str | None = None
+    # a step-up (ekn_saml.step_up): a MAC under the server keys of the subject that must come back
+    # (the subject holds a personal identity number, which the store must not hold in clear)
+    step_up_subject: str | None = None
 
     def to_dict(self) -> dict:
         """The stored record: what the checks need and nothing derivable.
@@ -95,7 +98,7 @@ class OutstandingRequest:
 _DEFAULTS = {
     f.name: f.default
     for f in fields(OutstandingRequest)
-    if f.name in ("next_path", "force_authn", "sp_profile", "previous_session")
+    if f.name in ("next_path", "force_authn", "sp_profile", "previous_session", "step_up_subject")
 }
 
 

@@ -65,6 +65,9 @@ class Identity:
     assertion_id: str | None = None
     # the entityID of the SP profile the user logged in through (the assertion's Audience); not in older sessions
     sp_entity_id: str | None = None
+    # when this identity last stepped up (ekn_saml.step_up): the AuthnInstant of a ForceAuthn login of
+    # the same subject, checked by the ACS; None: never.  See ekn_saml.views.step_up.stepped_up_within.
+    stepped_up_at: dt.datetime | None = None
     # --- foreign_person only (ekn_saml.eidas, ATTR §2.5) ---
     # the connector's provisional ID "CC:identifier", the identity's key; server-side only, like
     # personal_number (it may hold the foreign national number): prid_masked anywhere else
@@ -113,6 +116,10 @@ class Identity:
         # dataclasses.asdict's recursive deep copy would only cost time (ACS).
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["authn_instant"] = self.authn_instant.isoformat()
+        if self.stepped_up_at is not None:
+            data["stepped_up_at"] = self.stepped_up_at.isoformat()
+        else:
+            del data["stepped_up_at"]  # sessions stay readable by the version before step-up
         return data
 
     @classmethod
@@ -129,6 +136,7 @@ class Identity:
             **{
                 **data,
                 "authn_instant": parse_instant(data["authn_instant"]),
+                "stepped_up_at": parse_instant(data["stepped_up_at"]) if data.get("stepped_up_at") else None,
                 "org_affiliations": tuple((uid, orgnr) for uid, orgnr in affiliations),
                 "personal_number_binding": tuple(data.get("personal_number_binding") or ()),
             }
@@ -136,6 +144,29 @@ class Identity:
 
     def __repr__(self) -> str:  # never print the full number, e.g. in a traceback
         return f"Identity(kind={self.kind!r}, method={self.method!r}, subject={self.log_subject!r}, loa={self.loa!r})"
+
+    def match_values(self, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """``(attribute name, value)`` for each of ``names`` this identity has a value of (psc:MatchValue).
+
+        For psc:PrincipalSelection (PSC §2.1) to an IdP that asks for these
+        names: personalIdentityNumber of a person, orgAffiliation
+        (``uid@orgnr``) and organizationIdentifier of an organisation
+        identity.  Other names, and names this identity has no value of, are
+        left out.  The values are personal data: only for the signed request.
+        """
+        known = {
+            PERSONAL_IDENTITY_NUMBER: self.personal_number if self.kind == "person" else None,
+            ORG_AFFILIATION: f"{self.org_unique_id}@{self.org_number}"
+            if self.org_number and self.org_unique_id
+            else None,
+            ORGANIZATION_IDENTIFIER: self.org_number if self.kind == "organisation" else None,
+        }
+        found: list[tuple[str, str]] = []
+        for name in dict.fromkeys(names):
+            value = known.get(name)
+            if value:
+                found.append((name, value))
+        return tuple(found)
 
     @property
     def log_subject(self) -> str:

@@ -47,8 +47,10 @@ class ISamlServiceProvider(Interface):
     def idp_form_origins():
         """Origins of the login methods' IdP SSO endpoints as trusted metadata says now (CSP ``form-action``)."""
 
-    def start_login(method_name, next_path, browser_token, *, previous_session=None, client_address=None):
+    def start_login(method_name, next_path, browser_token, *, previous_session=None, client_address=None, step_up=None):
         """Count the start against ``client_address``, then build, store and sign the AuthnRequest of a method.
+
+        ``step_up``: the logged-in identity, for a step-up of the same subject (:func:`ekn_saml.step_up`).
 
         Raises :class:`~ekn_saml.errors.BadRequestError` for an unknown method
         or an unsafe ``next_path``, :class:`~ekn_saml.errors.LoginRateLimitedError`
@@ -201,6 +203,9 @@ class IFederationMetadata(Interface):
 
     def status():
         """Age, validity and refresh state as a JSON-ready dict (the status endpoint, ``ekn-saml check``)."""
+
+    def add_listener(listener):
+        """Call ``listener()`` after every swap to a new document (a raising listener is logged, not fatal)."""
 
 
 class ISpMetadataDocuments(Interface):

@@ -478,6 +478,12 @@ class DevIdpEngine:
             }
         )
         self.server = _InProcessServer(config=config)
+        # Swedish IdPs release the attribute sets of the SP's entity categories (EC §2) and a
+        # RequestedAttribute only adds to them (BID §5.1); pysaml2 would release nothing but what the SP
+        # metadata requests (its Policy reads the metadata store), so the policy gets no metadata store.
+        policy = self.server.config.getattr("policy", "idp")
+        if policy is not None:
+            policy.metadata_store = None
         self.server.sec.crypto = XmlsecCryptoBackend(data_encryption)
         # pysaml2 checks Redirect-binding signatures with this (set only for its xmlsec1 backend)
         self.server.sec.sec_backend = RSACrypto(import_rsa_key_from_file(key_file))

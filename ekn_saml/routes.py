@@ -6,6 +6,8 @@ def includeme(config):
     # user-facing pages
     config.add_route("saml.login", "/login")
     config.add_route("saml.login_start", "/login/{method}")
+    # after an organisation login with several organisations: pick one
+    config.add_route("saml.choose_organisation", "/choose-organisation")
     config.add_route("saml.help", "/help")
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.logged_out", "/logged-out")

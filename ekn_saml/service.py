@@ -3,30 +3,49 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from zope.interface import implementer
 
-from . import cookies
-from .authn_request import build_authn_request, new_id, post_fields, redirect_url
+from . import audit, cookies
+from .authn_request import (
+    build_authn_request,
+    new_id,
+    post_fields,
+    principal_selection,
+    redirect_url,
+    user_message,
+)
 from .credentials import SpCredentials
 from .eidas import map_foreign_person, proxy_service_aliases
-from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
+from .errors import (
+    BadRequestError,
+    ErrorCode,
+    LoginRateLimitedError,
+    MetadataError,
+    MethodUnavailableError,
+    SamlError,
+    StepUpMismatchError,
+    printable,
+)
 from .facts import OutstandingRequest, browser_hash
 from .headers import is_origin
 from .identity import Identity, map_identity
 from .interfaces import ISamlServiceProvider
-from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpRegistry
+from .metadata.categories import SECURE_AUTHENTICATOR_BINDING, SUPPORTS_USER_MESSAGE
+from .metadata.idp import BINDING_POST, BINDING_REDIRECT, IdpInfo, IdpRegistry
+from .metadata.matching import mismatches
 from .methods import FOREIGN_PERSON
 from .response import REQUESTS, ValidationPolicy, validate_response
 from .safe_url import MAX_NEXT_PATH, is_acceptable_next, is_safe_local_path
 from .server_keys import ServerKeys
-from .settings import DEFAULT_SP_PROFILE, SamlSettings, SpProfile
+from .settings import DEFAULT_SP_PROFILE, LoginMethod, SamlSettings, SpProfile
 from .storage import StateStore
 from .timeutil import utcnow
 from .xmlsecurity import IN_PROCESS, XmlCrypto
@@ -38,6 +57,31 @@ BROWSER_BINDING_PURPOSE = "browser-binding"
 # store namespace of the login-start counters, and the ServerKeys purpose of their keys
 LOGIN_STARTS = "login_starts"
 LOGIN_STARTS_PURPOSE = "login-starts"
+# ServerKeys purpose of the subject a step-up must come back with (OutstandingRequest.step_up_subject)
+STEP_UP_PURPOSE = "step-up/subject"
+
+
+def method_unavailable_reason(method: LoginMethod, idp: IdpInfo, sp_categories: Collection[str] = ()) -> str | None:
+    """Why ``method`` cannot be used with ``idp`` as its metadata says now, or ``None``.
+
+    * The EC §1.3 matching rules (:func:`~ekn_saml.metadata.matching.mismatches`)
+      between ``sp_categories`` (the entity categories the method's SP
+      profile declares) and the IdP's, when the IdP declares any category:
+      an IdP with no entity categories at all (a test IdP of
+      ``idp.metadata_files``) is not matched, and ``ekn-saml check`` warns of it;
+    * with ``method.<name>.secure_authenticator_binding`` the IdP must declare
+      secure-authenticator-binding (EC §6.1), or it would not bind the
+      authenticator to the browser.
+
+    Does **not** check LoAs or that the IdP is in the metadata at all (the
+    caller has the record).
+    """
+    reasons = mismatches(sp_categories, idp.entity_categories) if idp.entity_categories else []
+    if method.secure_authenticator_binding and SECURE_AUTHENTICATOR_BINDING not in idp.entity_categories:
+        reasons.append("does not declare secure-authenticator-binding, which the method requires")
+    if reasons:
+        return f"IdP {idp.entity_id} of method {method.name} " + "; ".join(reasons)
+    return None
 
 
 @dataclass(frozen=True)
@@ -134,6 +178,8 @@ class ServiceProvider:
         self.policy = self.profiles[DEFAULT_SP_PROFILE].policy
         # (the methods' IdP records, their SSO origins): see idp_form_origins
         self._form_origins: tuple[tuple, tuple[str, ...]] | None = None
+        # the availability last reported (report_method_changes); None: never reported
+        self._method_problems: dict[str, str | None] | None = None
 
     @property
     def browser_cookie_name(self) -> str:
@@ -226,6 +272,7 @@ class ServiceProvider:
         *,
         previous_session: str | None = None,
         client_address: str | None = None,
+        step_up: Identity | None = None,
     ) -> LoginStart:
         """Build, store and sign the AuthnRequest for ``method_name``.
 
@@ -241,6 +288,21 @@ class ServiceProvider:
         ``client_address`` is the client's address (``REMOTE_ADDR``): the start
         is counted against it (:meth:`count_login_start`) before anything is
         built, signed or stored.
+
+        Extensions: ``umsg:UserMessage`` with the ``user_message.*`` texts, only
+        to an IdP that declares supports-user-message (UMSG §3.2).  A method
+        with ``secure_authenticator_binding`` whose IdP does not declare it is
+        refused (:class:`MethodUnavailableError`) before anything is sent.
+
+        ``step_up`` is the logged-in identity for a step-up
+        (:func:`ekn_saml.step_up`): the method must be the identity's, ForceAuthn
+        is true whatever the setting, a MAC of its subject is stored with the
+        request for the ACS to compare, and ``psc:PrincipalSelection`` carries
+        the values the IdP asks for in ``psc:RequestedPrincipalSelection`` that
+        the identity has (DP §5.3.3), none to other IdPs.  A request carrying a
+        PrincipalSelection goes by the POST binding, so the personal identity
+        number is never in a URL (browser history, proxy and IdP access logs);
+        to an IdP without a POST endpoint none is sent.
         """
         method = self.settings.method(method_name)
         if method is None:
@@ -258,7 +320,25 @@ class ServiceProvider:
         destination = idp.sso_url(binding) or ""
         if not destination:
             raise MetadataError(f"IdP {idp.entity_id} has no SingleSignOnService for {binding}")
+        unavailable = self.method_problem(method, idp)
+        if unavailable:
+            raise MethodUnavailableError(unavailable)
+        if step_up is not None and step_up.method != method.name:
+            raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"a step-up must use {step_up.method}, not {method.name}")
         self.count_login_start(client_address)
+        extensions = []
+        if self.settings.user_message and SUPPORTS_USER_MESSAGE in idp.entity_categories:
+            extensions.append(user_message(self.settings.user_message))
+        force_authn = self.settings.force_authn
+        step_up_subject = None
+        if step_up is not None:
+            force_authn = True  # the point of a step-up: the person authenticates now
+            step_up_subject = self.server_keys.mac(STEP_UP_PURPOSE, step_up.subject)
+            match_values = step_up.match_values(idp.requested_principal_selection)
+            post_url = idp.sso_url(BINDING_POST)
+            if match_values and post_url:
+                extensions.append(principal_selection(match_values))
+                post, destination = True, post_url
         profile = self.profiles[method.sp_profile]
         request_id = new_id()
         relay_state = secrets.token_urlsafe(16)
@@ -268,7 +348,8 @@ class ServiceProvider:
             destination=destination,
             acs_url=profile.acs_url,
             loa=method.loa,
-            force_authn=self.settings.force_authn,
+            force_authn=force_authn,
+            extensions=extensions,
             # the connector's country dialogue offers only these (DP §5.3.2); none: every country it serves
             idp_list=proxy_service_aliases(self.settings.eidas_countries) if method.profile == FOREIGN_PERSON else (),
         )
@@ -277,7 +358,8 @@ class ServiceProvider:
             method=method.name,
             idp_entity_id=idp.entity_id,
             loa=method.loa,
-            force_authn=self.settings.force_authn,
+            force_authn=force_authn,
+            step_up_subject=step_up_subject,
             issued_at=time.time(),
             browser=browser_hash(browser_token),
             relay_state=relay_state,
@@ -294,6 +376,71 @@ class ServiceProvider:
             return LoginStart("post", destination, fields, request_id)
         url = redirect_url(destination, request, relay_state, signing_key, algorithm)
         return LoginStart("redirect", url, {}, request_id)
+
+    def method_problem(self, method: LoginMethod, idp: IdpInfo | None = None) -> str | None:
+        """Why ``method`` cannot be used now (its IdP as the metadata says it *now*), or ``None``.
+
+        ``idp`` is the method's IdP record if the caller has it.  An IdP
+        missing from the metadata is a reason too (``start_login`` refuses it
+        as METADATA_INVALID before asking).  See :func:`method_unavailable_reason`.
+        """
+        idp = idp or self.registry.get(method.idp_entity_id)
+        if idp is None:
+            return f"IdP {method.idp_entity_id} of method {method.name} is in no trusted metadata"
+        profile = self.settings.sp_profile(method.sp_profile)
+        categories = profile.metadata.entity_categories if profile is not None else ()
+        return method_unavailable_reason(method, idp, categories)
+
+    def method_problems(self) -> dict[str, str | None]:
+        """:meth:`method_problem` of every configured method, in chooser order."""
+        return {method.name: self.method_problem(method) for method in self.settings.methods}
+
+    def report_method_changes(self) -> dict[str, str | None]:
+        """Work out every method's availability again; log and audit each change; return the new state.
+
+        For startup and after every metadata refresh (any thread).  The
+        first call reports every unavailable method; later calls report a
+        method that became unavailable, changed its reason, or became
+        available again.  Never raises for a metadata problem: a method
+        whose IdP no longer matches is disabled, not the app.
+        """
+        current = self.method_problems()
+        previous, self._method_problems = self._method_problems, current
+        for name, reason in current.items():
+            before = (previous or {}).get(name)
+            if reason == before:
+                continue
+            idp = self.settings.method(name).idp_entity_id  # type: ignore[union-attr]
+            if reason is not None:
+                log.warning("login method %s is unavailable: %s", name, printable(reason))
+            elif previous is not None:
+                log.info("login method %s is available again", name)
+            else:
+                continue
+            audit.method_availability(name, idp, reason=reason)
+        return current
+
+    def _is_step_up_subject(self, stored: str, subject: str) -> bool:
+        return any(hmac.compare_digest(stored, mac) for mac in self.server_keys.macs(STEP_UP_PURPOSE, subject))
+
+    def _step_up_identity(self, identity: Identity, stored: str) -> Identity | None:
+        """``identity`` as the subject the step-up was started for (MAC ``stored``), or ``None`` if it is not that subject.
+
+        An organisation identity whose user had chosen another of the
+        login's organisations (``/choose-organisation``) steps up as that one
+        if the answer asserts it again among its ``orgAffiliation`` values
+        (``org_name`` dropped as the picker does); nothing the IdP did not
+        assert is taken.
+        """
+        if self._is_step_up_subject(stored, identity.subject):
+            return identity
+        if identity.kind != "organisation":
+            return None
+        for uid, orgnr in identity.org_affiliations:
+            candidate = replace(identity, org_unique_id=uid, org_number=orgnr, org_name=None)
+            if self._is_step_up_subject(stored, candidate.subject):
+                return candidate
+        return None
 
     def count_login_start(self, client_address: str | None) -> None:
         """Count a login start of ``client_address``; LoginRateLimitedError once it is over ``security.login_start_limit``.
@@ -347,6 +494,12 @@ class ServiceProvider:
         also when it is another user's.
         A failure carries the IdP and method known when it failed
         (:attr:`SamlError.idp`, :attr:`SamlError.method`) for the audit trail.
+
+        A step-up's answer must carry the subject the request was started
+        for (compared by MAC, under any server key); another is refused with
+        STEP_UP_SUBJECT_MISMATCH and ``end_previous_session`` is called all the
+        same, so the session that asked is ended.  A matching one gets
+        ``stepped_up_at`` = its AuthnInstant.
         """
         profile = self.profiles[sp_profile]
         trail: dict[str, str] = {}
@@ -355,6 +508,13 @@ class ServiceProvider:
             identity, next_path, previous_session = self._finish_login(
                 profile, saml_response, relay_state, browser_token, trail
             )
+        except StepUpMismatchError as exc:
+            # someone else answered a step-up: the session it was started from ends too
+            if exc.session_to_end and end_previous_session is not None:
+                end_previous_session(exc.session_to_end)
+            exc.idp = exc.idp or trail.get("idp")
+            exc.method = exc.method or trail.get("method")
+            raise
         except SamlError as exc:
             exc.idp = exc.idp or trail.get("idp")
             exc.method = exc.method or trail.get("method")
@@ -395,6 +555,15 @@ class ServiceProvider:
                 accept_coordination_number=self.settings.accept_coordination_number,
                 sp_entity_id=profile.entity_id,
             )
+        stored = facts.request.step_up_subject
+        if stored is not None:
+            stepped_up = self._step_up_identity(identity, stored)
+            if stepped_up is None:
+                raise StepUpMismatchError(
+                    f"step-up answered for {identity.log_subject}, not the logged-in subject",
+                    session_to_end=facts.request.previous_session,
+                )
+            identity = replace(stepped_up, stepped_up_at=identity.authn_instant)
         next_path = facts.request.next_path  # None when none was given: landing_path
         if not is_safe_local_path(next_path):
             next_path = self.settings.landing_path

@@ -468,6 +468,18 @@ def end_replaced_session(request, store_key: str) -> None:
         request.registry.getUtility(ISamlSessionFactory).end_session(store_key)
 
 
+def end_current_session(request) -> None:
+    """End ``request``'s own stored session now, in the store, not at save.
+
+    For a failure that must log the user out although the request ends in an
+    exception view (which saves no session changes): a step-up answered by
+    someone else.  Nothing if the request came without a stored session.
+    """
+    key = current_session_key(request)
+    if key is not None:
+        request.registry.getUtility(ISamlSessionFactory).end_session(key)
+
+
 def end_sessions(request, subject: str) -> int:
     """End every session of ``subject`` (``identity.subject``), on every node; return how many.
 

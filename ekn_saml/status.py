@@ -62,6 +62,9 @@ def _profile_certificates(sp, profile, now: dt.datetime) -> dict:
 def health_report(sp, federation, now: dt.datetime) -> tuple[dict, bool]:
     """``(report, healthy)``: healthy unless the store is down or trusted federation metadata is missing or expired.
 
+    ``methods`` lists each login method with ``available`` and, if not, the ``reason``
+    (:meth:`ServiceProvider.method_problems`); an unavailable method makes the status ``degraded``.
+
     A failing refresh alone is reported (``degraded``) but keeps ``healthy``:
     the last good document still serves until its ``validUntil``.
     """
@@ -70,6 +73,11 @@ def health_report(sp, federation, now: dt.datetime) -> tuple[dict, bool]:
         for p in sp.profiles.values()
     ]
     store = store_health(sp.store)
+    problems = sp.method_problems()
+    methods = [
+        {"name": m.name, "idp": m.idp_entity_id, "available": problems[m.name] is None, "reason": problems[m.name]}
+        for m in sp.settings.methods
+    ]
     report = {
         "time": format_instant(now),
         # the default SP profile's, as before there were several
@@ -77,13 +85,16 @@ def health_report(sp, federation, now: dt.datetime) -> tuple[dict, bool]:
         "certificates": profiles[0]["certificates"],
         "sp_profiles": profiles,
         "store": store,
+        # each login method, and why it is not offered (EC 1.3 matching, secure-authenticator-binding)
+        "methods": methods,
     }
-    healthy, degraded = store["ok"], False
+    # an unavailable method degrades the service; the others still log in
+    healthy, degraded = store["ok"], not all(m["available"] for m in methods)
     if federation is not None:
         metadata = federation.status()
         metadata["signing_certificates"] = [cert_info(c, now) for c in federation.signers]
         report["federation_metadata"] = metadata
         healthy = healthy and metadata["loaded"] and not metadata.get("expired", True)
-        degraded = metadata["consecutive_failures"] > 0 or bool(metadata["backing_file_error"])
+        degraded = degraded or metadata["consecutive_failures"] > 0 or bool(metadata["backing_file_error"])
     report["status"] = "failing" if not healthy else "degraded" if degraded else "ok"
     return report, healthy

@@ -205,6 +205,11 @@ def build_services(
     )
     services[ISamlServiceProvider] = sp
     services[IStateStore] = store
+    # which methods the metadata lets us offer (EC 1.3 matching): logged and audited now and after
+    # every refresh; a method whose IdP no longer matches is disabled, the app keeps running
+    sp.report_method_changes()
+    if federation is not None:
+        federation.add_listener(sp.report_method_changes)
     # each SP profile's metadata document, built (and schema-checked) once
     services[ISpMetadataDocuments] = SpMetadataDocuments(
         {p.name: sp_metadata_bytes(settings, profile_credentials[p.name], profile=p) for p in settings.sp_profiles}

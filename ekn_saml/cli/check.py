@@ -20,6 +20,7 @@ from ..metadata.categories import SERVICE_TYPES, short_name
 from ..metadata.fetch import load_signers
 from ..metadata.idp import IdpInfo
 from ..metadata.sp import load_next_signing_cert, sp_metadata_bytes
+from ..service import method_unavailable_reason
 from ..settings import SamlSettings, SpProfile
 from ..status import cert_info, store_health
 from ..storage import store_from_url
@@ -175,7 +176,12 @@ def _check_federation(
 def _check_methods(
     report: _Report, settings: SamlSettings, idps: dict[str, IdpInfo], federation_doc: MetadataDocument | None
 ) -> None:
-    """Each login method's IdP: trusted, certified for a requested LoA, sharing a service entity category."""
+    """Each login method's IdP: trusted, certified for a requested LoA, and matching (EC §1.3).
+
+    A method the app would not offer (:func:`~ekn_saml.service.method_unavailable_reason`:
+    the EC §1.3 matching rules, secure-authenticator-binding) fails the check with the
+    reason ``/saml/status`` and the audit line give.
+    """
     for method in settings.methods:
         idp = idps.get(method.idp_entity_id)
         if idp is None and federation_doc is not None:
@@ -187,11 +193,13 @@ def _check_methods(
         if idp.assurance_certifications and not set(method.loa) & idp.assurance_certifications:
             loas = ", ".join(short_name(u) for u in method.loa)
             warnings.append(f"{method.idp_entity_id} certifies none of the requested LoAs ({loas})")
-        # service entity categories (".../ec/..."): the IdP must declare one of the method's SP profile's (EC §1.3)
         profile = settings.sp_profile(method.sp_profile)
-        service = {c for c in profile.metadata.entity_categories if "/ec/" in c} if profile else set()
-        if service and idp.entity_categories and not service & idp.entity_categories:
-            warnings.append(f"{method.idp_entity_id} declares none of our service entity categories")
+        reason = method_unavailable_reason(method, idp, profile.metadata.entity_categories if profile else ())
+        if reason:
+            report.fail(f"method {method.name}: unavailable: {reason}")
+            continue
+        if not idp.entity_categories:
+            warnings.append(f"{method.idp_entity_id} declares no entity categories, so it is not matched (EC §1.3)")
         for warning in warnings:
             report.warn(f"method {method.name}: {warning}")
         if not warnings:

@@ -16,19 +16,39 @@ from dataclasses import dataclass
 from lxml import etree
 from zope.interface import implementer
 
+from ..identity import PERSONAL_IDENTITY_NUMBER
 from ..interfaces import IDevelopmentIdp
-from ..metadata.categories import PROFILE_CATEGORY
+from ..metadata.categories import PROFILE_CATEGORY, SECURE_AUTHENTICATOR_BINDING, SUPPORTS_USER_MESSAGE
 from ..metadata.idp import BINDING_POST, BINDING_REDIRECT, ENTITY_CATEGORY, IdpInfo, parse_idp_metadata
-from ..methods import BUILT_IN_METHODS, ORGANISATION
+from ..methods import BUILT_IN_METHODS, ORGANISATION, PERSON
 from ..xmlsecurity import NS, PublicKey
 from .personas import DEV_ORG_SCOPES
+
+_PSC = "{http://id.swedenconnect.se/authn/1.0/principal-selection/ns}"
+
+
+def _categories(profile: str) -> tuple[str, ...]:
+    # The person (BankID) IdPs declare what the Sweden Connect BankID IdP does: secure-authenticator-binding,
+    # and supports-user-message (BID 3.1).  The organisation IdP declares neither, so that the SP's "only to
+    # IdPs that declare it" can be seen in development too.
+    if profile == PERSON:
+        return (PROFILE_CATEGORY[profile], SECURE_AUTHENTICATOR_BINDING, SUPPORTS_USER_MESSAGE)
+    return (PROFILE_CATEGORY[profile],)
+
 
 # slug -> (method, entity categories): one development IdP per built-in method that names
 # one (ekn_saml.methods), declaring the service entity category of the method's profile
 DEV_IDPS = {
-    method.dev_slug: (method.name, (PROFILE_CATEGORY[method.profile],))
+    method.dev_slug: (method.name, _categories(method.profile))
     for method in BUILT_IN_METHODS.values()
     if method.dev_slug
+}
+# slug -> the attribute names it asks for in psc:RequestedPrincipalSelection (PSC 2.2): the personal
+# identity number for the BankID ones, as the Sweden Connect BankID IdP does; none for Expisoft
+DEV_PRINCIPAL_SELECTION = {
+    slug: (PERSONAL_IDENTITY_NUMBER,)
+    for slug, (name, _c) in DEV_IDPS.items()
+    if BUILT_IN_METHODS[name].profile == PERSON
 }
 _E = {k: f"{{{v}}}" for k, v in NS.items()}
 
@@ -79,6 +99,10 @@ def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
         name = etree.SubElement(ui, _E["mdui"] + "DisplayName")
         name.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
         name.text = f"Development IdP ({idp.slug})"
+        if DEV_PRINCIPAL_SELECTION.get(idp.slug):
+            requested = etree.SubElement(dext, _PSC + "RequestedPrincipalSelection", nsmap={"psc": _PSC[1:-1]})
+            for attribute in DEV_PRINCIPAL_SELECTION[idp.slug]:
+                etree.SubElement(requested, _PSC + "MatchValue", Name=attribute)
         kd = etree.SubElement(desc, _E["md"] + "KeyDescriptor", use="signing")
         x509 = etree.SubElement(etree.SubElement(kd, _E["ds"] + "KeyInfo"), _E["ds"] + "X509Data")
         etree.SubElement(x509, _E["ds"] + "X509Certificate").text = cert.base64

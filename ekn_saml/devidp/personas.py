@@ -113,6 +113,18 @@ PERSONAS: tuple[Persona, ...] = (
     _org("erik", "Erik", "Ekonom", "anst42", "2021005489", "Testmyndigheten"),
     # an organisation outside the IdP's shibmd:Scope: refused by the SP
     _org("mallory", "Mallory", "Utanför", "x1", "5560000019", "Ej godkänd AB"),
+    # one person in both organisations, with no organizationIdentifier: the SP lets her choose
+    Persona(
+        id="olga",
+        label="Olga Organisationsdotter, Exportbolaget Test AB + Testmyndigheten (two organisations)",
+        method="expisoft",
+        loa=LOA3_NONRESIDENT,
+        attributes={
+            ORG_AFFILIATION: ["olga1@5560000001", "olga2@2021005489"],
+            ORGANIZATION_NAME: ["Exportbolaget Test AB"],
+            DISPLAY_NAME: ["Olga Organisationsdotter"],
+        },
+    ),
     # the eIDAS connector (made-up people and identifiers; the persistence classes as CONSTR §2.4 would give)
     _foreign("lena", "Lena", "Schneider", "DE", "4f2a9c81d07e3b56", "1984-06-02", "C"),
     # bound by the connector to a (made-up) Swedish number: kept only if the binding is accepted

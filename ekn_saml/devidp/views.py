@@ -16,9 +16,14 @@ from pyramid.view import view_config
 from ..interfaces import IDevelopmentIdp
 from ..metadata.idp import BINDING_POST, BINDING_REDIRECT
 from ..views import render_autopost, service_provider
+from ..xml_schema import request_schema_problem
 from ..xmlsecurity import NS, parse_xml, verify_bytes, verify_enveloped
 from . import DEV_IDPS
-from .personas import persona, personas_for
+from .personas import Persona, persona, personas_for
+
+_UMSG = {"umsg": "http://id.swedenconnect.se/authn/1.0/user-message/ns"}
+_PSC = {"psc": "http://id.swedenconnect.se/authn/1.0/principal-selection/ns"}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 _STATUS = {
     "cancel": "http://id.elegnamnden.se/status/1.0/cancel",
@@ -62,6 +67,38 @@ def _redirect_request(request, sp):
     return xml, profile
 
 
+def user_message_of(root: etree._Element, language: str) -> str | None:
+    """The umsg:UserMessage text to show (UMSG 3.1): the message in ``language``, else the first; ``None`` if none.
+
+    Only text/plain is shown (the IdP must not show a type it does not
+    support); the template escapes it.
+    """
+    element = root.find("samlp:Extensions/umsg:UserMessage", {**NS, **_UMSG})
+    if element is None or element.get("mimeType", "text/plain") != "text/plain":
+        return None
+    messages = [(m.get(_XML_LANG, ""), m.text or "") for m in element.findall("umsg:Message", _UMSG)]
+    chosen = next((text for lang, text in messages if lang == language), messages[0][1] if messages else None)
+    return base64.b64decode(chosen).decode("utf-8") if chosen else None
+
+
+def match_values_of(root: etree._Element) -> dict[str, str]:
+    """The psc:PrincipalSelection of the request: attribute name -> value."""
+    return {
+        mv.get("Name", ""): (mv.text or "").strip()
+        for mv in root.findall("samlp:Extensions/psc:PrincipalSelection/psc:MatchValue", {**NS, **_PSC})
+    }
+
+
+def selected_persona(personas: list[Persona], match_values: dict[str, str]) -> Persona | None:
+    """The persona the PrincipalSelection names (every given value matches one of its attributes), or ``None``."""
+    if not match_values:
+        return None
+    for candidate in personas:
+        if all(value in candidate.attributes.get(name, ()) for name, value in match_values.items()):
+            return candidate
+    return None
+
+
 @view_config(route_name="devidp.sso", renderer="ekn_saml:templates/devidp_login.jinja2", require_csrf=False)
 def sso(request):
     slug = request.matchdict["slug"]  # the route admits only known slugs
@@ -87,6 +124,10 @@ def sso(request):
         verify_enveloped(parse_xml(xml), [profile.credentials.signing_cert])
         authn_request = engine.parse_authn_request(request.POST["SAMLRequest"], BINDING_POST)
     root = etree.fromstring(xml)
+    # the extensions (psc, umsg) against their published schemas, the rest against SAML's
+    problem = request_schema_problem(root)
+    if problem:
+        raise HTTPBadRequest(f"the AuthnRequest breaks the schema: {problem}")
     requested = root.xpath("samlp:RequestedAuthnContext/saml:AuthnContextClassRef/text()", namespaces=NS)
     # the answer goes to the ACS of the profile that asked, and to no other
     if (
@@ -108,11 +149,18 @@ def sso(request):
         600,
     )
     method = DEV_IDPS[slug][0]
+    personas = personas_for(method)
+    # PrincipalSelection (PSC 1): the person the SP asks for is pre-selected; another may still be chosen,
+    # so that tests can see the SP refuse a step-up answered by someone else
+    selected = selected_persona(personas, match_values_of(root))
     return {
-        "personas": personas_for(method),
+        "personas": personas,
         "method": method,
         "fields": {"token": token},
         "action": request.route_path("devidp.respond", slug=slug),
+        "selected": selected.id if selected else None,
+        "user_message": user_message_of(root, request.localizer.locale_name),
+        "force_authn": root.get("ForceAuthn") == "true",
     }
 
 

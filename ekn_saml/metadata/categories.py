@@ -38,6 +38,10 @@ ENTITY_CATEGORIES: dict[str, str] = {
     "supports-user-message": f"{_GENERAL}supports-user-message",
 }
 ACCEPTS_COORDINATION_NUMBER = ENTITY_CATEGORIES["accepts-coordination-number"]
+# EC §6.3 / UMSG §3.1: the IdP accepts umsg:UserMessage (declared as an entity category, nothing else)
+SUPPORTS_USER_MESSAGE = ENTITY_CATEGORIES["supports-user-message"]
+# EC §6.1: declared by an SP that requires it, and by an IdP able to bind the authenticator to the browser
+SECURE_AUTHENTICATOR_BINDING = ENTITY_CATEGORIES["secure-authenticator-binding"]
 SERVICE_TYPES = (ENTITY_CATEGORIES["public-sector-sp"], ENTITY_CATEGORIES["private-sector-sp"])
 # An SP that wants personal identity numbers declares loa3-pnr; organisation identities need loa3-orgid (EC §2);
 # foreign identities through the eIDAS connector need eidas-naturalperson (EC §2.2.1).

@@ -113,6 +113,17 @@ class FederationMetadata:
         self._expired_logged = False
         # (identity, publication) of the backing file this process last wrote or verified
         self._backing_known: tuple[tuple[int, ...], Publication] | None = None
+        # called after every swap to a new document (add_listener)
+        self._listeners: list[Callable[[], object]] = []
+
+    def add_listener(self, listener: Callable[[], object]) -> None:
+        """Call ``listener()`` after every swap to a new document, in the thread that swapped.
+
+        For work that depends on what the IdPs declare (which login methods
+        are available).  A listener that raises is logged and the others
+        still run: a refresh never fails because of one.
+        """
+        self._listeners.append(listener)
 
     # -- reading (login path) --
 
@@ -268,6 +279,11 @@ class FederationMetadata:
         self.health.last_error = None
         self.health.failures = 0
         self.health.next_refresh = now + dt.timedelta(seconds=self.refresh_delay(doc, now) * self.jitter())
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("federation metadata: a listener failed after the swap; the new document is in use")
 
     def refresh_delay(self, doc: MetadataDocument | None, now: dt.datetime) -> float:
         """Seconds until the next refresh: 3/4 of cacheDuration, at most half the remaining validity, within bounds."""

@@ -27,6 +27,8 @@ class LoginMethod:
     profile: str  # "person" | "organisation" | "foreign_person"
     label: str | None = None  # overrides the translated built-in label
     sp_profile: str = DEFAULT_SP_PROFILE  # the SP entity whose AuthnRequests this method sends
+    # EC §6.1: its SP profile declares secure-authenticator-binding, and its IdP must declare it too
+    secure_authenticator_binding: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,8 @@ class SamlSettings:
     idp_metadata_files: tuple[str, ...]
     methods: tuple[LoginMethod, ...]
     authn_request_binding: str = "redirect"
+    # umsg:UserMessage texts, (xml:lang, text); sent only to IdPs declaring supports-user-message; empty: none
+    user_message: tuple[tuple[str, str], ...] = ()
     force_authn: bool = True
     clock_skew: int = 30
     max_response_age: int = 180

@@ -22,6 +22,7 @@ from ..metadata.categories import (
     PERSONAL_NUMBER_CATEGORIES,
     PROFILE_CATEGORY,
     PUBLIC_SECTOR_SP,
+    SECURE_AUTHENTICATOR_BINDING,
     SERVICE_TYPES,
 )
 from ..numbers import luhn_ok
@@ -29,6 +30,8 @@ from .model import PREFIX, LoginMethod, SpMetadataSettings, SpProfile
 from .reader import Reader, base_url_problem, http_url_problem, is_absolute_uri, per_language, quiet_bool
 from .table import METHOD_NAME
 
+CONTRACT_PREFIX = "http://id.swedenconnect.se/contract/"
+TRANSACTION_IDENTIFIER = ATTRIBUTES["transactionIdentifier"]
 _EMAIL = re.compile(r"^[^@\s:/]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -125,8 +128,8 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
         # personalIdentityNumber, or as an eIDAS login's mapped number (EC §2.2.1 note, §6.2)
         if accept_coordination and any(m.profile in ("person", "foreign_person") for m in methods):
             categories.append(ACCEPTS_COORDINATION_NUMBER)
-        # EC §4.2: a public-sector SP wanting eIDAS MUST say so (EKN is one); kept if another rule added it
-        if any(m.profile == "foreign_person" for m in methods) and not set(SERVICE_TYPES) & set(categories):
+        # EKN is a public-sector SP: TAR §3.5.2 wants a service type, and EC §4.2 this one for eIDAS
+        if not set(SERVICE_TYPES) & set(categories):
             categories.append(PUBLIC_SECTOR_SP)
     else:
         categories = []
@@ -136,6 +139,14 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
                 r.problems.append(f"{PREFIX}{key}: {name!r} is neither a known category nor an absolute URI")
             elif uri not in categories:
                 categories.append(uri)
+    binding = [m.name for m in methods if m.secure_authenticator_binding]
+    if binding and r.raw.get(key) is None:
+        categories.append(SECURE_AUTHENTICATOR_BINDING)  # EC §6.1: the SP declares what it requires
+    r.check(
+        not binding or SECURE_AUTHENTICATOR_BINDING in categories,
+        f"{PREFIX}{key} must include secure-authenticator-binding: "
+        f"{', '.join(binding)} require(s) it (method.<name>.secure_authenticator_binding)",
+    )
     eidas = [m.name for m in methods if m.profile == "foreign_person"]
     r.check(
         not eidas or bool(set(SERVICE_TYPES) & set(categories)),
@@ -148,6 +159,34 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
         f"{PREFIX}{key}: accepts-coordination-number needs security.accept_coordination_number = true",
     )
     return tuple(categories)
+
+
+def _parse_contracts(r: Reader, key: str, inherited: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Service contract categories (EC §5, TAR §3.6) from ``key``: short names or ``http://id.swedenconnect.se/contract/...`` URIs.
+
+    Not set: ``inherited``.  Only contract URIs are taken: a contract decides
+    which IdPs will answer (EC §1.3), so another category here is refused
+    rather than declared by mistake.  Does **not** check that the federation
+    has signed the contract with us.
+    """
+    if r.raw.get(key) is None:
+        return inherited
+    contracts: list[str] = []
+    for name in r.list(key):
+        uri = ENTITY_CATEGORIES.get(name, name)
+        if not uri.startswith(CONTRACT_PREFIX) or not is_absolute_uri(uri):
+            r.problems.append(f"{PREFIX}{key}: {name!r} is not a service contract category ({CONTRACT_PREFIX}...)")
+        elif uri not in contracts:
+            contracts.append(uri)
+    return tuple(contracts)
+
+
+def _contracts_of(categories: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in categories if c.startswith(CONTRACT_PREFIX))
+
+
+def _with_contracts(categories: tuple[str, ...], contracts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(categories + contracts))
 
 
 def _parse_requested_attributes(r: Reader, key: str, inherited: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -201,8 +240,15 @@ def _default_metadata(r: Reader, methods: list[LoginMethod], file_exists: Callab
         organization_number=org_number,
         technical_email=emails["technical"],
         support_email=emails["support"],
-        entity_categories=_parse_categories(r, "sp.entity_categories", methods),
-        requested_attributes=_parse_requested_attributes(r, "sp.requested_attributes"),
+        entity_categories=_with_contracts(
+            _parse_categories(r, "sp.entity_categories", methods), _parse_contracts(r, "sp.contract_categories")
+        ),
+        # BID §6.1: an SP is RECOMMENDED to request transactionIdentifier (the BankID orderRef); person methods
+        requested_attributes=_parse_requested_attributes(
+            r,
+            "sp.requested_attributes",
+            (TRANSACTION_IDENTIFIER,) if any(m.profile == "person" for m in methods) else (),
+        ),
         valid_days=r.int("sp.metadata_valid_days", 7, 1, 365),
         next_signing_cert=next_cert,
     )
@@ -274,7 +320,10 @@ def _parse_extra_profile(
         inherited,
         display_name=per_language(r, stem + "display_name", inherited.display_name),
         description=per_language(r, stem + "description", inherited.description),
-        entity_categories=_parse_categories(r, stem + "entity_categories", methods),
+        entity_categories=_with_contracts(
+            _parse_categories(r, stem + "entity_categories", methods),
+            _parse_contracts(r, stem + "contract_categories", _contracts_of(inherited.entity_categories)),
+        ),
         requested_attributes=_parse_requested_attributes(
             r, stem + "requested_attributes", inherited.requested_attributes
         ),

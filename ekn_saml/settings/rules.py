@@ -160,16 +160,63 @@ def _method(r: Reader, name: str, profile_names: tuple[str, ...]) -> LoginMethod
         f"{PREFIX}method.{name}.sp_profile: {sp_profile!r} is neither {DEFAULT_SP_PROFILE} nor in {PREFIX}sp_profiles",
     )
     return LoginMethod(
-        name=name, idp_entity_id=idp, loa=tuple(loa), profile=profile, label=label, sp_profile=sp_profile
+        name=name,
+        idp_entity_id=idp,
+        loa=tuple(loa),
+        profile=profile,
+        label=label,
+        sp_profile=sp_profile,
+        secure_authenticator_binding=r.bool(f"method.{name}.secure_authenticator_binding", False),
     )
 
 
 def authn_request_section(r: Reader) -> dict[str, Any]:
-    """``authn_request.*``: the binding and ForceAuthn of every AuthnRequest."""
+    """``authn_request.*`` and ``user_message.*``: the binding, ForceAuthn and UserMessage of every AuthnRequest."""
     return dict(
         authn_request_binding=r.choice("authn_request.binding", "redirect", BINDINGS),
         force_authn=r.bool("authn_request.force_authn", True),
+        user_message=user_message_section(r),
     )
+
+
+USER_MESSAGE_MAX = 200  # characters; BankID shows it in the app, where long texts are cut
+USER_MESSAGE_DEFAULTS = (("sv", "Logga in på EKN Online"), ("en", "Log in to EKN Online"))
+# C0/C1 controls other than the line break (UMSG §3.1: IdPs must handle line breaks), DEL, bidi overrides
+_MESSAGE_FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# a run of digits as long as an organisation or personal identity number
+_IDENTITY_LIKE = re.compile(r"\d{10,}")
+
+
+def user_message_section(r: Reader) -> tuple[tuple[str, str], ...]:
+    """``user_message.sv`` and ``.en``: the umsg:UserMessage texts, each checked; an empty one is left out.
+
+    The IdP shows the text before the user is authenticated (UMSG §3.2), so
+    it must be a fixed anti-phishing text: plain text of at most
+    :data:`USER_MESSAGE_MAX` characters, no control characters but line
+    breaks, no bidirectional overrides, and no run of ten digits or more
+    (which would look like an identity number).  Does **not** judge the
+    wording.
+    """
+    found = []
+    for lang, default in USER_MESSAGE_DEFAULTS:
+        key = f"user_message.{lang}"
+        # read raw: an empty value switches the language off, where Reader.str would give the default
+        raw = r.raw.get(key)
+        text = (default if raw is None else str(raw)).replace("\r\n", "\n").strip()
+        if not text:
+            continue
+        problems = []
+        if len(text) > USER_MESSAGE_MAX:
+            problems.append(f"is {len(text)} characters long, more than {USER_MESSAGE_MAX}")
+        if _MESSAGE_FORBIDDEN.search(text):
+            problems.append("holds control or bidirectional-override characters")
+        if _IDENTITY_LIKE.search(text):
+            problems.append("holds a run of 10 or more digits: no identity numbers or other personal data")
+        for problem in problems:
+            r.problems.append(f"{PREFIX}{key} {problem}")
+        if not problems:
+            found.append((lang, text))
+    return tuple(found)
 
 
 def _message_cap(value: int | None) -> int:

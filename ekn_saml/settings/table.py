@@ -63,7 +63,19 @@ KEYS: dict[str, tuple[Any, str]] = {
         "The SP profile (entityID, keys, ACS) this method's AuthnRequests go out as: default (the sp.* keys) "
         "or a name from sp_profiles.",
     ),
+    "method.<name>.secure_authenticator_binding": (
+        "false",
+        "true: the SP profile of this method declares secure-authenticator-binding (EC 6.1) and the method is "
+        "offered only while its IdP declares it too; otherwise it is unavailable (EKN-OPS-006). For BankID.",
+    ),
     "authn_request.binding": ("redirect", "redirect or post."),
+    "user_message.sv": (
+        "Logga in på EKN Online",
+        "Anti-phishing text sent as umsg:UserMessage (text/plain) to IdPs that declare supports-user-message, "
+        "shown before the user authenticates: never integrity-sensitive data. At most 200 characters, "
+        "no control characters, no run of 10 or more digits; empty: no Swedish message.",
+    ),
+    "user_message.en": ("Log in to EKN Online", "The English user message (as user_message.sv); empty: none."),
     "authn_request.force_authn": ("true", "ForceAuthn sent explicitly in every AuthnRequest."),
     "security.clock_skew": ("30", "Allowed clock skew in seconds (0-60)."),
     "security.max_response_age": ("180", "Maximum age of a Response's IssueInstant in seconds."),
@@ -160,11 +172,22 @@ KEYS: dict[str, tuple[Any, str]] = {
     "sp.contact.technical.email": ("", "E-mail address of the technical ContactPerson."),
     "sp.contact.support.email": ("", "E-mail address of the support ContactPerson."),
     "sp.entity_categories": (
-        "loa3-pnr and/or loa3-orgid from the methods' profiles",
+        "loa3-pnr and/or loa3-orgid from the methods' profiles, and public-sector-sp",
         "Entity categories, short names (loa3-pnr, public-sector-sp, prepaid-auth-2021, ...) or URIs. "
         "accepts-coordination-number only with security.accept_coordination_number = true.",
     ),
-    "sp.requested_attributes": ("", "Extra attributes as RequestedAttribute (friendly names or urn:oid:...)."),
+    "sp.contract_categories": (
+        "",
+        "Service contract categories (EC 5, TAR 3.6) the SP declares besides sp.entity_categories: short names "
+        "(sweden-connect, eid-choice-2017, prepaid-auth-2021, eid-authorization-system) or "
+        "http://id.swedenconnect.se/contract/<org>/<name> URIs. IdPs that declare contracts answer only SPs "
+        "that share one.",
+    ),
+    "sp.requested_attributes": (
+        "transactionIdentifier if a method is a person method (BankID)",
+        "Extra attributes as RequestedAttribute (friendly names or urn:oid:...); BID 6.1 recommends "
+        "transactionIdentifier, which the identity keeps as transaction_id. Empty: none.",
+    ),
     "sp.metadata_valid_days": ("7", "validUntil of signed SP metadata, in days from signing (1-365)."),
     "sp.next_signing_cert": ("", "PEM certificate of the next signing key, published before it is used (rollover)."),
     # --- further SP profiles (TAR §3.4: one SP for loa3-pnr logins, another for loa3-orgid); see docs/admin.md ---
@@ -198,7 +221,7 @@ KEYS: dict[str, tuple[Any, str]] = {
         "PEM certificate of the profile's next signing key (rollover).",
     ),
     "sp_profile.<name>.entity_categories": (
-        "loa3-pnr and/or loa3-orgid from the profile's methods",
+        "loa3-pnr and/or loa3-orgid from the profile's methods, and public-sector-sp",
         "The profile's entity categories (short names or URIs); loa*-pnr is refused on a profile of organisation methods only.",
     ),
     "sp_profile.<name>.display_name.sv": ("<sp.display_name.sv>", "The profile's mdui:DisplayName in Swedish."),
@@ -206,6 +229,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "sp_profile.<name>.description.sv": ("<sp.description.sv>", "The profile's mdui:Description in Swedish."),
     "sp_profile.<name>.description.en": ("<description.sv>", "The profile's mdui:Description in English."),
     "sp_profile.<name>.requested_attributes": ("<sp.requested_attributes>", "The profile's extra RequestedAttributes."),
+    "sp_profile.<name>.contract_categories": ("<sp.contract_categories>", "The profile's service contract categories."),
     # --- federation metadata ---
     "federation.metadata_url": ("", "Signed federation metadata: an https URL or a file path; empty = none."),
     "federation.signing_cert": ("", "PEM certificate(s) pinned to verify the federation metadata signature."),
@@ -244,7 +268,7 @@ KEYS: dict[str, tuple[Any, str]] = {
 }
 DATA_ENCRYPTIONS = ("aes128-gcm", "aes192-gcm", "aes256-gcm", "aes128-cbc", "aes192-cbc", "aes256-cbc")
 CRYPTO_BACKENDS = ("xmlsec", "xmlsec1")
-METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label|sp_profile)$")
+METHOD_KEY = re.compile(r"^method\.([^.]+)\.(idp|loa|profile|label|sp_profile|secure_authenticator_binding)$")
 PROFILE_KEY_STEM = "sp_profile.<name>."
 # the keys a further SP profile may set: exactly the documented ones
 PROFILE_KEY = re.compile(

@@ -9,12 +9,13 @@ from functools import partial
 from pyramid.view import view_config
 
 from .. import audit
-from ..errors import ErrorCode, ResponseValidationError
+from ..errors import ErrorCode, ResponseValidationError, StepUpMismatchError
 from ..events import LoginSucceeded
 from ..login_state import remember_identity
 from ..public_url import public_url
-from ..session import end_replaced_session
+from ..session import end_current_session, end_replaced_session
 from . import redirect, service_provider, sp_profile_of_route
+from .organisation import needs_organisation_choice, organisation_choice_url
 
 log = logging.getLogger("ekn_saml")
 
@@ -36,13 +37,19 @@ def acs(request):
             ErrorCode.RESPONSE_TOO_LARGE, f"POST body of {request.content_length} bytes, cap {body_cap}"
         )
     request.request_body_tempfile_limit = body_cap  # what passes is kept in memory
-    identity, next_path = sp.finish_login(
-        request.POST.get("SAMLResponse"),
-        request.POST.get("RelayState"),
-        request.cookies.get(sp.browser_cookie_name),
-        sp_profile=sp_profile,
-        end_previous_session=partial(end_replaced_session, request),
-    )
+    try:
+        identity, next_path = sp.finish_login(
+            request.POST.get("SAMLResponse"),
+            request.POST.get("RelayState"),
+            request.cookies.get(sp.browser_cookie_name),
+            sp_profile=sp_profile,
+            end_previous_session=partial(end_replaced_session, request),
+        )
+    except StepUpMismatchError:
+        # finish_login ended the session the step-up started from unless this POST carries it
+        # (a same-site one does); it ends here then, in the store: an error page saves nothing
+        end_current_session(request)
+        raise
     # ekn_saml's own login state, whatever the host's security policy is
     remember_identity(request, identity)
     log.info(
@@ -55,4 +62,7 @@ def acs(request):
     )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
+    # a step-up keeps the organisation the user acts for: no picker
+    if identity.stepped_up_at is None and needs_organisation_choice(identity):
+        return redirect(organisation_choice_url(request, next_path))
     return redirect(public_url(request, next_path))

@@ -47,6 +47,11 @@ from . import redirect, service_provider
 
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
+# families with a page of their own (same variables as TEMPLATE); the others share TEMPLATE
+FAMILY_TEMPLATES: dict[str, str] = {
+    ErrorFamily.STEP_UP_MISMATCH: "ekn_saml:templates/error_step_up.jinja2",
+    ErrorFamily.METHOD_UNAVAILABLE: "ekn_saml:templates/error_method_unavailable.jinja2",
+}
 _REFERENCE = re.compile(r"[0-9A-F]{10}")  # what new_reference() makes
 # The routes of a login: starting one, and the ACS of every SP profile.  An
 # error there is a failed login for the audit trail; an error on any other
@@ -69,7 +74,7 @@ def render_error(request, *, family: str, code: str, reference: str, status: int
     if family == ErrorFamily.REQUEST_STATE and identity_of(request) is not None:
         continue_url = service_provider(request).settings.landing_path
     response = render_to_response(
-        TEMPLATE,
+        FAMILY_TEMPLATES.get(family, TEMPLATE),
         {
             "family": family,
             "code": code,

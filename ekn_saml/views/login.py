@@ -33,6 +33,8 @@ def chooser(request):
             description=method_description(request, m.name),
             logo=_logo(request, m.name),
             url=request.route_path("saml.login_start", method=m.name, _query={"next": next_path} if next_path else {}),
+            # its IdP does not match now (EC 1.3, secure-authenticator-binding): shown, without a link
+            unavailable=sp.method_problem(m) is not None,
         )
         for m in sp.settings.methods
     ]
@@ -41,17 +43,27 @@ def chooser(request):
 
 @view_config(route_name="saml.login_start", request_method="GET")
 def login_start(request):
+    return start_login_response(request, request.matchdict["method"], request.params.get("next"))
+
+
+def start_login_response(request, method, next_path, *, step_up=None):
+    """Start a login of ``method`` (see :meth:`ServiceProvider.start_login`): the response that sends the browser to the IdP.
+
+    Also sets the browser-binding cookie.  ``step_up`` is the logged-in
+    identity for a step-up (:func:`ekn_saml.views.step_up.step_up`).
+    """
     sp = service_provider(request)
     # an existing binding is reused only if the SP signed it (ServiceProvider.browser_binding)
     binding = sp.browser_binding(request.cookies.get(sp.browser_cookie_name))
     start = sp.start_login(
-        request.matchdict["method"],
-        request.params.get("next"),
+        method,
+        next_path,
         binding.token,
         # this same-site GET carries the session cookie, the IdP's POST to the ACS will not
         previous_session=current_session_key(request),
         # REMOTE_ADDR as the WSGI server sets it, never X-Forwarded-For (anyone can send that)
         client_address=request.remote_addr,
+        step_up=step_up,
     )
     if start.binding == "redirect":
         response = redirect(start.url)

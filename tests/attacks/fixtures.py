@@ -48,6 +48,7 @@ def make_corpus_app(settings: dict):
         config.include("ekn_saml.host_wide")
         config.add_route("demo.home", "/")
         config.add_route("demo.mina_sidor", "/mina-sidor")
+        config.add_route("demo.sign", "/signera-ansokan")  # the demo's step-up page
         config.scan("ekn_saml.demo")
         config.add_route("test.redirect_binding", REDIRECT_STANDIN)
         config.add_view(redirect_binding_standin, route_name="test.redirect_binding", request_method="GET")

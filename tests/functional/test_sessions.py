@@ -66,6 +66,7 @@ def host_app(settings):
         config.include("ekn_saml.host_wide")
         config.add_route("demo.home", "/")
         config.add_route("demo.mina_sidor", "/mina-sidor")
+        config.add_route("demo.sign", "/signera-ansokan")  # the demo's step-up page
         config.scan("ekn_saml.demo")
         for name, view, permission in (
             ("cart", cart, None),

@@ -266,13 +266,17 @@ def test_the_two_metadata_documents_are_two_sps(testapp, key_dir):
 
 def test_each_profile_declares_only_the_attribute_set_its_methods_need(testapp):
     path = "md:Extensions/mdattr:EntityAttributes/saml:Attribute/saml:AttributeValue/text()"
-    # the default profile also serves the eidas method: its category, and the service type it needs (EC §4.2)
+    # the default profile also serves the eidas method: its category, and the service type (EC §4.2)
     assert _x(metadata(testapp, "/saml/metadata"), path) == [
         ENTITY_CATEGORIES["loa3-pnr"],
         ENTITY_CATEGORIES["eidas-naturalperson"],
         ENTITY_CATEGORIES["public-sector-sp"],
     ]
-    assert _x(metadata(testapp, "/saml/metadata/orgid"), path) == [ENTITY_CATEGORIES["loa3-orgid"]]
+    # every profile declares the service type (issue #16: public-sector-sp by default)
+    assert _x(metadata(testapp, "/saml/metadata/orgid"), path) == [
+        ENTITY_CATEGORIES["loa3-orgid"],
+        ENTITY_CATEGORIES["public-sector-sp"],
+    ]
 
 
 @pytest.mark.parametrize("path", ["/saml/metadata/default", "/saml/metadata/nosuch"])

@@ -87,6 +87,110 @@ def test_post_binding_request_has_an_enveloped_signature(request_xml, key_dir):
     verify_enveloped(parse_xml(base64.b64decode(fields["SAMLRequest"])), [cert])
 
 
+# --- Extensions: umsg:UserMessage (UMSG 2) and psc:PrincipalSelection (PSC 2.1) ---------------
+
+UMSG_NS = {"umsg": "http://id.swedenconnect.se/authn/1.0/user-message/ns"}
+PSC_NS = {"psc": "http://id.swedenconnect.se/authn/1.0/principal-selection/ns"}
+PNR = "urn:oid:1.2.752.29.4.13"
+
+
+def _with_extensions(*extensions):
+    from ekn_saml.authn_request import build_authn_request
+
+    return build_authn_request(
+        request_id=new_id(),
+        issuer="https://sp.example.test/sp",
+        destination="https://idp.example.test/sso",
+        acs_url="https://sp.example.test/saml/acs",
+        loa=LOAS,
+        force_authn=True,
+        extensions=extensions,
+    )
+
+
+def test_no_extensions_element_without_extensions(request_xml):
+    assert request_xml.find("samlp:Extensions", NS) is None
+
+
+def test_user_message_is_base64_of_utf8_per_language():
+    from ekn_saml.authn_request import user_message
+
+    element = user_message([("sv", "Logga in på EKN Online")])
+    message = element.find("umsg:Message", UMSG_NS)
+    assert message.get("{http://www.w3.org/XML/1998/namespace}lang") == "sv"
+    assert base64.b64decode(message.text).decode("utf-8") == "Logga in på EKN Online"
+
+
+def test_user_message_is_declared_plain_text():
+    from ekn_saml.authn_request import user_message
+
+    assert user_message([("en", "Log in")]).get("mimeType") == "text/plain"
+
+
+def test_principal_selection_carries_each_match_value():
+    from ekn_saml.authn_request import principal_selection
+
+    element = principal_selection([(PNR, "198001012387")])
+    assert [(m.get("Name"), m.text) for m in element.findall("psc:MatchValue", PSC_NS)] == [(PNR, "198001012387")]
+
+
+@pytest.mark.parametrize("builder", ["user_message", "principal_selection"])
+def test_an_empty_extension_is_refused(builder):
+    import ekn_saml.authn_request as module
+
+    with pytest.raises(ValueError):
+        getattr(module, builder)([])
+
+
+def test_request_with_both_extensions_passes_the_published_schemas():
+    from ekn_saml.authn_request import principal_selection, user_message
+    from ekn_saml.xml_schema import request_schema_problem
+
+    request = _with_extensions(
+        user_message([("sv", "Hej"), ("en", "Hi")]), principal_selection([(PNR, "198001012387")])
+    )
+    assert request_schema_problem(request) is None
+
+
+def test_the_schema_refuses_a_user_message_without_language():
+    from ekn_saml.authn_request import user_message
+    from ekn_saml.xml_schema import request_schema_problem
+
+    element = user_message([("sv", "Hej")])
+    del element.find("umsg:Message", UMSG_NS).attrib["{http://www.w3.org/XML/1998/namespace}lang"]
+    assert "SCHEMAV" in request_schema_problem(_with_extensions(element))
+
+
+def test_the_schema_refuses_a_match_value_without_name():
+    from ekn_saml.authn_request import principal_selection
+    from ekn_saml.xml_schema import request_schema_problem
+
+    element = principal_selection([(PNR, "198001012387")])
+    del element.find("psc:MatchValue", PSC_NS).attrib["Name"]
+    assert "SCHEMAV" in request_schema_problem(_with_extensions(element))
+
+
+def test_the_schema_problem_quotes_no_value():
+    from ekn_saml.authn_request import principal_selection
+    from ekn_saml.xml_schema import request_schema_problem
+
+    element = principal_selection([(PNR, "198001012387")])
+    element.find("psc:MatchValue", PSC_NS).set("{urn:x}y", "z")
+    etree.SubElement(element, "{urn:x}Unexpected").text = "198001012387"
+    problem = request_schema_problem(_with_extensions(element))
+    assert problem is not None and "198001012387" not in problem
+
+
+def test_the_signature_comes_before_the_extensions(key_dir):
+    from ekn_saml.authn_request import user_message
+
+    key, cert = _sp_signing_pair(key_dir)
+    request = _with_extensions(user_message([("sv", "Hej")]))
+    signed = parse_xml(base64.b64decode(post_fields(request, "r", key)["SAMLRequest"]))
+    assert [etree.QName(child).localname for child in signed][:3] == ["Issuer", "Signature", "Extensions"]
+    verify_enveloped(signed, [cert])
+
+
 @pytest.fixture(scope="module")
 def ec_signing_pair(tmp_path_factory):
     from ekn_saml.keygen import write_key_pair

@@ -19,13 +19,15 @@ from ekn_saml.errors import ErrorFamily
 from ekn_saml.login_state import remember_identity
 from ekn_saml.methods import BUILT_IN_METHODS, built_in
 from ekn_saml.views import template_values
+from ekn_saml.views.errors import FAMILY_TEMPLATES
 
 from testbed import person_identity
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "ekn_saml" / "templates"
 STATIC = ROOT / "ekn_saml" / "static"
-FAMILIES = tuple(ErrorFamily)  # the views pass these StrEnum members
+# the views pass these StrEnum members; the families with a page of their own are tested below
+FAMILIES = tuple(f for f in ErrorFamily if f not in FAMILY_TEMPLATES)
 
 PERSON = Namespace(
     kind="person",
@@ -117,6 +119,34 @@ VARS = {
         "action": "/devidp/sso",
     },
     "logged_out": {},
+    "error_step_up": {
+        "family": "step_up_mismatch",
+        "code": "EKN-REQ-008",
+        "reference": "A1B2C3D4E5",
+        "retry_url": "/login",
+    },
+    "error_method_unavailable": {
+        "family": "method_unavailable",
+        "code": "EKN-OPS-006",
+        "reference": "A1B2C3D4E5",
+        "retry_url": "/login",
+    },
+    "choose_organisation": {
+        "affiliations": [
+            Namespace(value="E1234@5561234567", org_number="5561234567", uid="E1234", current=True),
+            Namespace(value="A9@2021005489", org_number="2021005489", uid="A9", current=False),
+        ],
+        "next": "/mina-sidor",
+    },
+    "sign_application": {
+        "display_name": "Tolvan Tolvansson",
+        "method_label": "BankID",
+        "stepped_up_at": dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.UTC),
+        "within_minutes": 5,
+        "signed": False,
+        "csrf_token": "t" * 43,
+        "back_url": "/mina-sidor",
+    },
 }
 TEMPLATE_NAMES = sorted(VARS)
 
@@ -140,6 +170,7 @@ def make_app(overrides=None):
     config.add_route("saml.login", "/login")
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.help", "/help")
+    config.add_route("saml.choose_organisation", "/choose-organisation")
 
     def render(request):
         name = request.matchdict["name"]
@@ -650,3 +681,70 @@ def test_a_host_template_gets_nothing_of_the_plugins(plugin_request):
     event = _before_render(plugin_request, "hostapp:templates/home.jinja2")
     template_values(event)
     assert "saml_identity" not in event and "saml_csrf_token" not in event
+
+
+# --- the error pages of their own (ekn_saml.views.errors.FAMILY_TEMPLATES) ----------------
+
+
+@pytest.mark.parametrize("family, template", sorted(FAMILY_TEMPLATES.items()))
+def test_each_own_error_page_is_a_template(family, template):
+    assert (TEMPLATES / template.split("/")[-1]).is_file()
+
+
+@pytest.mark.parametrize("name", ["error_step_up", "error_method_unavailable"])
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_own_error_page_shows_code_and_reference(name, lang):
+    text = get(name, lang).html.main.get_text()
+    assert VARS[name]["code"] in text and "A1B2C3D4E5" in text
+
+
+def test_step_up_refusal_page_is_an_alert():
+    assert get("error_step_up", "en").html.select_one('[role="alert"]') is not None
+
+
+def test_step_up_refusal_page_says_so_in_swedish():
+    assert text_of(get("error_step_up", "sv"), "h1") == "Du har loggats ut"
+
+
+def test_sign_page_has_the_csrf_token():
+    page = get("sign_application", "en")
+    assert page.html.find("input", attrs={"name": "csrf_token"})["value"] == "t" * 43
+
+
+def test_sign_page_after_signing_shows_the_receipt():
+    page = get("sign_application", "sv", {"signed": True})
+    assert text_of(page, '[data-testid="signed"]') == "Ansökan har signerats av Tolvan Tolvansson."
+
+
+def test_devidp_page_shows_the_user_message():
+    page = get("devidp_login", "en", {"user_message": "Log in to EKN Online"})
+    assert "Log in to EKN Online" in text_of(page, '[data-testid="user-message"]')
+
+
+def test_devidp_page_preselects_the_principal_selection():
+    page = get("devidp_login", "en", {"selected": "tolvan"})
+    assert page.html.find("input", attrs={"data-principal-selection": True})["value"] == "tolvan"
+
+
+def test_chooser_shows_an_unavailable_method_without_a_link():
+    methods = [Namespace(**{**vars(m), "unavailable": m.name == "bankid"}) for m in METHODS]
+    page = get("chooser", "en", {"methods": methods})
+    card = page.html.select_one('[data-method="bankid"]')
+    assert card.name != "a" and card.has_attr("data-unavailable")
+    assert "Not available right now" in card.get_text()
+
+
+def test_chooser_links_the_available_methods_beside_an_unavailable_one():
+    methods = [Namespace(**{**vars(m), "unavailable": m.name == "bankid"}) for m in METHODS]
+    page = get("chooser", "sv", {"methods": methods})
+    assert page.html.select_one('a[data-method="expisoft"]')["href"] == "/login/expisoft"
+
+
+def test_organisation_picker_checks_the_current_organisation():
+    page = get("choose_organisation", "sv")
+    assert page.html.find(attrs={"data-testid": "org-5561234567"}).has_attr("checked")
+    assert "Organisationsnummer 2021005489 (ditt nummer där: A9)" in page.html.main.get_text()
+
+
+def test_organisation_picker_carries_the_plugins_csrf_token():
+    assert get("choose_organisation", "en").html.find("input", attrs={"name": "csrf_token"})["value"] == "t" * 43

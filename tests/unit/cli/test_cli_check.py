@@ -54,3 +54,16 @@ class TestCheck:
         )
         assert main(["check", path]) == 1
         assert "https://idp.example.test/gone is in no trusted metadata" in capsys.readouterr().err
+
+    def test_a_method_the_app_would_not_offer_is_a_problem(self, tmp_path, app_settings, capsys):
+        # the test IdP declares no secure-authenticator-binding: the app refuses the method (EKN-OPS-006)
+        path = write_ini(
+            tmp_path / "s.ini", {**app_settings, "ekn_saml.method.bankid.secure_authenticator_binding": "true"}
+        )
+        assert main(["check", path]) == 1
+        err = capsys.readouterr().err
+        assert "method bankid: unavailable:" in err and "secure-authenticator-binding" in err
+
+    def test_an_idp_without_entity_categories_is_a_warning(self, ini, capsys):
+        assert main(["check", ini]) == 0
+        assert "declares no entity categories, so it is not matched" in capsys.readouterr().err

@@ -357,6 +357,30 @@ class TestBackingFileNeverBackInTime:
         assert fed.current.created is not None and fed.health.failures == 0
 
 
+class TestListeners:
+    """What depends on the IdPs' declarations (method availability) runs after every swap."""
+
+    def test_a_listener_runs_after_each_swap(self, fed_settings, fed_signer, idp_keys):
+        write(fed_settings.metadata_url, bankid_document(idp_keys[1], fed_signer))
+        fed = make(fed_settings)
+        calls = []
+        fed.add_listener(lambda: calls.append(fed.current))
+        fed.load_initial()
+        write(fed_settings.metadata_url, bankid_document(idp_keys[1], fed_signer, created=utcnow()))
+        assert fed.refresh() is True
+        assert len(calls) == 2 and calls[-1] is fed.current
+
+    def test_a_failing_listener_does_not_fail_the_refresh(self, fed_settings, fed_signer, idp_keys, caplog):
+        write(fed_settings.metadata_url, bankid_document(idp_keys[1], fed_signer))
+        fed = make(fed_settings)
+        fed.add_listener(lambda: 1 / 0)
+        fed.load_initial()
+        write(fed_settings.metadata_url, bankid_document(idp_keys[1], fed_signer, created=utcnow()))
+        assert fed.refresh() is True
+        assert fed.get(BANKID_IDP) is not None
+        assert any("listener failed" in r.getMessage() for r in caplog.records)
+
+
 class TestSeveralWorkers:
     """What each process does alone; two workers sharing a store: tests/multinode/test_metadata_refresh_workers.py."""
 

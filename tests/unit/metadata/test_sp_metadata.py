@@ -126,8 +126,15 @@ class TestContents:
         requested = x(root, "md:SPSSODescriptor/md:AttributeConsumingService/md:RequestedAttribute")
         assert [(r.get("Name"), r.get("isRequired")) for r in requested] == [("urn:oid:1.2.752.201.3.2", "false")]
 
-    def test_no_attribute_consuming_service_without_requested_attributes(self, app_settings):
+    def test_transaction_identifier_is_requested_by_default(self, app_settings):
         root = parse_xml(sp_metadata_bytes(*settings_and_creds(app_settings)))
+        requested = x(root, "md:SPSSODescriptor/md:AttributeConsumingService/md:RequestedAttribute")
+        assert [(r.get("Name"), r.get("isRequired")) for r in requested] == [("urn:oid:1.2.752.201.3.2", "false")]
+
+    def test_no_attribute_consuming_service_without_requested_attributes(self, app_settings):
+        root = parse_xml(
+            sp_metadata_bytes(*settings_and_creds({**app_settings, "ekn_saml.sp.requested_attributes": ""}))
+        )
         assert x(root, "//md:AttributeConsumingService") == []
 
     def test_coordination_number_category_only_when_accepted(self, app_settings):

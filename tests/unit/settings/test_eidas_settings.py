@@ -35,9 +35,10 @@ def test_by_default_the_metadata_declares_eidas_naturalperson_and_public_sector_
     assert {EIDAS, PUBLIC} <= set(categories)
 
 
-def test_without_eidas_neither_is_declared_by_default():
+def test_without_eidas_its_category_is_not_declared_by_default():
+    # public-sector-sp is, for every SP profile (issue #16: EKN is a public-sector SP, TAR §3.5.2)
     categories = parse(minimal_raw()).sp_metadata.entity_categories
-    assert EIDAS not in categories and PUBLIC not in categories
+    assert EIDAS not in categories and PUBLIC in categories
 
 
 def test_private_sector_sp_is_enough_when_set_explicitly():

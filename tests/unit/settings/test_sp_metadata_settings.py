@@ -20,11 +20,44 @@ class TestSpMetadataSettings:
         info = parse(raw).sp_metadata
         assert (info.display_name, info.logo_url, info.organization_name, info.technical_email) == ((), "", "", "")
 
-    def test_default_categories_follow_the_methods(self, raw):
+    def test_default_categories_follow_the_methods_and_declare_a_public_sector_sp(self, raw):
         assert parse(raw).sp_metadata.entity_categories == (
             ENTITY_CATEGORIES["loa3-pnr"],
             ENTITY_CATEGORIES["loa3-orgid"],
+            ENTITY_CATEGORIES["public-sector-sp"],
         )
+
+    def test_contract_categories_are_added_to_the_default_ones(self, raw):
+        raw["ekn_saml.sp.contract_categories"] = "prepaid-auth-2021 http://id.swedenconnect.se/contract/EKN/bankid"
+        assert parse(raw).sp_metadata.entity_categories[-2:] == (
+            ENTITY_CATEGORIES["prepaid-auth-2021"],
+            "http://id.swedenconnect.se/contract/EKN/bankid",
+        )
+
+    def test_contract_categories_are_added_to_explicit_ones(self, raw):
+        raw["ekn_saml.sp.entity_categories"] = "loa3-pnr"
+        raw["ekn_saml.sp.contract_categories"] = "sweden-connect"
+        assert parse(raw).sp_metadata.entity_categories == (
+            ENTITY_CATEGORIES["loa3-pnr"],
+            ENTITY_CATEGORIES["sweden-connect"],
+        )
+
+    def test_a_contract_category_must_be_a_contract(self, raw):
+        raw["ekn_saml.sp.contract_categories"] = "public-sector-sp"
+        assert any("is not a service contract category" in p for p in problems_of(raw))
+
+    def test_transaction_identifier_is_requested_by_default_for_person_methods(self, raw):
+        assert parse(raw).sp_metadata.requested_attributes == ("urn:oid:1.2.752.201.3.2",)
+
+    def test_no_attribute_is_requested_by_default_for_organisation_methods_only(self, raw):
+        raw["ekn_saml.methods"] = "expisoft"
+        for name in ("mobilt_bankid", "bankid"):
+            del raw[f"ekn_saml.method.{name}.idp"]
+        assert parse(raw).sp_metadata.requested_attributes == ()
+
+    def test_an_empty_requested_attributes_setting_requests_none(self, raw):
+        raw["ekn_saml.sp.requested_attributes"] = ""
+        assert parse(raw).sp_metadata.requested_attributes == ()
 
     def test_default_categories_add_coordination_number_when_accepted(self, raw):
         raw["ekn_saml.security.accept_coordination_number"] = "true"

@@ -88,15 +88,32 @@ def test_a_profile_may_have_its_own_display_name(raw):
     )
 
 
+PUBLIC = ENTITY_CATEGORIES["public-sector-sp"]
+
+
 def test_categories_default_to_what_each_profiles_methods_need(raw):
     settings = parse(raw)
-    assert settings.default_sp_profile.metadata.entity_categories == (ENTITY_CATEGORIES["loa3-pnr"],)
-    assert settings.sp_profile("orgid").metadata.entity_categories == (ENTITY_CATEGORIES["loa3-orgid"],)
+    assert settings.default_sp_profile.metadata.entity_categories == (ENTITY_CATEGORIES["loa3-pnr"], PUBLIC)
+    assert settings.sp_profile("orgid").metadata.entity_categories == (ENTITY_CATEGORIES["loa3-orgid"], PUBLIC)
 
 
 def test_categories_are_not_inherited(raw):
-    raw["ekn_saml.sp.entity_categories"] = "loa3-pnr public-sector-sp"
-    assert parse(raw).sp_profile("orgid").metadata.entity_categories == (ENTITY_CATEGORIES["loa3-orgid"],)
+    raw["ekn_saml.sp.entity_categories"] = "loa3-pnr private-sector-sp"
+    assert parse(raw).sp_profile("orgid").metadata.entity_categories == (ENTITY_CATEGORIES["loa3-orgid"], PUBLIC)
+
+
+def test_contract_categories_are_inherited(raw):
+    raw["ekn_saml.sp.contract_categories"] = "prepaid-auth-2021"
+    assert ENTITY_CATEGORIES["prepaid-auth-2021"] in parse(raw).sp_profile("orgid").metadata.entity_categories
+
+
+def test_a_profile_sets_its_own_contract_categories(raw):
+    raw["ekn_saml.sp.contract_categories"] = "sweden-connect"
+    raw["ekn_saml.sp_profile.orgid.contract_categories"] = "prepaid-auth-2021"
+    categories = parse(raw).sp_profile("orgid").metadata.entity_categories
+    assert (
+        ENTITY_CATEGORIES["prepaid-auth-2021"] in categories and ENTITY_CATEGORIES["sweden-connect"] not in categories
+    )
 
 
 def test_an_own_signing_key_does_not_inherit_the_next_signing_cert(raw):
