@@ -27,6 +27,21 @@ class ErrorFamily(enum.StrEnum):
     RATE_LIMITED = "rate_limited"  # too many login starts from one client address
     UNAVAILABLE = "unavailable"
     CONFIGURATION = "configuration"
+    # a permanent refusal (see Refusal): the page says why, and offers no "try again"
+    REFUSED = "refused"
+
+
+class Refusal(enum.StrEnum):
+    """Why a login was refused for good: trying again with the same e-ID cannot succeed.
+
+    Each has a page of its own saying why and what to do instead
+    (templates/error.jinja2, ``data-refusal``).
+    """
+
+    COORDINATION_NUMBER = "coordination_number"  # a samordningsnummer, and this service does not accept one
+    ORGANISATION = "organisation"  # the organisation is not one this e-ID may vouch for
+    LOA = "loa"  # the e-ID cannot give the level of assurance the service needs
+    METHOD_UNAVAILABLE = "method_unavailable"  # the method's IdP is not in the federation metadata
 
 
 class ErrorCode(enum.StrEnum):
@@ -130,6 +145,8 @@ class ErrorCode(enum.StrEnum):
     # Logged, never a page.  A store file other users could read was found and
     # tightened to the owner alone (its contents may have been exposed).
     STORE_FILE_EXPOSED = "EKN-OPS-005"
+    # a login method whose IdP is not in the trusted metadata (gone from the federation)
+    METHOD_UNAVAILABLE = "EKN-OPS-006"
 
 
 # What each code means for the user: the page family and the HTTP status.
@@ -142,7 +159,31 @@ _OWN_FAMILY = {
 }
 
 
+# The codes that refuse a login for good, and why.  Every other code is
+# transient: the same e-ID may succeed when the user tries again.
+_REFUSALS = {
+    ErrorCode.COORDINATION_NUMBER_NOT_ACCEPTED: Refusal.COORDINATION_NUMBER,
+    ErrorCode.SCOPE_NOT_AUTHORISED: Refusal.ORGANISATION,
+    # the IdP could not give the LoA we asked for (NoAuthnContext), or answered with another one
+    ErrorCode.IDP_NO_AUTHN_CONTEXT: Refusal.LOA,
+    ErrorCode.LOA_NOT_REQUESTED: Refusal.LOA,
+    ErrorCode.METHOD_UNAVAILABLE: Refusal.METHOD_UNAVAILABLE,
+}
+
+
+def refusal_of(code: ErrorCode) -> Refusal | None:
+    """Why ``code`` refuses the login for good, or ``None`` for a transient failure."""
+    return _REFUSALS.get(code)
+
+
+def is_permanent(code: ErrorCode) -> bool:
+    """Whether trying again cannot help: the page then explains, and offers no "try again"."""
+    return code in _REFUSALS
+
+
 def family_of(code: ErrorCode) -> ErrorFamily:
+    if code in _REFUSALS:
+        return ErrorFamily.REFUSED
     if code in _OWN_FAMILY:
         return _OWN_FAMILY[code]
     prefix = code.value.split("-")[1]
@@ -206,6 +247,11 @@ class SamlError(Exception):
     def family(self) -> ErrorFamily:
         return family_of(self.code)
 
+    @property
+    def permanent(self) -> bool:
+        """Whether trying again cannot help (:func:`is_permanent`)."""
+        return is_permanent(self.code)
+
 
 class ConfigurationError(SamlError):
     """Settings or keys are wrong; raised at startup with every problem listed."""
@@ -268,6 +314,16 @@ class MetadataError(SamlError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(ErrorCode.METADATA_INVALID, detail)
+
+
+class MethodUnavailableError(SamlError):
+    """The method's IdP is not in the trusted metadata: no login with it until the federation lists it again."""
+
+    http_status = 503
+
+    def __init__(self, method: str, detail: str) -> None:
+        super().__init__(ErrorCode.METHOD_UNAVAILABLE, detail)
+        self.method = method
 
 
 class StoreUnavailableError(SamlError):

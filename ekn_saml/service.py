@@ -15,7 +15,15 @@ from zope.interface import implementer
 from . import cookies
 from .authn_request import build_authn_request, new_id, post_fields, redirect_url
 from .credentials import SpCredentials
-from .errors import BadRequestError, ErrorCode, LoginRateLimitedError, MetadataError, SamlError, printable
+from .errors import (
+    BadRequestError,
+    ErrorCode,
+    LoginRateLimitedError,
+    MetadataError,
+    MethodUnavailableError,
+    SamlError,
+    printable,
+)
 from .facts import OutstandingRequest, browser_hash
 from .headers import is_origin
 from .identity import Identity, map_identity
@@ -250,7 +258,10 @@ class ServiceProvider:
             )
         idp = self.registry.get(method.idp_entity_id)
         if idp is None:
-            raise MetadataError(f"IdP {method.idp_entity_id} of method {method.name} is not in trusted metadata")
+            # gone from the federation metadata: a refusal with its own page, not an outage
+            raise MethodUnavailableError(
+                method.name, f"IdP {method.idp_entity_id} of method {method.name} is not in trusted metadata"
+            )
         post = self.settings.authn_request_binding == "post"
         binding = BINDING_POST if post else BINDING_REDIRECT
         destination = idp.sso_url(binding) or ""

@@ -40,6 +40,7 @@ from .model import (
     SamlSettings,
     SpMetadataSettings,
     SpProfile,
+    SupportContact,
 )
 from .profiles import check_https, sp_profile_names, sp_profiles_section, sp_section
 from .reader import Reader
@@ -57,6 +58,7 @@ from .rules import (
     session_section,
     status_section,
     store_section,
+    support_section,
 )
 from .table import BINDINGS, CRYPTO_BACKENDS, DATA_ENCRYPTIONS, KEYS, KNOWN_METHODS, REQUIRED
 
@@ -93,6 +95,7 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         sp_profiles=profiles,
         federation=federation_section(r, file_exists),
         status_allowed_addresses=status_section(r),
+        support=support_section(r, profiles[0].metadata.support_email),
         **mode_section(r, file_exists),
     )
     check_https(r, result.public_base_url, development=result.is_development)
@@ -123,6 +126,7 @@ __all__ = [
     "SamlSettings",
     "SpMetadataSettings",
     "SpProfile",
+    "SupportContact",
     "acs_path",
     "parse_settings",
 ]

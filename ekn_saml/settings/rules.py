@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,8 +26,8 @@ from ..methods import PROFILES
 from ..storage import StateStore
 from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
-from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod
-from .reader import Reader, base_url_problem, is_absolute_uri, local_path_problem, quiet_bool
+from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod, SupportContact
+from .reader import Reader, base_url_problem, is_absolute_uri, local_path_problem, per_language, quiet_bool
 from .table import (
     BINDINGS,
     CRYPTO_BACKENDS,
@@ -327,3 +328,35 @@ def status_section(r: Reader) -> tuple[str, ...]:
         except ValueError:
             r.problems.append(f"{PREFIX}status.allowed_addresses: {value!r} is not an IP address or network")
     return values
+
+
+# what a phone number may be written with; anything else (a URL, markup) is a typo
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,30}$")
+# the same shape as the SP metadata's contact addresses (profiles._EMAIL)
+_SUPPORT_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s]+\.[^@\s]+$")
+
+
+def support_section(r: Reader, metadata_support_email: str) -> SupportContact:
+    """``support.*``: EKN's customer service for the pages; the e-mail defaults to ``sp.contact.support.email``.
+
+    The e-mail must look like one, the phone be digits with ``+ - ( )`` and
+    spaces, and each contact form an https URL with a host: users follow it.
+    """
+    email = r.str("support.email", metadata_support_email).removeprefix("mailto:")
+    r.check(
+        not email or bool(_SUPPORT_EMAIL.match(email)), f"{PREFIX}support.email is not an e-mail address: {email!r}"
+    )
+    phone = r.str("support.phone", "")
+    r.check(not phone or bool(_PHONE.match(phone)), f"{PREFIX}support.phone is not a phone number: {phone!r}")
+    forms = per_language(r, "support.form_url")
+    for language, url in forms:
+        if f"support.form_url.{language}" not in r.raw:
+            continue  # English inherits Swedish: its problem is reported once, as the Swedish key's
+        parts = urlsplit(url)
+        r.check(
+            parts.scheme == "https" and bool(parts.hostname),
+            f"{PREFIX}support.form_url.{language} must be an https URL, not {url!r}",
+        )
+    return SupportContact(
+        email=email, phone=phone, opening_hours=per_language(r, "support.opening_hours"), form_url=forms
+    )
