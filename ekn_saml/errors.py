@@ -29,6 +29,8 @@ class ErrorFamily(enum.StrEnum):
     CONFIGURATION = "configuration"
     # a permanent refusal (see Refusal): the page says why, and offers no "try again"
     REFUSED = "refused"
+    # no page at this address (EKN-WEB-404, the opt-in 404 view): not an ErrorCode
+    NOT_FOUND = "not_found"
 
 
 class Refusal(enum.StrEnum):

@@ -273,3 +273,19 @@ def test_compiled_catalogue_matches_the_po_file(lang):
     write_mo(compiled, _catalog(lang), use_fuzzy=False)
     mo = (LOCALE_DIR / lang / "LC_MESSAGES" / "ekn_saml.mo").read_bytes()
     assert compiled.getvalue() == mo, "run pybabel compile"
+
+
+# Swedish words an English page uses as they are: each must be marked lang="sv" (WCAG 3.1.2),
+# so that a screen reader reads it with Swedish pronunciation
+SWEDISH_TERMS = ("e-tjänstelegitimation", "samordningsnummer", "personnummer", "tillitsnivå")
+
+
+def test_swedish_terms_in_english_messages_are_marked_as_swedish():
+    unmarked = []
+    for msgid in _extracted_msgids():
+        for term in SWEDISH_TERMS:
+            for match in re.finditer(re.escape(term), msgid, re.IGNORECASE):
+                before = msgid[: match.start()]
+                if not before.endswith('<span lang="sv">') or not msgid[match.end() :].startswith("</span>"):
+                    unmarked.append((term, msgid[:60]))
+    assert unmarked == []

@@ -15,9 +15,10 @@ from pyramid.renderers import render_to_response
 from webtest import TestApp
 
 from ekn_saml.csrf import csrf_token
-from ekn_saml.errors import ErrorFamily
+from ekn_saml.errors import ErrorFamily, Refusal
 from ekn_saml.login_state import remember_identity
 from ekn_saml.methods import BUILT_IN_METHODS, built_in
+from ekn_saml.settings import SupportContact
 from ekn_saml.views import template_values
 
 from testbed import person_identity
@@ -26,6 +27,17 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "ekn_saml" / "templates"
 STATIC = ROOT / "ekn_saml" / "static"
 FAMILIES = tuple(ErrorFamily)  # the views pass these StrEnum members
+# the calm page: a deliberate cancel shows no error box (no code, no reference)
+CALM = (ErrorFamily.CANCELLED,)
+# pages whose way on is not "try again": a fault of ours, a refusal, no such page, a cancel
+NO_RETRY = (ErrorFamily.CONFIGURATION, ErrorFamily.REFUSED, ErrorFamily.NOT_FOUND, ErrorFamily.CANCELLED)
+REFUSALS = tuple(Refusal)
+SUPPORT = SupportContact(
+    email="kundservice@ekn.example",
+    phone="+46 8 000 00 00",
+    opening_hours=(("sv", "vardagar 9–16"), ("en", "weekdays 9–16")),
+    form_url=(("sv", "https://ekn.example/kontakt"), ("en", "https://ekn.example/en/contact")),
+)
 
 PERSON = Namespace(
     kind="person",
@@ -126,6 +138,9 @@ def logged_in_from_header(event):
     user = event["request"].headers.get("X-Test-User")
     event["saml_identity"] = Namespace(display_name=user) if user else None
     event["saml_csrf_token"] = lambda: "t" * 43
+    event["saml_landing_path"] = "/mina-sidor"
+    # X-Test-Support: none: no customer service configured
+    event["saml_support"] = None if event["request"].headers.get("X-Test-Support") == "none" else SUPPORT
 
 
 def make_app(overrides=None):
@@ -360,6 +375,33 @@ def test_help_states_the_fact(fact):
     assert fact in " ".join(get("help", "en").html.main.get_text().split())
 
 
+def test_help_names_the_customer_service():
+    box = get("help", "en").html.select_one('#help-contact-ekn ~ [data-testid="support-contact"]')
+    assert box.select_one('[data-testid="support-email"]').get_text() == "kundservice@ekn.example"
+
+
+def test_help_links_the_expisoft_order_form_in_the_pages_language():
+    sv = get("help", "sv").html.select_one('[data-testid="expisoft-order"]')["href"]
+    en = get("help", "en").html.select_one('[data-testid="expisoft-order"]')["href"]
+    assert sv.startswith("https://eid.expisoft.se/") and en.startswith("https://eid.expisoft.se/en/")
+
+
+def test_help_marks_the_swedish_term_in_english():
+    assert "e-tjänstelegitimation" in [s.get_text() for s in get("help", "en").html.select('main [lang="sv"]')]
+
+
+@pytest.mark.parametrize("name", ["help", "chooser"])
+def test_a_logged_in_user_is_told_so_and_led_back(name):
+    html = get(name, "en", headers={"X-Test-User": "Tolvan"}).html
+    assert "Tolvan" in html.select_one('[data-testid="logged-in-note"]').get_text()
+    assert html.select_one('[data-testid="back-to-service"]')["href"] == "/mina-sidor"
+
+
+@pytest.mark.parametrize("name", ["help", "chooser"])
+def test_an_anonymous_user_gets_no_logged_in_note(name):
+    assert get(name, "en").html.select('[data-testid="logged-in-note"]') == []
+
+
 def test_help_is_in_swedish_by_default():
     assert "e-tjänstelegitimation" in get("help").html.main.get_text()
 
@@ -367,15 +409,87 @@ def test_help_is_in_swedish_by_default():
 # --- error ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+ERROR_FAMILIES = [f for f in FAMILIES if f not in CALM]
+
+
+@pytest.mark.parametrize("family", ERROR_FAMILIES)
 def test_error_page_shows_error_code(family):
     res = get("error", "en", {"family": family})
     assert "Error code: EKN-SIG-002" in res.html.main.get_text()
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", ERROR_FAMILIES)
 def test_error_page_shows_reference(family):
     assert "Referens: A1B2C3D4E5" in get("error", "sv", {"family": family}).html.main.get_text()
+
+
+@pytest.mark.parametrize("family", ERROR_FAMILIES)
+def test_error_page_names_the_customer_service_beside_the_code(family):
+    box = get("error", "en", {"family": family}).html.select_one(".error-ids")
+    assert box.select_one('[data-testid="support-email"]')["href"] == "mailto:kundservice@ekn.example"
+    assert box.select_one('[data-testid="support-phone"]')["href"] == "tel:+4680000000"
+    assert box.select_one('[data-testid="support-form"]')["href"] == "https://ekn.example/en/contact"
+
+
+def test_support_form_and_hours_follow_the_language():
+    box = get("error", "sv").html.select_one('[data-testid="support-contact"]')
+    assert box.select_one('[data-testid="support-form"]')["href"] == "https://ekn.example/kontakt"
+    assert "vardagar 9–16" in box.get_text()
+
+
+def test_without_a_configured_service_the_page_still_says_whom_to_contact():
+    box = get("error", "en", headers={"X-Test-Support": "none"}).html.select_one('[data-testid="support-contact"]')
+    assert box.select("a") == [] and box.get_text().strip()
+
+
+def test_cancelled_page_is_calm():
+    html = get("error", "en", {"family": "cancelled"}).html
+    assert html.select(".error-ids") == [] and "EKN-SIG-002" not in html.main.get_text()
+    assert html.select_one('[data-testid="retry"]')["href"] == "/login"
+
+
+def test_still_logged_in_page_is_calm():
+    html = get("error", "en", {"family": "request_state", "continue_url": "/mina-sidor"}).html
+    assert html.select(".error-ids") == []
+    assert html.select_one('[data-testid="continue"]')["href"] == "/mina-sidor"
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_refusal_page_says_why_and_offers_no_retry(refusal):
+    html = get("error", "en", {"family": "refused", "refusal": refusal}).html
+    page = html.select_one(".error-page")
+    assert (page["data-refusal"], page["data-permanent"]) == (refusal, "true")
+    assert html.find("a", string="Try again") is None
+    assert html.select_one('[data-testid="other-method"]')["href"] == "/login"
+    assert html.select_one('[data-testid="refusal"]').get_text().strip()
+
+
+def test_refusal_pages_have_their_own_headings():
+    headings = {text_of(get("error", "en", {"family": "refused", "refusal": r}), "h1") for r in REFUSALS}
+    assert len(headings) == len(REFUSALS)
+
+
+def test_transient_error_is_not_marked_permanent():
+    assert get("error", "en").html.select_one(".error-page")["data-permanent"] == "false"
+
+
+def test_not_found_page_leads_to_the_login_page():
+    html = get("error", "sv", {"family": "not_found", "code": "EKN-WEB-404"}).html
+    assert text_of(html, "h1") == "Sidan kunde inte hittas"
+    assert html.select_one('[data-testid="home"]')["href"] == "/login"
+
+
+def test_not_found_page_leads_a_logged_in_user_to_the_service():
+    html = get("error", "en", {"family": "not_found"}, headers={"X-Test-User": "Tolvan"}).html
+    assert html.select_one('[data-testid="home"]')["href"] == "/mina-sidor"
+
+
+def test_error_page_language_switch_uses_its_own_link():
+    html = get("error", "en", {"page_lang_next": "/login-error?page=x"}).html
+    assert [a["href"] for a in html.select("nav.lang-switch a")] == [
+        "/lang/sv?next=%2Flogin-error%3Fpage%3Dx",
+        "/lang/en?next=%2Flogin-error%3Fpage%3Dx",
+    ]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -388,7 +502,7 @@ def test_error_headings_differ_per_family():
     assert len(headings) == len(FAMILIES)
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if f != ErrorFamily.CONFIGURATION])
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f not in NO_RETRY])
 def test_error_page_offers_to_try_again(family):
     link = get("error", "en", {"family": family}).html.find("a", string="Try again")
     assert link["href"] == "/login"
