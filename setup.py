@@ -42,6 +42,8 @@ setup(
         "lxml>=6.1,<6.2",
         "xmlsec==1.3.17",
         "cryptography>=42",
+        # the IANA time zones for zoneinfo (pages show Swedish time), where the system has no tz database
+        "tzdata",
     ],
     extras_require={
         # the Redis store (ekn_saml.store.url = redis://...)

@@ -16,7 +16,7 @@ from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
-from .i18n import method_label
+from .i18n import idp_name, loa_label, method_label, swedish_time
 from .public_url import public_route_url
 
 
@@ -58,6 +58,10 @@ def mina_sidor(request):
         )
     }
     view["method_label"] = method_label(request, identity.method)
+    # the facts in words and in Swedish time; the raw values stay for the markup's attributes
+    view["loa_label"] = loa_label(request, identity.loa)
+    view["idp_name"], view["idp_name_lang"] = idp_name(request, identity.idp)
+    view["authn_instant_local"] = swedish_time(identity.authn_instant) if identity.authn_instant else None
     return {"identity": type("IdentityView", (), view)}
 
 

@@ -289,3 +289,82 @@ def test_swedish_terms_in_english_messages_are_marked_as_swedish():
                 if not before.endswith('<span lang="sv">') or not msgid[match.end() :].startswith("</span>"):
                     unmarked.append((term, msgid[:60]))
     assert unmarked == []
+
+
+# --- facts in words: level of assurance, IdP name, Swedish time ---
+
+import datetime as dt  # noqa: E402
+
+from pyramid import testing as pyramid_testing  # noqa: E402
+
+from ekn_saml.i18n import SWEDISH_TIME, idp_name, loa_label, swedish_time  # noqa: E402
+from ekn_saml.interfaces import ISamlServiceProvider  # noqa: E402
+from ekn_saml.metadata.idp import IdpInfo  # noqa: E402
+
+
+def _request(lang, idps=()):
+    config = pyramid_testing.setUp(settings={})
+    config.add_translation_dirs("ekn_saml:locale/")
+    by_id = {idp.entity_id: idp for idp in idps}
+    config.registry.registerUtility(
+        type("SP", (), {"registry": type("R", (), {"get": staticmethod(by_id.get)})()})(), ISamlServiceProvider
+    )
+    request = pyramid_testing.DummyRequest()
+    request.registry = config.registry
+    request._LOCALE_ = lang
+    return request
+
+
+@pytest.mark.parametrize(
+    "lang, uri, words",
+    [
+        ("sv", "http://id.elegnamnden.se/loa/1.0/loa3", "Tillitsnivå 3"),
+        ("sv", "http://id.swedenconnect.se/loa/1.0/loa3-nonresident", "Tillitsnivå 3, utan svenskt personnummer"),
+        ("sv", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3", "Tillitsnivå 3, ej granskad"),
+        ("en", "http://id.elegnamnden.se/loa/1.0/loa3", "Level of assurance 3"),
+        ("en", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3", "Level of assurance 3, not reviewed"),
+        ("en", "http://example.test/loa/other", "http://example.test/loa/other"),
+    ],
+)
+def test_loa_in_words(lang, uri, words):
+    try:
+        assert loa_label(_request(lang), uri) == words
+    finally:
+        pyramid_testing.tearDown()
+
+
+def _idp(names):
+    return IdpInfo(entity_id="https://idp.example.test", sso_urls={}, signing_keys=(), display_names=names)
+
+
+@pytest.mark.parametrize(
+    "lang, names, shown",
+    [
+        ("sv", {"sv": "Testlegitimering", "en": "Test e-ID"}, ("Testlegitimering", "sv")),
+        ("en", {"sv": "Testlegitimering", "en": "Test e-ID"}, ("Test e-ID", "en")),
+        ("en", {"sv": "Testlegitimering"}, ("Testlegitimering", "sv")),
+        ("sv", {"de": "Test-eID"}, ("Test-eID", "de")),
+        ("sv", {}, ("https://idp.example.test", None)),
+    ],
+)
+def test_idp_by_its_display_name(lang, names, shown):
+    try:
+        assert idp_name(_request(lang, [_idp(names)]), "https://idp.example.test") == shown
+    finally:
+        pyramid_testing.tearDown()
+
+
+def test_an_idp_not_in_metadata_is_shown_by_its_entity_id():
+    try:
+        assert idp_name(_request("sv"), "https://gone.example.test") == ("https://gone.example.test", None)
+    finally:
+        pyramid_testing.tearDown()
+
+
+@pytest.mark.parametrize(
+    "utc, local, zone",
+    [((2024, 5, 1, 8, 30), "2024-05-01 10:30", "CEST"), ((2024, 12, 1, 8, 30), "2024-12-01 09:30", "CET")],
+)
+def test_times_are_shown_in_swedish_time_with_the_zone(utc, local, zone):
+    moment = swedish_time(dt.datetime(*utc, tzinfo=dt.UTC))
+    assert (moment.strftime("%Y-%m-%d %H:%M"), moment.tzname(), moment.tzinfo) == (local, zone, SWEDISH_TIME)

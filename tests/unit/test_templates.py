@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from types import SimpleNamespace as Namespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from pyramid.config import Configurator
@@ -605,6 +606,30 @@ def test_mina_sidor_shows_organisation(testid, value):
 def test_mina_sidor_leaves_out_missing_personal_number():
     res = get("mina_sidor", overrides={"identity": ORGANISATION})
     assert res.html.select('[data-testid="personal-number"]') == []
+
+
+def test_mina_sidor_shows_the_facts_in_words():
+    words = Namespace(
+        **vars(PERSON),
+        loa_label="Tillitsnivå 3",
+        idp_name="Testlegitimering",
+        idp_name_lang="sv",
+        authn_instant_local=dt.datetime(2024, 5, 1, 10, 30, tzinfo=ZoneInfo("Europe/Stockholm")),
+    )
+    html = get("mina_sidor", overrides={"identity": words}).html
+    assert text_of(html, 'dd[data-testid="loa"]') == "Tillitsnivå 3"
+    assert html.select_one('dd[data-testid="loa"]')["data-loa"] == PERSON.loa
+    assert text_of(html, 'dd[data-testid="idp"]') == "Testlegitimering"
+    assert not html.select_one('dd[data-testid="idp"]').has_attr("lang")
+    assert text_of(html, 'dd[data-testid="authn-instant"]') == "2024-05-01 10:30:00 CEST"
+    assert html.select_one("time")["datetime"] == "2024-05-01T10:30:00+02:00"
+
+
+def test_mina_sidor_marks_an_idp_name_in_another_language():
+    other = Namespace(**vars(PERSON), idp_name="Development IdP (bankid)", idp_name_lang="en")
+    assert (
+        get("mina_sidor", "sv", overrides={"identity": other}).html.select_one('dd[data-testid="idp"]')["lang"] == "en"
+    )
 
 
 def test_mina_sidor_shows_idp_and_time():
