@@ -89,9 +89,12 @@ def error_page_path(request, code: str, reference: str) -> str | None:
     sp = request.registry.queryUtility(ISamlServiceProvider)
     if sp is None or not _REFERENCE.fullmatch(reference):
         return None
-    return request.route_path(
-        "saml.error_page", _query={"page": sp.server_keys.sign(_PAGE_PURPOSE, f"{code}~{reference}")}
-    )
+    return request.route_path("saml.error_page", _query={"page": error_page_token(sp.server_keys, code, reference)})
+
+
+def error_page_token(server_keys, code: str, reference: str) -> str:
+    """The ``page`` value of a ``/login-error`` link: ``code~reference`` signed with ``server_keys``."""
+    return server_keys.sign(_PAGE_PURPOSE, f"{code}~{reference}")
 
 
 def render_error(request, *, family: str, code: str, reference: str, status: int):
