@@ -9,6 +9,8 @@ def includeme(config):
     config.add_route("saml.help", "/help")
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.logged_out", "/logged-out")
+    # "stay logged in": a CSRF-checked POST that restarts the session's idle timer
+    config.add_route("saml.session_extend", "/session/extend")
     # the page of a login whose request state is gone, after the ACS redirects there
     config.add_route("saml.login_expired", "/login-expired")
     # an error page again, in the language now chosen (its language switch leads here)

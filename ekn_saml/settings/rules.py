@@ -243,7 +243,8 @@ def _host_backend(r: Reader, dotted: str) -> type[StateStore] | None:
 
 def session_section(r: Reader) -> dict[str, Any]:
     """``session.*``: timeouts and the session cookie."""
-    idle = r.int("session.idle_timeout", 1800, 60, 7 * 86400)
+    # as short as 10 s: a test of the expiry warning must not wait minutes; production keeps 1800
+    idle = r.int("session.idle_timeout", 1800, 10, 7 * 86400)
     absolute = r.int("session.absolute_timeout", 8 * 3600, 60, 30 * 86400)
     r.check(idle <= absolute, f"{PREFIX}session.idle_timeout must not exceed session.absolute_timeout")
     cookie_name = r.str("session.cookie_name", "ekn_session")

@@ -17,6 +17,8 @@ import re
 
 from axe_playwright_python.sync_playwright import Axe
 
+SHORT_IDLE_TIMEOUT = 20  # seconds: the short_session_server's idle timeout (the warning comes at half of it)
+
 # method name in the settings -> slug in the development IdP's URLs
 DEV_IDP_SLUGS = {"mobilt_bankid": "mobilt-bankid", "bankid": "bankid", "expisoft": "expisoft"}
 

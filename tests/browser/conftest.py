@@ -40,6 +40,8 @@ from ekn_saml.testing import (
     write_ini,
 )
 
+from browser_flows import SHORT_IDLE_TIMEOUT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -155,6 +157,17 @@ def rate_limited_server(tmp_path_factory, artifacts_dir) -> LiveServer:
         artifacts_dir / "rate-limited-server.log",
         security__login_start_limit="1",
         security__login_start_window="3600",
+    )
+
+
+@pytest.fixture(scope="session")
+def short_session_server(tmp_path_factory, artifacts_dir) -> LiveServer:
+    """A server whose sessions end after 20 s without activity, for the expiry warning and the timeout message."""
+    yield from _serve(
+        tmp_path_factory,
+        artifacts_dir / "short-session-server.log",
+        security__login_start_limit="0",
+        session__idle_timeout=str(SHORT_IDLE_TIMEOUT),
     )
 
 

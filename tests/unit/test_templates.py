@@ -140,6 +140,19 @@ def logged_in_from_header(event):
     event["saml_identity"] = Namespace(display_name=user) if user else None
     event["saml_csrf_token"] = lambda: "t" * 43
     event["saml_landing_path"] = "/mina-sidor"
+    # X-Test-Session-End: "absolute" when the session ends by its absolute timeout
+    by = event["request"].headers.get("X-Test-Session-End", "idle")
+    event["saml_session_end"] = (
+        Namespace(
+            seconds_left=1500,
+            warn_before=120,
+            at=dt.datetime(2024, 5, 1, 10, 55, tzinfo=ZoneInfo("Europe/Stockholm")),
+            by=by,
+            extendable=by == "idle",
+        )
+        if user
+        else None
+    )
     # X-Test-Support: none: no customer service configured
     event["saml_support"] = None if event["request"].headers.get("X-Test-Support") == "none" else SUPPORT
 
@@ -156,6 +169,7 @@ def make_app(overrides=None):
     config.add_route("saml.login", "/login")
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.help", "/help")
+    config.add_route("saml.session_extend", "/session/extend")
 
     def render(request):
         name = request.matchdict["name"]
@@ -293,6 +307,60 @@ def test_logout_form_posts_with_csrf_token_when_logged_in():
 def test_logout_button_is_translated():
     res = get("help", "sv", headers={"X-Test-User": "Tolvan"})
     assert text_of(res, "form.logout-form button") == "Logga ut"
+
+
+# --- session expiry --------------------------------------------------------------------------
+
+
+def test_a_logged_in_page_carries_the_expiry_warning_hidden_until_due():
+    html = get("help", "en", headers={"X-Test-User": "Tolvan"}).html
+    box = html.select_one("#session-expiry")
+    assert (box["data-seconds-left"], box["data-warn-before"]) == ("1500", "120")
+    assert box.select_one("[data-session-warning]").has_attr("hidden")
+    assert box.select_one("[aria-live]") is not None
+    assert html.select_one('script[src$="/session-expiry.js"]').has_attr("defer")
+
+
+def test_the_stay_logged_in_form_posts_with_the_token_and_comes_back():
+    form = get("help", headers={"X-Test-User": "Tolvan"}).html.select_one(".session-expiry__warning form")
+    assert (form["method"], form["action"]) == ("post", "/session/extend")
+    assert form.select_one('input[name="next"]')["value"] == "/render/help"
+    assert len(form.select_one('input[name="csrf_token"]')["value"]) >= 32
+
+
+def test_without_script_a_note_says_when_the_session_ends_in_swedish_time():
+    note = get("help", "sv", headers={"X-Test-User": "Tolvan"}).html.select_one("#session-expiry noscript")
+    assert "10:55" in note.get_text() and "svensk tid" in note.get_text()
+    assert note.select_one('[data-testid="stay-logged-in"]') is not None
+
+
+def test_an_absolute_end_offers_no_stay_logged_in():
+    html = get("help", "en", headers={"X-Test-User": "Tolvan", "X-Test-Session-End": "absolute"}).html
+    assert html.select('[data-testid="stay-logged-in"]') == []
+
+
+def test_an_anonymous_page_has_no_expiry_warning():
+    html = get("help").html
+    assert html.select("#session-expiry") == [] and html.select('script[src$="/session-expiry.js"]') == []
+
+
+@pytest.mark.parametrize(
+    "timed_out, minutes, words",
+    [
+        ("idle", 30, "after 30 minutes without activity"),
+        ("absolute", 480, "at most 8 hours"),
+        ("absolute", 90, "at most 90 minutes"),
+    ],
+)
+def test_the_chooser_says_why_the_session_ended(timed_out, minutes, words):
+    html = get("chooser", "en", {"timed_out": timed_out, "timeout_minutes": minutes}).html
+    notice = html.select_one('[data-testid="timed-out"]')
+    assert notice["data-timeout"] == timed_out and notice["role"] == "status"
+    assert words in " ".join(notice.get_text().split())
+
+
+def test_the_chooser_has_no_timeout_note_by_default():
+    assert get("chooser", "en").html.select('[data-testid="timed-out"]') == []
 
 
 # --- chooser -------------------------------------------------------------------------------
