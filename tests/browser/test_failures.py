@@ -118,7 +118,9 @@ def test_a_refusal_says_why_and_offers_another_method(page, live_server, shot, m
     answer_at_idp(page, persona)
     page.locator(f".error-page[data-refusal='{refusal}']").wait_for()
     assert page.get_by_test_id("retry").count() == 0
-    assert page.get_by_test_id("support-contact").is_visible()
+    # who support is, beside the code and the reference
+    email = page.locator(".error-ids").get_by_test_id("support-email")
+    assert email.is_visible() and email.get_attribute("href") == "mailto:kundservice@example.se"
     shot(page, refusal)
     page.get_by_test_id("other-method").click()
     page.wait_for_url(live_server.url("/login"))
