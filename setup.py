@@ -50,14 +50,19 @@ setup(
         "redis": ["redis>=5"],
         # the demo app served by `pserve development.ini`
         "demo": ["waitress>=3"],
+        # /metrics for Prometheus (ekn_saml.metrics.*): prometheus_client is the reference client,
+        # and its multi-process mode is what gunicorn's pre-forked workers need (README, "Health checks and metrics")
+        "metrics": ["prometheus_client>=0.20"],
         # a production server as production.ini.example runs it: gunicorn's pre-forked
-        # workers sharing the Redis store (README, "Running in production")
-        "production": ["redis>=5", "gunicorn>=27"],
+        # workers sharing the Redis store, and their metrics (README, "Running in production")
+        "production": ["redis>=5", "gunicorn>=27", "prometheus_client>=0.20"],
         "test": [
             "redis>=5",
             "waitress>=3",
             # the multi-worker and graceful-shutdown tests serve the app as production does
             "gunicorn>=27",
+            # the /metrics tests (the metrics extra)
+            "prometheus_client>=0.20",
             "webtest>=3",
             "pytest>=8",
             "pytest-playwright>=0.5",

@@ -567,6 +567,12 @@ def main(argv=None) -> int:
     parser.add_argument("--max-logins", type=int, default=100_000, help="bound on logins per user (default 100000)")
     parser.add_argument("--redis-url", default=os.environ.get("EKN_LOAD_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--keep", action="store_true", help="keep var/load/<run>/ (inis, server logs, keys)")
+    parser.add_argument(
+        "--signing-key",
+        choices=("rsa", "ec"),
+        default="rsa",
+        help="the SP profiles' signing keys: rsa (3072 bits, the default) or ec (P-256: ecdsa-sha256 AuthnRequests)",
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.threads < 1 or args.max_logins < 1:
         parser.error("--users, --seconds, --threads and --max-logins must be positive")
@@ -579,9 +585,15 @@ def main(argv=None) -> int:
     workdir = os.path.join(ROOT, "var", "load", run_id)
     keys = os.path.join(workdir, "keys")
     for stem in DEV_KEY_STEMS:
-        write_key_pair(keys, stem, f"ekn_saml load test {stem} (TEST ONLY)")  # 3072 bits, as in production
+        # 3072-bit RSA, as in production; with --signing-key ec the SP's signing keys are EC P-256
+        key_type = args.signing_key if stem.startswith("sp-") and stem.endswith("-signing") else "rsa"
+        write_key_pair(keys, stem, f"ekn_saml load test {stem} (TEST ONLY)", key_type=key_type)
     write_key_file(os.path.join(keys, SERVER_KEYS_FILE))
-    print(f"load test: {args.users} users x {args.seconds:g} s per backend; work dir {workdir}", flush=True)
+    print(
+        f"load test: {args.users} users x {args.seconds:g} s per backend, {args.signing_key} SP signing keys; "
+        f"work dir {workdir}",
+        flush=True,
+    )
 
     results: dict[str, dict] = {}
     failed = False

@@ -80,6 +80,12 @@ def includeme(config):
       plugin's routes (view predicate ``ekn_saml_route``), for CSRF
       failures, undecodable URLs and unexpected errors;
     * a tween that sets the security headers on the plugin's responses;
+    * the health checks (``/healthz``, ``/readyz``) and, with
+      ``prometheus_client`` installed, ``/metrics`` (for the
+      ``status.allowed_addresses`` only), its tween and a ``LoginSucceeded``
+      subscriber, as ``ekn_saml.health.*`` and ``ekn_saml.metrics.*`` say
+      **at this point** (checked again at commit); the metrics use a
+      registry of their own, not prometheus_client's global one;
     * Jinja2 (``pyramid_jinja2``), the ``ekn_saml`` translations, and a
       ``BeforeRender`` subscriber that gives the plugin's templates (only
       theirs) who is logged in and the plugin's CSRF token.
@@ -91,10 +97,15 @@ def includeme(config):
     published as ``ekn_saml.sp.public_base_url`` + path, so a
     ``route_prefix`` is refused.
     """
+    from .events import LoginSucceeded
     from .headers import add_plugin_tween
+    from .health import count_login_success
+    from .routes import add_operations_routes
     from .session import REQUEST_ATTR, request_session
+    from .settings import operations_at_include
     from .views import template_values
     from .views.errors import PluginRoutePredicate
+    from .views.health import add_operations_views
     from .views.static import add_static_files
     from .wiring import add_service_actions
 
@@ -108,7 +119,9 @@ def includeme(config):
     # The development IdP's routes are added now or never; the deferred
     # build checks that the setting still says the same at commit.
     devidp = asbool(config.get_settings().get("ekn_saml.devidp.enabled", False))
-    add_service_actions(config, devidp_routes=devidp)
+    # The health and metrics routes too (ekn_saml.health.*, ekn_saml.metrics.*): checked again at commit.
+    operations = operations_at_include(config.get_settings())
+    add_service_actions(config, devidp_routes=devidp, operations_routes=operations.routes)
 
     config.add_request_method(request_session, REQUEST_ATTR, reify=True)
     # under the exception view, so a store error while saving becomes the 503 page
@@ -121,6 +134,12 @@ def includeme(config):
     config.include(".i18n")
     add_static_files(config)
     config.include(".routes")
+    add_operations_routes(config, operations)
+    add_operations_views(config, operations)
+    if operations.metrics_enabled:
+        # over EXCVIEW: it reads request.exception once an exception view has answered
+        config.add_tween("ekn_saml.health.metrics_tween_factory", over=EXCVIEW)
+        config.add_subscriber(count_login_success, LoginSucceeded)
     config.scan(".views")
     if devidp:
         config.include(".devidp")

@@ -328,6 +328,20 @@ class MethodUnavailableError(SamlError):
         self.method = method
 
 
+class StoreUrlError(ValueError):
+    """A store URL the built-in backend cannot use; ``code`` says which rule it breaks (stable, for tests and docs).
+
+    A ValueError, because that is what ``StateStore.from_url`` raises for a
+    URL it cannot use; the settings report it at startup with its code.
+    Its message never contains a password.
+    """
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
 class StoreUnavailableError(SamlError):
     """The state store did not answer; nothing was half-written."""
 

@@ -9,7 +9,7 @@ birth); an Expisoft login gives an *organisation identity* (orgAffiliation
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal, overload
 
 from .errors import ErrorCode, ResponseValidationError
@@ -84,7 +84,9 @@ class Identity:
         return found
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        # A shallow copy: every field is immutable (str, None, tuples of str), so
+        # dataclasses.asdict's recursive deep copy would only cost time (ACS).
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["authn_instant"] = self.authn_instant.isoformat()
         return data
 

@@ -101,6 +101,9 @@ class IStateStore(Interface):
     def increment(namespace, key, ttl):
         """Add one to the counter ``key`` and return the new value; a new counter lives ``ttl`` seconds (fixed window)."""
 
+    def write_batch(writes):
+        """Make the writes (``StoreWrite``) in order, one result each; atomic in the built-in backends (see StateStore)."""
+
     def ping():
         """Raise ``StoreUnavailableError`` unless the backend answers."""
 
@@ -173,8 +176,9 @@ class IIdpRegistry(Interface):
 class IFederationMetadata(Interface):
     """Signed federation metadata, verified and kept fresh by a background refresher (only if configured).
 
-    ``get`` and ``all`` never wait for a download.  The refresher starts
-    when the WSGI app is created (``ApplicationCreated``).
+    ``get`` and ``all`` never wait for a download.  The refresher is armed
+    when the WSGI app is created (``ApplicationCreated``) and its thread
+    starts with the first read of the document in each process.
     """
 
     current = Attribute("The verified document in force, or ``None``.")
@@ -224,3 +228,35 @@ class IDevelopmentIdp(Interface):
 
     def engine(slug):
         """The pysaml2 IdP engine of the development IdP ``slug`` (``mobilt-bankid``, ``bankid``, ``expisoft``)."""
+
+
+class IMetrics(Interface):
+    """The Prometheus metrics of the app (only with ``ekn_saml.metrics.enabled``): :class:`ekn_saml.metrics.Recorder`.
+
+    Counters and histograms on a registry of the app's own, never
+    prometheus_client's global one; label values are bounded (configured
+    methods and their IdPs, error codes) and never personal data.
+    """
+
+    registry = Attribute("The app's own prometheus_client CollectorRegistry (a host may add it to its own).")
+
+    def login_started(method):
+        """A login start sent the user to the IdP of ``method`` (a configured method's name, else ``other``)."""
+
+    def login_finished(method, idp, *, success):
+        """The ACS checked (``success``) or refused a response; unknown method or IdP values count as ``other``."""
+
+    def failure(code):
+        """A failure shown to a user, by its error code (``EKN-...``); EKN-WEB-006 also counts as rate-limited."""
+
+    def request_time(endpoint, seconds):
+        """How long a login start (``login_start``) or an ACS post (``acs``) took to answer."""
+
+    def store_call(operation, call):
+        """``call`` timed as store ``operation``; a StoreUnavailableError it raises is counted, then raised."""
+
+    def exposition(gauges=()):
+        """``(body, content type)`` of a scrape: the counters, the histograms and the given gauge samples.
+
+        Does **not** check who asks: the view does (``status.allowed_addresses``).
+        """

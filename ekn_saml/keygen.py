@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Self-signed RSA keys and certificates (SP keys, and the development IdP's TEST keys).
+"""Self-signed keys and certificates (SP keys, and the development IdP's TEST keys): RSA, or EC P-256 for signing.
 
 In SAML metadata a certificate is only a key container, so self-signed
 long-lived certificates are what the Swedish DP recommends (§2.1.1.2).
@@ -12,13 +12,27 @@ import os
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+KEY_TYPES = ("rsa", "ec")
 
-def make_key_pair(common_name: str, *, bits: int = 3072, days: int = 3650) -> tuple[bytes, bytes]:
-    """``(private_key_pem, certificate_pem)``; SHA-256-signed self-signed certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+def make_key_pair(
+    common_name: str, *, bits: int = 3072, days: int = 3650, key_type: str = "rsa"
+) -> tuple[bytes, bytes]:
+    """``(private_key_pem, certificate_pem)``; SHA-256-signed self-signed certificate.
+
+    ``key_type`` ``"ec"`` makes a P-256 key (``bits`` is then ignored): a
+    signing key only (ecdsa-sha256, DP §8); IdPs encrypt to RSA keys.
+    """
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if key_type == "ec":
+        key = ec.generate_private_key(ec.SECP256R1())
+    elif key_type == "rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    else:
+        raise ValueError(f"key_type must be one of {', '.join(KEY_TYPES)}, not {key_type!r}")
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
@@ -38,7 +52,7 @@ def make_key_pair(common_name: str, *, bits: int = 3072, days: int = 3650) -> tu
 
 
 def write_key_pair(
-    directory: str, stem: str, common_name: str, *, bits: int = 3072, overwrite: bool = False
+    directory: str, stem: str, common_name: str, *, bits: int = 3072, overwrite: bool = False, key_type: str = "rsa"
 ) -> tuple[str, str]:
     """Write ``<stem>.key`` (mode 0600) and ``<stem>.crt``; keep existing files unless ``overwrite``."""
     os.makedirs(directory, exist_ok=True)
@@ -46,7 +60,7 @@ def write_key_pair(
     cert_path = os.path.join(directory, stem + ".crt")
     if not overwrite and os.path.exists(key_path) and os.path.exists(cert_path):
         return key_path, cert_path
-    key_pem, cert_pem = make_key_pair(common_name, bits=bits)
+    key_pem, cert_pem = make_key_pair(common_name, bits=bits, key_type=key_type)
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key_pem)

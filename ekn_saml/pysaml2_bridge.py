@@ -32,19 +32,24 @@ import time
 import weakref
 
 import xmlsec
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.config import IdPConfig
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
 from saml2.sigver import (
+    SIGNER_ALGS,
     CryptoBackend,
     CryptoBackendXmlSec1,
     DecryptError,
     EncryptError,
     RSACrypto,
     SignatureError,
+    Signer,
     SigverError,
     XmlsecError,
     get_xmlsec_binary,
@@ -55,7 +60,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from . import xmlsecurity
 from .errors import ConfigurationError, ErrorCode, ResponseValidationError, SamlError
-from .xmlsecurity import NS, PrivateKey, PublicKey
+from .xmlsecurity import ECDSA_SHA256, NS, PrivateKey, PublicKey
 
 _ASSERTION_PATH = "/samlp:Response/saml:EncryptedAssertion/saml:Assertion"
 _A = "{{{}}}".format(NS["saml"])
@@ -379,6 +384,39 @@ class Xmlsec1Crypto(xmlsecurity.XmlCrypto):
         raise ResponseValidationError(ErrorCode.DECRYPTION_FAILED, "xmlsec1: no key of ours decrypts the EncryptedData")
 
 
+class _EcdsaSha256Signer(Signer):
+    """pysaml2's Redirect-binding check of an ecdsa-sha256 signature, which pysaml2 7.5 lacks.
+
+    The signature is the XML-DSig form (r || s, each 32 bytes for P-256),
+    as python-xmlsec makes it for our AuthnRequests; it is checked with the
+    ``cryptography`` package, so the development IdP's second opinion on an
+    EC-signed AuthnRequest comes from another implementation than ours
+    (python-xmlsec).  Verification only: pysaml2 never signs with it here.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def sign(self, msg, key=None):
+        raise NotImplementedError("the development IdP only verifies ecdsa-sha256")
+
+    def verify(self, msg, sig, key=None):
+        key = key or self.key
+        if not isinstance(key, ec.EllipticCurvePublicKey) or len(sig) % 2:
+            return False
+        half = len(sig) // 2
+        der = encode_dss_signature(int.from_bytes(sig[:half], "big"), int.from_bytes(sig[half:], "big"))
+        try:
+            key.verify(der, msg, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            return False
+        return True
+
+
+# Adds a verification pysaml2 did not have (it refused such requests): no check is weakened.
+SIGNER_ALGS.setdefault(ECDSA_SHA256, _EcdsaSha256Signer())
+
+
 class _InProcessServer(Server):
     """pysaml2's IdP with encryption handed straight to our backend.
 
@@ -449,6 +487,8 @@ class DevIdpEngine:
         """pysaml2's parse of our AuthnRequest: an independent check of its form and signature.
 
         For the Redirect binding pass ``relay_state``, ``sigalg`` and ``signature``.
+        An ecdsa-sha256 one (an EC SP signing key) is checked by
+        :class:`_EcdsaSha256Signer`, which this module adds to pysaml2's table.
         """
         parsed = self.server.parse_authn_request(saml_request, binding, **redirect_signature)
         if parsed is None:

@@ -28,7 +28,7 @@ from .credentials import SpCredentials
 from .errors import ErrorCode, IdPStatusError, RequestStateError, ResponseValidationError
 from .facts import AssertionFacts, OutstandingRequest, browser_hash
 from .metadata.idp import IdpRegistry
-from .storage import StateStore
+from .storage import StateStore, StoreWrite
 from .timeutil import parse_instant
 from .xml_limits import MESSAGE_LIMITS, XmlLimits
 from .xmlsecurity import (
@@ -403,9 +403,18 @@ def validate_response(
     # 6. Replay: once per assertion ID (and response ID) across every node.
     valid_until = max(confirmation_end, conditions_end) + dt.timedelta(seconds=policy.clock_skew)
     ttl = max(1, int((valid_until - now).total_seconds()) + 1)
-    if not store.add(REPLAY, "assertion:" + assertion_id, {"issuer": issuer}, ttl):
+    # Both entries in one batch (one round trip): each add is still atomic on
+    # its own, and the response's entry is made even when the assertion's was
+    # taken, which only marks a replayed message as seen once more.
+    assertion_new, response_new = store.write_batch(
+        [
+            StoreWrite.add(REPLAY, "assertion:" + assertion_id, {"issuer": issuer}, ttl),
+            StoreWrite.add(REPLAY, "response:" + (root.get("ID") or ""), {"issuer": issuer}, ttl),
+        ]
+    )
+    if not assertion_new:
         raise _reject(ErrorCode.ASSERTION_REPLAYED, f"assertion {assertion_id} was already used")
-    if not store.add(REPLAY, "response:" + (root.get("ID") or ""), {"issuer": issuer}, ttl):
+    if not response_new:
         raise _reject(ErrorCode.ASSERTION_REPLAYED, "response was already used")
 
     return AssertionFacts(

@@ -26,6 +26,16 @@ def includeme(config):
     config.add_route("saml.status", "/saml/status")
 
 
+def add_operations_routes(config, operations) -> None:
+    """The operators' endpoints that are on: health checks, metrics (paths from ``ekn_saml.health.*``, ``metrics.*``).
+
+    ``operations`` is :class:`~ekn_saml.settings.OperationsSettings`, read at
+    include time; the wiring checks at commit that the settings still agree.
+    """
+    for name, path in operations.routes:
+        config.add_route(name, path)
+
+
 # Every route of the plugin is named so (ekn_saml.i18n adds saml.lang,
 # ekn_saml.devidp its devidp.* ones); add_static_view names its route "__" + the
 # static view's name.  A host must not name its own routes so.

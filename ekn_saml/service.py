@@ -294,10 +294,12 @@ class ServiceProvider:
         )
         # Stored before the browser leaves, so the answer can land on any node.
         self.store.put(REQUESTS, request_id, outstanding.to_dict(), self.settings.request_ttl)
-        signing_key = profile.credentials.signing_key
+        # an EC P-256 key signs with ecdsa-sha256, far cheaper than RSA-3072 (SpCredentials.signing_algorithm)
+        signing_key, algorithm = profile.credentials.signing_key, profile.credentials.signing_algorithm
         if post:
-            return LoginStart("post", destination, post_fields(request, relay_state, signing_key), request_id)
-        url = redirect_url(destination, request, relay_state, signing_key)
+            fields = post_fields(request, relay_state, signing_key, algorithm)
+            return LoginStart("post", destination, fields, request_id)
+        url = redirect_url(destination, request, relay_state, signing_key, algorithm)
         return LoginStart("redirect", url, {}, request_id)
 
     def count_login_start(self, client_address: str | None) -> None:

@@ -33,7 +33,7 @@ from . import cookies
 from .errors import ErrorCode
 from .interfaces import ISamlSessionFactory
 from .server_keys import ServerKeys, UndecryptableError
-from .storage import StateStore
+from .storage import StateStore, StoreWrite
 
 log = logging.getLogger("ekn_saml")
 
@@ -245,13 +245,36 @@ class StoreSession(dict):
     del _mutate
 
     def save(self, request, response) -> None:
-        """Persist and set the cookie; called by :func:`session_tween_factory`."""
+        """Persist and set the cookie; called by :func:`session_tween_factory`.
+
+        The store sees at most one read (is a session that was read still
+        there?) and one :meth:`~ekn_saml.storage.StateStore.write_batch`:
+        the retired ids' removal, the index entries and the sealed record
+        together, atomic in the built-in backends.  An unchanged session is
+        not written, except to refresh its idle timer (every
+        ``_TOUCH_EVERY`` seconds) or to seal it again with the newest key.
+        """
         factory = self._factory
+        writes = self._retirements()
+        try:
+            self._save(request, response, writes)
+        finally:
+            # the retired ids go whatever happens to the rest (as when each was its own call)
+            if writes:
+                factory.store.write_batch(writes)
+
+    def _retirements(self) -> list[StoreWrite]:
+        """The writes that remove the retired ids (and the index entries that point at them)."""
+        writes = []
         for old, entries in self._old_ids:
             old_key = _store_key(old)
-            factory.store.delete(SESSIONS, old_key)
-            for namespace, index_key in entries:
-                factory.store.index_discard(namespace, index_key, old_key)
+            writes.append(StoreWrite.delete(SESSIONS, old_key))
+            writes += [StoreWrite.index_discard(namespace, index_key, old_key) for namespace, index_key in entries]
+        return writes
+
+    def _save(self, request, response, writes: list[StoreWrite]) -> None:
+        """Add to ``writes`` what persists this session, and set or delete the cookie."""
+        factory = self._factory
         now = factory.clock()
         if not self._changed and not self._reseal and (self.new or now - self._accessed < _TOUCH_EVERY):
             return
@@ -259,7 +282,7 @@ class StoreSession(dict):
             if self._old_ids or self._id:
                 factory.delete_cookie(response)
             if self._id:
-                factory.store.delete(SESSIONS, _store_key(self._id))
+                writes.append(StoreWrite.delete(SESSIONS, _store_key(self._id)))
             return
         entries = self._index_entries()
         if self._id is None:
@@ -268,20 +291,26 @@ class StoreSession(dict):
         elif factory.store.get(SESSIONS, _store_key(self._id)) is None:
             # Ended while this request ran (logout elsewhere, end_sessions_of,
             # timeout): writing it back would bring it to life again.  The
-            # window left is this get/put pair, not the whole request.
+            # window left is this get/write pair, not the whole request.
+            # (A session with an id has retired none, so ``writes`` is empty here.)
             factory.delete_cookie(response)
             return
         key = _store_key(self._id)
-        # Indexed before it is stored, so a stored session is always reachable
-        # by end_sessions_of; an index entry without its session is harmless.
-        for namespace, index_key in entries:
-            if (namespace, index_key) not in self._indexed:
-                factory.store.index_add(namespace, index_key, key, factory.absolute_timeout)
-        factory.store.put(
-            SESSIONS,
-            key,
-            {"sealed": factory._seal(key, self, self.created, now), "created": self.created, "accessed": now},
-            factory.ttl_for(self.created, now),
+        # Indexed before it is stored (and in the same batch), so a stored
+        # session is always reachable by end_sessions_of; an index entry
+        # without its session is harmless.
+        writes += [
+            StoreWrite.index_add(namespace, index_key, key, factory.absolute_timeout)
+            for namespace, index_key in entries
+            if (namespace, index_key) not in self._indexed
+        ]
+        writes.append(
+            StoreWrite.put(
+                SESSIONS,
+                key,
+                {"sealed": factory._seal(key, self, self.created, now), "created": self.created, "accessed": now},
+                factory.ttl_for(self.created, now),
+            )
         )
         self._indexed = entries
         self._reseal = False

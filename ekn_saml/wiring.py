@@ -21,7 +21,7 @@ configuration is committed:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pyramid.interfaces import PHASE2_CONFIG
 from zope.interface.interface import InterfaceClass
@@ -32,6 +32,7 @@ from .interfaces import (
     IFederationMetadata,
     IFormActionOrigins,
     IIdpRegistry,
+    IMetrics,
     ISamlServiceProvider,
     ISamlSessionFactory,
     ISpMetadataDocuments,
@@ -53,6 +54,7 @@ SERVICES: tuple[InterfaceClass, ...] = (
     IFormActionOrigins,
     IFederationMetadata,  # only with ekn_saml.federation.metadata_url
     IDevelopmentIdp,  # only with ekn_saml.devidp.enabled
+    IMetrics,  # only with ekn_saml.metrics.enabled
 )
 INTROSPECTION_CATEGORY = "ekn_saml services"
 
@@ -101,14 +103,21 @@ def _xml_crypto(name: str):
     return IN_PROCESS
 
 
-def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict[InterfaceClass, object]:
+def build_services(
+    raw_settings: dict[str, Any], *, devidp_routes: bool, operations_routes: tuple[tuple[str, str], ...] | None = None
+) -> dict[InterfaceClass, object]:
     """Every service of the plugin, built from ``raw_settings`` (the app's settings); keyed by interface.
 
     Reads the key files, the server key file, the trusted metadata (and
     loads federation metadata, which may mean a download) and opens the
     store (without connecting).  ``devidp_routes`` says whether the
     development IdP's routes were added at include time: it must agree with
-    ``ekn_saml.devidp.enabled`` now.  Raises one ConfigurationError listing
+    ``ekn_saml.devidp.enabled`` now; ``operations_routes``, if given, are
+    the health and metrics routes added then, which must agree with
+    ``ekn_saml.health.*`` and ``ekn_saml.metrics.*`` now.  With metrics on,
+    the store is wrapped in a :class:`~ekn_saml.metrics.MeteredStore` (every
+    user of the store is timed) and the recorder is registered as
+    :class:`~ekn_saml.interfaces.IMetrics`.  Raises one ConfigurationError listing
     every problem.  Starts no thread: the federation refresher starts when
     the WSGI app is created.
     """
@@ -120,7 +129,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
     from .service import ServiceProvider
     from .session import StoreSessionFactory
     from .settings import DEFAULT_SP_PROFILE, parse_settings
-    from .storage import store_from_url
+    from .storage import StateStore, store_from_url
     from .timeutil import utcnow
     from .xmlsec_check import check_xmlsec
 
@@ -132,6 +141,11 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         problems.append(
             "ekn_saml.devidp.enabled was changed after config.include('ekn_saml'): set it before the include, "
             "which decides from it whether the development IdP's routes are added"
+        )
+    if operations_routes is not None and settings.operations.routes != operations_routes:
+        problems.append(
+            "ekn_saml.health.* or ekn_saml.metrics.* was changed after config.include('ekn_saml'): set them "
+            "before the include, which adds the health and metrics routes from them"
         )
     # every SP profile's keys, loaded once and checked against their certificates
     profile_credentials, key_problems = load_profile_credentials(settings)
@@ -145,6 +159,7 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
     problems += metadata_problems
     registry = IdpRegistry(idps)
     services: dict[InterfaceClass, object] = {IIdpRegistry: registry}
+    federation = None
     if settings.federation.enabled and not problems:
         from .metadata.federation import attach_federation
 
@@ -169,6 +184,16 @@ def build_services(raw_settings: dict[str, Any], *, devidp_routes: bool) -> dict
         )
     except ValueError as exc:
         raise ConfigurationError([f"ekn_saml.store.url: {exc}"]) from None
+    if settings.operations.metrics_enabled:
+        from .metrics import MeteredStore, Recorder
+
+        recorder = Recorder({m.name: m.idp_entity_id for m in settings.methods})
+        services[IMetrics] = recorder
+        # not a StateStore subclass, but it keeps the contract: every call goes to the store it wraps
+        store = cast("StateStore", MeteredStore(store, recorder))
+    if federation is not None:
+        # one download per machine and interval: the workers share a lease in the store (and the backing file)
+        federation.use_store(store)
     sp = ServiceProvider(
         settings,
         profile_credentials[DEFAULT_SP_PROFILE],
@@ -210,12 +235,16 @@ class _Built:
         self.services: dict[InterfaceClass, object] = {}
 
 
-def add_service_actions(config, *, devidp_routes: bool) -> None:
+def add_service_actions(
+    config, *, devidp_routes: bool, operations_routes: tuple[tuple[str, str], ...] | None = None
+) -> None:
     """Add the deferred build and one registration action per service interface (see the module's docstring)."""
     built = _Built()
 
     def build() -> None:
-        built.services = build_services(config.get_settings(), devidp_routes=devidp_routes)
+        built.services = build_services(
+            config.get_settings(), devidp_routes=devidp_routes, operations_routes=operations_routes
+        )
 
     config.action(("ekn_saml", "build services"), build, order=ORDER_BUILD)
     for iface in SERVICES:

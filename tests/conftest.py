@@ -30,7 +30,7 @@ from testbed import (
 
 # no log line of the whole run may hold a full personal identity number (tests/privacy_guard.py)
 # the attack corpus (tests/attacks) is shared by tests/functional and tests/fuzz
-pytest_plugins = ["privacy_guard", "attacks.fixtures", "own_redis"]
+pytest_plugins = ["privacy_guard", "attacks.fixtures", "own_redis", "own_sentinel"]
 
 
 @pytest.fixture(scope="session")

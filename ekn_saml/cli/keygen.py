@@ -8,7 +8,7 @@ import os
 
 from pyramid.settings import aslist
 
-from ..keygen import write_key_pair
+from ..keygen import KEY_TYPES, write_key_pair
 from ..server_keys import write_key_file
 from ..settings import DEFAULT_SP_PROFILE
 from ..xmlsecurity import PublicKey
@@ -27,6 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", help="directory for the files (default: certs/ beside the ini file)")
     parser.add_argument(
         "--bits", type=int, default=3072, choices=(2048, 3072, 4096), help="RSA key size (default 3072)"
+    )
+    parser.add_argument(
+        "--signing-key-type",
+        choices=KEY_TYPES,
+        default="rsa",
+        help="the signing key: rsa (default) or ec (P-256, ecdsa-sha256: a cheaper AuthnRequest signature); "
+        "the encryption key is always RSA",
     )
     parser.add_argument("--next", action="store_true", help="make the next keys for a rollover (sp-*-next.*)")
     parser.add_argument("--force", action="store_true", help="replace existing files")
@@ -104,9 +111,11 @@ def run(args, out: Out) -> int:
         raise CommandError(PROBLEMS, "refusing to overwrite " + ", ".join(existing) + " (use --force to replace them)")
     written = {}
     for use, (stem, _path) in zip(_KEY_USES, targets, strict=False):
-        out.say(f"generating a {args.bits}-bit RSA key for {use} ...")
+        # IdPs encrypt to the encryption key, and the profile's key transport is RSA-OAEP: only signing may be EC
+        key_type = args.signing_key_type if use == "signing" else "rsa"
+        out.say(f"generating {'an EC P-256' if key_type == 'ec' else f'a {args.bits}-bit RSA'} key for {use} ...")
         key_path, cert_path = write_key_pair(
-            directory, stem, f"{entity_id} {use}{suffix}", bits=args.bits, overwrite=True
+            directory, stem, f"{entity_id} {use}{suffix}", bits=args.bits, overwrite=True, key_type=key_type
         )
         with open(cert_path, "rb") as fh:
             fingerprint = PublicKey.from_pem(fh.read()).sha256_fingerprint

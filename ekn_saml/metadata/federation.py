@@ -27,8 +27,11 @@ EntityDescriptor (SP entities are dropped with the tree).  An
 :class:`~ekn_saml.metadata.idp.IdpInfo` is built when an IdP is first used
 (eagerly for the IdPs the login methods name, so their problems show at load).
 
-Refreshing runs in one daemon thread per process (started again in a forked
-worker).  A login request only reads the current document reference.
+Refreshing runs in one daemon thread per process, started by the first
+read of the document in that process (never in a gunicorn master before it
+forks); the workers of one machine share one download per interval through
+a lease in the state store (:mod:`.refresher`).  A login request only reads
+the current document reference.
 
 The work is split along its seams: :mod:`.fetch` (the download, the atomic
 write, the pinned signers), :mod:`.aggregate` (verification and the index:
@@ -78,9 +81,10 @@ def attach_federation(settings, idp_registry) -> tuple[FederationMetadata | None
     Called by :func:`ekn_saml.wiring.build_services` when
     ``ekn_saml.federation.metadata_url`` is set; the holder is registered as
     :class:`~ekn_saml.interfaces.IFederationMetadata`.  Starts no thread: the
-    refresher starts once the application is created (``ekn_saml.includeme``
-    subscribes to ``ApplicationCreated``), so a startup that fails later
-    leaves no thread behind.
+    refresher is armed once the application is created (``ekn_saml.includeme``
+    subscribes to ``ApplicationCreated``) and its thread starts with the first
+    read of the document in each process, so a startup that fails later, and
+    a gunicorn master that preloads the app, have no thread.
     """
     try:
         federation = FederationMetadata(settings.federation, eager=[m.idp_entity_id for m in settings.methods])

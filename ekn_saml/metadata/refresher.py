@@ -5,8 +5,18 @@ It loads the aggregate (from the source, else the last-known-good backing
 file), swaps in each newer verified document whole, never goes back in
 time (:class:`~ekn_saml.metadata.aggregate.Publication`), writes the backing
 file atomically under an exclusive lock, and refreshes in one daemon
-thread per process (started again in a forked worker).  A login request
-only reads the current document reference.
+thread per process, started lazily by the first request that reads the
+document (so never in a gunicorn master before it forks, even with
+``preload_app``).  A login request only reads the current document
+reference.
+
+Several workers on one machine (gunicorn pre-fork, several pserve
+processes) do not each download the aggregate: each process jitters its
+schedule, and when the app's state store is given (:meth:`use_store`) and
+there is a backing file, a short lease in the store lets one process per
+machine download per interval while the others pick up the backing file
+it wrote, verifying it exactly like a download.  The store holds only the
+lease, never a document: nothing read from it is trusted.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ import fcntl
 import hashlib
 import logging
 import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,9 +38,10 @@ from dataclasses import dataclass
 from zope.interface import implementer
 
 from .. import audit
-from ..errors import MetadataError
+from ..errors import MetadataError, StoreUnavailableError
 from ..interfaces import IFederationMetadata
 from ..settings import FederationSettings
+from ..storage import StateStore
 from ..timeutil import format_instant, utcnow
 from ..xmlsecurity import PublicKey
 from .aggregate import MetadataDocument, Publication, verify_and_index
@@ -39,6 +52,16 @@ log = logging.getLogger("ekn_saml.metadata")
 
 # Shibboleth's refreshDelayFactor: refresh before the cache duration runs out, not after.
 REFRESH_FACTOR = 0.75
+# Each process refreshes after a random 90-100 % of the delay, so the workers that loaded one
+# document do not all fall due in the same second (earlier, never later: the delay is a promise
+# to refresh before the cache duration runs out).
+JITTER = 0.10
+# The state store namespace of the refresh leases: one key per machine, backing file and source.
+LEASES = "metadata_lease"
+
+
+def _random_jitter() -> float:
+    return 1.0 - JITTER * secrets.SystemRandom().random()
 
 
 @dataclass
@@ -68,10 +91,18 @@ class FederationMetadata:
         eager: Iterable[str] = (),
         clock: Callable[[], dt.datetime] = utcnow,
         signers: Sequence[PublicKey] | None = None,
+        jitter: Callable[[], float] = _random_jitter,
+        host: str | None = None,
     ) -> None:
         self.settings = settings
         self.eager = tuple(eager)
         self.clock = clock
+        self.jitter = jitter  # the factor (0.9-1.0) of each computed refresh delay
+        self.host = host if host is not None else socket.gethostname()
+        self._lease_store: StateStore | None = None
+        # seconds before a process that found the lease taken looks for the backing file again:
+        # about a download's time, and well inside the interval
+        self.pickup_pause = float(max(1, min(30, settings.timeout, settings.min_refresh // 4)))
         self.signers = list(signers) if signers is not None else load_signers(settings.signing_certs)
         self.health = _Health()
         self._current: MetadataDocument | None = None
@@ -102,6 +133,7 @@ class FederationMetadata:
         return doc.idps.get(entity_id)
 
     def all(self) -> list[IdpInfo]:
+        self._ensure_running()
         doc = self._current
         if doc is None or doc.valid_until <= self.clock():
             return []
@@ -235,7 +267,7 @@ class FederationMetadata:
         self.health.last_success = now
         self.health.last_error = None
         self.health.failures = 0
-        self.health.next_refresh = now + dt.timedelta(seconds=self.refresh_delay(doc, now))
+        self.health.next_refresh = now + dt.timedelta(seconds=self.refresh_delay(doc, now) * self.jitter())
 
     def refresh_delay(self, doc: MetadataDocument | None, now: dt.datetime) -> float:
         """Seconds until the next refresh: 3/4 of cacheDuration, at most half the remaining validity, within bounds."""
@@ -291,9 +323,89 @@ class FederationMetadata:
         self.health.failures += 1
         self.health.next_refresh = now + dt.timedelta(seconds=self.settings.min_refresh)
 
+    # -- several processes on one machine --
+
+    def use_store(self, store: StateStore) -> None:
+        """Coordinate refreshes with the other processes of this machine through ``store``'s leases.
+
+        Only with a backing file, which is how the downloading process hands
+        the document to the others; without one every process downloads.
+        """
+        self._lease_store = store
+
+    def _lease_key(self) -> str:
+        # the machine, because the backing file it hands the document over in is a local file
+        scope = "\0".join((self.host, os.path.abspath(self.settings.backing_file), self.settings.metadata_url))
+        return hashlib.sha256(scope.encode()).hexdigest()[:32]
+
+    def lease_ttl(self) -> int:
+        """How long a download lease is held: just under the shortest interval a process can wait.
+
+        So a process's own lease has always run out when its next refresh is
+        due, and a process that died downloading holds nobody back for long.
+        """
+        return max(1, int(self.settings.min_refresh * (1 - JITTER)) - 1)
+
+    def _take_lease(self) -> bool:
+        """Whether this process may download now: it got the lease, or there is nothing to coordinate."""
+        store = self._lease_store
+        if store is None or not self.settings.backing_file:
+            return True
+        try:
+            return store.add(LEASES, self._lease_key(), {"pid": os.getpid()}, self.lease_ttl())
+        except StoreUnavailableError as exc:
+            # fresh keys matter more than sparing the federation's server one download
+            log.warning("federation metadata: no refresh lease (%s); downloading anyway", exc.detail)
+            return True
+
+    def pick_up_backing_file(self) -> bool:
+        """Swap in the backing file if another process replaced it with a document not older than ours.
+
+        The file is verified exactly like a download (signature, validity,
+        schema, never back in time); a file this process wrote or verified
+        last is not read again.  Never raises; ``True`` if it swapped.
+        """
+        path = self.settings.backing_file
+        if not path:
+            return False
+        try:
+            identity = _file_identity(os.stat(path))
+        except OSError:
+            return False
+        known = self._backing_known
+        if known is not None and known[0] == identity:
+            return False
+        try:
+            doc = self.load_backing_file()
+        except MetadataError as exc:
+            log.warning("federation metadata: the backing file another process wrote is not usable: %s", exc.detail)
+            return False
+        current = self._current
+        if current is not None:
+            problem = doc.publication.rollback_from(current.publication, "the document in use")
+            if problem:
+                log.warning("federation metadata: backing file %s not used: %s", path, problem)
+                return False
+        self._swap(doc)
+        log.info("federation metadata: picked up the document another process downloaded (%d IdPs)", len(doc.idps))
+        return True
+
     def refresh(self) -> bool:
-        """Try the source once; swap on success, keep the current document on failure. Never raises."""
+        """Refresh once; swap on success, keep the current document on failure. Never raises.
+
+        With a store (:meth:`use_store`): first the backing file, if another
+        process of this machine stored a document since; else a download
+        only with the lease, and without it a look at the backing file again
+        in a little while (``False`` meanwhile, which is no failure).
+        """
         self.health.last_attempt = self.clock()
+        if self._lease_store is not None:
+            if self.pick_up_backing_file():
+                return True
+            if not self._take_lease():
+                # another process of this machine is downloading: look for its file soon
+                self.health.next_refresh = self.clock() + dt.timedelta(seconds=self.pickup_pause)
+                return False
         try:
             doc = self.load_from_source()
         except MetadataError as exc:
@@ -325,9 +437,13 @@ class FederationMetadata:
     # -- the background thread --
 
     def start(self) -> None:
-        """Run the refresher in a daemon thread of this process (again in a forked child)."""
+        """Let the refresher run: its daemon thread starts with the first read of the document in each process.
+
+        Starts no thread itself: called when the app is created, which under
+        gunicorn's ``preload_app`` happens in the master before it forks
+        (threads do not survive a fork, and a master must not download).
+        """
         self._background = True
-        self._ensure_running()
 
     def _ensure_running(self) -> None:
         if not self._background or (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
@@ -362,6 +478,7 @@ class FederationMetadata:
 
     def status(self) -> dict:
         """Age, validity and refresh state, for the status endpoint and ``ekn-saml check``."""
+        self._ensure_running()
         now = self.clock()
         doc = self._current
         result = {

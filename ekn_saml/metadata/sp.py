@@ -217,11 +217,11 @@ def _add_organization(entity: etree._Element, info: SpMetadataSettings) -> None:
 def sign_sp_metadata(
     entity: etree._Element, credentials: SpCredentials, *, valid_days: int, now: dt.datetime | None = None
 ) -> etree._Element:
-    """Set ``ID`` and ``validUntil`` and add an enveloped RSA-SHA256 signature with the SP signing key."""
+    """Set ``ID`` and ``validUntil`` and add an enveloped signature with the SP signing key (its algorithm)."""
     moment = now or utcnow()
     entity.set("ID", "_" + secrets.token_hex(16))
     entity.set("validUntil", format_instant(moment + dt.timedelta(days=valid_days)))
-    sign_enveloped(entity, credentials.signing_key, credentials.signing_cert)
+    sign_enveloped(entity, credentials.signing_key, credentials.signing_cert, algorithm=credentials.signing_algorithm)
     return entity
 
 

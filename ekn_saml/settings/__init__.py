@@ -37,6 +37,7 @@ from .model import (
     DevIdpSettings,
     FederationSettings,
     LoginMethod,
+    OperationsSettings,
     SamlSettings,
     SpMetadataSettings,
     SpProfile,
@@ -53,6 +54,7 @@ from .rules import (
     idp_section,
     methods_section,
     mode_section,
+    operations_section,
     paths_section,
     security_section,
     session_section,
@@ -96,12 +98,24 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         federation=federation_section(r, file_exists),
         status_allowed_addresses=status_section(r),
         support=support_section(r, profiles[0].metadata.support_email),
+        operations=operations_section(r),
         **mode_section(r, file_exists),
     )
     check_https(r, result.public_base_url, development=result.is_development)
     if r.problems:
         raise ConfigurationError(r.problems)
     return result
+
+
+def operations_at_include(settings: dict[str, Any]) -> OperationsSettings:
+    """The ``health.*`` and ``metrics.*`` settings as they are now, for routes added at include time.
+
+    Reports nothing: a bad value falls back as the parser reads it, and
+    :func:`parse_settings` reports it at commit (the wiring also checks that
+    the routes still agree then).
+    """
+    r = Reader({k[len(PREFIX) :]: v for k, v in settings.items() if k.startswith(PREFIX)})
+    return operations_section(r)
 
 
 __all__ = [
@@ -123,10 +137,12 @@ __all__ = [
     "DevIdpSettings",
     "FederationSettings",
     "LoginMethod",
+    "OperationsSettings",
     "SamlSettings",
     "SpMetadataSettings",
     "SpProfile",
     "SupportContact",
     "acs_path",
+    "operations_at_include",
     "parse_settings",
 ]

@@ -140,6 +140,32 @@ def _in_language(values: tuple[tuple[str, str], ...], language: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class OperationsSettings:
+    """The endpoints for operators' tools: health checks for load balancers, Prometheus metrics.
+
+    The paths are routes the include adds (``health.*``, ``metrics.*``);
+    ``metrics_enabled`` is false when prometheus_client is not installed and
+    the setting left it to that.
+    """
+
+    health_enabled: bool = True
+    live_path: str = "/healthz"
+    ready_path: str = "/readyz"
+    metrics_enabled: bool = False
+    metrics_path: str = "/metrics"
+
+    @property
+    def routes(self) -> tuple[tuple[str, str], ...]:
+        """``(route name, path)`` of each endpoint that is on, as :func:`ekn_saml.routes.add_operations_routes` adds them."""
+        routes = []
+        if self.health_enabled:
+            routes += [("saml.healthz", self.live_path), ("saml.readyz", self.ready_path)]
+        if self.metrics_enabled:
+            routes.append(("saml.metrics", self.metrics_path))
+        return tuple(routes)
+
+
+@dataclass(frozen=True, slots=True)
 class SamlSettings:
     """Everything ekn_saml reads from the ini file; the only source of settings."""
 
@@ -178,6 +204,7 @@ class SamlSettings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     status_allowed_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
     support: SupportContact = field(default_factory=SupportContact)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)  # health checks, metrics
     crypto_backend: str = "xmlsec"  # "xmlsec" (in process) | "xmlsec1" (pysaml2's program, for comparison)
     development_flag: bool = False  # ekn_saml.development; see is_development
     server_keys: str = ""  # path of the key file (ekn_saml.server_keys); empty only in development

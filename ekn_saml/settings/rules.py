@@ -10,6 +10,7 @@ whether it exists) or connects to anything.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import ipaddress
 import os
@@ -22,11 +23,13 @@ from pyramid.path import DottedNameResolver
 
 from ..constants import DEFAULT_MAX_VALIDITY_DAYS, DEFAULT_SP_PROFILE
 from ..cookies import RESERVED_PREFIXES as RESERVED_COOKIE_PREFIXES
+from ..errors import StoreUrlError
 from ..methods import PROFILES
 from ..storage import StateStore
+from ..storage.redis_connection import is_sentinel_url, parse_sentinel_url
 from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
-from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod, SupportContact
+from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod, OperationsSettings, SupportContact
 from .reader import Reader, base_url_problem, is_absolute_uri, local_path_problem, per_language, quiet_bool
 from .table import (
     BINDINGS,
@@ -200,7 +203,10 @@ def store_section(r: Reader) -> dict[str, Any]:
     (:data:`~ekn_saml.storage.registry.SCHEMES`), and what that backend
     needs must be installed (``redis://`` needs the ``[redis]`` extra).
     With it the URL is the class's to read, and only the class is checked
-    (:func:`_host_backend`).  Does **not** connect to the store.
+    (:func:`_host_backend`).  A ``redis+sentinel://`` URL is parsed here
+    as the store will parse it, so a malformed one is a startup problem
+    with its :class:`~ekn_saml.storage.redis_connection.SentinelUrlProblem`
+    code.  Does **not** connect to the store.
     """
     url = r.str("store.url", "sqlite:///" + os.path.abspath(os.path.join("var", "ekn_saml.sqlite")))
     dotted = r.str("store.backend", "")
@@ -216,6 +222,11 @@ def store_section(r: Reader) -> dict[str, Any]:
             problem = missing_requirement(BACKENDS[scheme])
             if problem:
                 r.problems.append(f"{PREFIX}store.url is {scheme}://, but {problem}")
+            if is_sentinel_url(url):
+                try:
+                    parse_sentinel_url(url)
+                except StoreUrlError as exc:
+                    r.problems.append(f"{PREFIX}store.url: {exc}")
     return dict(store_url=url, store_key_prefix=r.str("store.key_prefix", "ekn_saml:"), store_backend=backend)
 
 
@@ -361,3 +372,55 @@ def support_section(r: Reader, metadata_support_email: str) -> SupportContact:
     return SupportContact(
         email=email, phone=phone, opening_hours=per_language(r, "support.opening_hours"), form_url=forms
     )
+
+
+# a fixed route path: segments of unreserved characters, so no route pattern ({...}, *) and no query
+_ROUTE_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+
+
+def prometheus_client_installed() -> bool:
+    """Whether prometheus_client can be imported (the ``[metrics]`` extra); looks without importing it."""
+    return importlib.util.find_spec("prometheus_client") is not None
+
+
+def operations_section(r: Reader, *, metrics_available: Callable[[], bool] | None = None) -> OperationsSettings:
+    """``health.*`` and ``metrics.*``: the operators' endpoints, and whether each is served.
+
+    ``metrics.enabled`` left out means "if prometheus_client is installed"
+    (``metrics_available``, default :func:`prometheus_client_installed`);
+    set to true without it, it is a problem (with the ``pip install``
+    command), as ``redis://`` without the redis package is.  Paths are
+    fixed paths (no route pattern) and must differ from each other.  Does
+    **not** check them against the host's routes: a host route of the same
+    path added earlier wins (docs/admin.md).
+    """
+    health = r.bool("health.enabled", True)
+    # looked up now, not bound as a default: tests take the package away by replacing this module's function
+    installed = (metrics_available or prometheus_client_installed)()
+    if "metrics.enabled" in r.raw:
+        metrics = r.bool("metrics.enabled", installed)
+        if metrics and not installed:
+            r.problems.append(
+                f"{PREFIX}metrics.enabled is true, but prometheus_client is not installed: "
+                "pip install 'ekn_saml[metrics]' (or set it to false)"
+            )
+            metrics = False
+    else:
+        metrics = installed
+    result = OperationsSettings(
+        health_enabled=health,
+        live_path=r.str("health.live_path", "/healthz"),
+        ready_path=r.str("health.ready_path", "/readyz"),
+        metrics_enabled=metrics,
+        metrics_path=r.str("metrics.path", "/metrics"),
+    )
+    keys = (
+        ("health.live_path", result.live_path),
+        ("health.ready_path", result.ready_path),
+        ("metrics.path", result.metrics_path),
+    )
+    for key, value in keys:
+        r.check(bool(_ROUTE_PATH.match(value)), f"{PREFIX}{key} must be a fixed path like /healthz, not {value!r}")
+    paths = [path for _name, path in result.routes]
+    r.check(len(paths) == len(set(paths)), f"{PREFIX}health.* and metrics.path must be different paths: {paths}")
+    return result

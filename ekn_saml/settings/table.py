@@ -35,7 +35,10 @@ KEYS: dict[str, tuple[Any, str]] = {
         "Destination and Recipient are compared with it exactly, so set it even behind a proxy. "
         "https (DP §6.1); http only in development. Every redirect's Location is built from it, never from the Host header.",
     ),
-    "sp.signing_key": (REQUIRED, "PEM private key that signs AuthnRequests (RSA >= 2048)."),
+    "sp.signing_key": (
+        REQUIRED,
+        "PEM private key that signs AuthnRequests: RSA >= 2048 (rsa-sha256), or EC P-256 (ecdsa-sha256, a far cheaper signature; `ekn-saml keygen --signing-key-type ec`).",
+    ),
     "sp.signing_cert": (REQUIRED, "PEM certificate of the signing key, published in metadata."),
     "sp.encryption_keys": (
         REQUIRED,
@@ -84,8 +87,10 @@ KEYS: dict[str, tuple[Any, str]] = {
     "security.login_start_window": ("60", "Seconds of the login_start_limit window (fixed, from the first start)."),
     "store.url": (
         "sqlite:///<cwd>/var/ekn_saml.sqlite",
-        "State store: sqlite:///path, redis://host:port/db (also rediss:// and unix://; needs "
-        "`pip install 'ekn_saml[redis]'`), or memory:// (unit tests only). With store.backend, the URL that class reads.",
+        "State store: sqlite:///path, redis://host:port/db (also rediss:// and unix://), "
+        "redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service[/db][?options] (also rediss+sentinel://; "
+        'syntax and options in README.md, "Redis Sentinel") – the Redis ones need '
+        "`pip install 'ekn_saml[redis]'` –, or memory:// (unit tests only). With store.backend, the URL that class reads.",
     ),
     "store.key_prefix": ("ekn_saml:", "Prefix of every Redis key, so apps can share a server."),
     "store.backend": (
@@ -215,7 +220,24 @@ KEYS: dict[str, tuple[Any, str]] = {
         "old document cannot be replayed for long; raise it only if the federation signs for longer.",
     ),
     # --- status endpoint ---
-    "status.allowed_addresses": ("127.0.0.1 ::1", "Client addresses or networks (CIDR) that may read /saml/status."),
+    "status.allowed_addresses": (
+        "127.0.0.1 ::1",
+        "Client addresses or networks (CIDR) that may read /saml/status and the metrics (everyone else gets a 404).",
+    ),
+    # --- health checks and metrics (docs/admin.md, "Health checks and metrics") ---
+    "health.enabled": ("true", "Serve the unrestricted health checks for load balancers (live_path, ready_path)."),
+    "health.live_path": ("/healthz", "Liveness: 200 while the process answers; touches no store or network."),
+    "health.ready_path": (
+        "/readyz",
+        "Readiness: 200 when the store answers a ping, trusted metadata is within validUntil and the keys are "
+        "loaded; else 503. Pass/fail per check only.",
+    ),
+    "metrics.enabled": (
+        "true if prometheus_client is installed",
+        "Serve Prometheus metrics at metrics.path to the status.allowed_addresses; true needs "
+        "`pip install 'ekn_saml[metrics]'`.",
+    ),
+    "metrics.path": ("/metrics", "Path of the Prometheus metrics."),
 }
 DATA_ENCRYPTIONS = ("aes128-gcm", "aes192-gcm", "aes256-gcm", "aes128-cbc", "aes192-cbc", "aes256-cbc")
 CRYPTO_BACKENDS = ("xmlsec", "xmlsec1")

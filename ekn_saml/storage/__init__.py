@@ -9,7 +9,9 @@ chosen by the ``ekn_saml.store.url`` setting's scheme
 * ``sqlite:///path/to/file.sqlite`` – the default; several processes on one
   machine share the file, and it survives restarts;
 * ``redis://host:port/db`` (``rediss://``, ``unix://``) – several nodes share
-  one Redis server; needs ``pip install 'ekn_saml[redis]'``.
+  one Redis server; needs ``pip install 'ekn_saml[redis]'``;
+* ``redis+sentinel://host:26379,host2/service/0`` (``rediss+sentinel://``) –
+  the same, on the master a set of Redis Sentinels points to.
 
 or by ``ekn_saml.store.backend``, the dotted name of a host's own class.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 
-from .base import StateStore
+from .base import StateStore, StoreWrite
 from .memory import MemoryStateStore
 from .registry import SCHEMES, backend_class, backend_for
 
@@ -46,4 +48,4 @@ def store_from_url(
     return store
 
 
-__all__ = ["SCHEMES", "StateStore", "store_from_url"]
+__all__ = ["SCHEMES", "StateStore", "StoreWrite", "store_from_url"]

@@ -5,11 +5,45 @@ from __future__ import annotations
 
 import abc
 import json
-from typing import Any, Self
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Self
 
 from zope.interface import alsoProvides, implementer, provider
 
 from ..interfaces import IStateStore, IStateStoreFactory
+
+
+@dataclass(frozen=True, slots=True)
+class StoreWrite:
+    """One write of a :meth:`StateStore.write_batch`; made with the class methods, named like the store's methods."""
+
+    op: Literal["put", "add", "delete", "index_add", "index_discard"]
+    namespace: str
+    key: str  # the value's key, or the index set's key
+    value: dict[str, Any] = field(default_factory=dict)  # put, add
+    ttl: int = 0  # put, add, index_add
+    member: str = ""  # index_add, index_discard
+
+    @classmethod
+    def put(cls, namespace: str, key: str, value: dict[str, Any], ttl: int) -> StoreWrite:
+        return cls("put", namespace, key, value, ttl)
+
+    @classmethod
+    def add(cls, namespace: str, key: str, value: dict[str, Any], ttl: int) -> StoreWrite:
+        return cls("add", namespace, key, value, ttl)
+
+    @classmethod
+    def delete(cls, namespace: str, key: str) -> StoreWrite:
+        return cls("delete", namespace, key)
+
+    @classmethod
+    def index_add(cls, namespace: str, index_key: str, member: str, ttl: int) -> StoreWrite:
+        return cls("index_add", namespace, index_key, ttl=ttl, member=member)
+
+    @classmethod
+    def index_discard(cls, namespace: str, index_key: str, member: str) -> StoreWrite:
+        return cls("index_discard", namespace, index_key, member=member)
 
 
 @implementer(IStateStore)
@@ -27,6 +61,9 @@ class StateStore(abc.ABC):
       at most one gets the value (single use);
     * :meth:`increment` is an atomic counter: of N concurrent calls on one
       live counter, each gets a different value;
+    * :meth:`write_batch` makes several writes in order with the results the
+      single methods would give (atomically as a whole in the built-in
+      backends; see there);
     * values are JSON-serialisable dicts;
     * any failure to reach the backend raises
       :class:`~ekn_saml.errors.StoreUnavailableError` and nothing is written
@@ -102,6 +139,51 @@ class StateStore(abc.ABC):
         method, and ``key`` must hold nothing but a counter (use a namespace
         of its own): what it does to a value :meth:`put` there is undefined.
         """
+
+    def write_batch(self, writes: Sequence[StoreWrite]) -> list[bool | None]:
+        """Make ``writes`` in order, as the methods they name would; one result each (``add``: its bool, else ``None``).
+
+        Every TTL is checked first, so a ValueError writes nothing.  An
+        ``add`` that finds its key taken returns ``False`` and the writes
+        after it are still made: nothing in a batch depends on another's
+        result.  Why: a request's writes (a session's index entries and its
+        record, a logout's deletions, the two replay entries) go to the
+        store in one round trip instead of one each, which is most of a
+        Redis store's CPU per login.
+
+        The built-in backends also make the batch **atomic**: Redis in one
+        Lua script, SQLite in one transaction, memory under its lock;
+        no other client sees part of it, and a failure
+        (:class:`~ekn_saml.errors.StoreUnavailableError`) leaves none of it
+        written.  This default, which a host's backend inherits, calls the
+        methods one by one: the same results, **without** that atomicity
+        (a failure half-way leaves the writes before it).
+        """
+        for write in writes:
+            self._check_write(write)
+        return [self._write_one(write) for write in writes]
+
+    def _write_one(self, write: StoreWrite) -> bool | None:
+        if write.op == "put":
+            self.put(write.namespace, write.key, write.value, write.ttl)
+        elif write.op == "add":
+            return self.add(write.namespace, write.key, write.value, write.ttl)
+        elif write.op == "delete":
+            self.delete(write.namespace, write.key)
+        elif write.op == "index_add":
+            self.index_add(write.namespace, write.key, write.member, write.ttl)
+        else:
+            self.index_discard(write.namespace, write.key, write.member)
+        return None
+
+    @classmethod
+    def _check_write(cls, write: StoreWrite) -> None:
+        if write.op in ("put", "add", "index_add"):
+            cls._check_ttl(write.ttl)
+        elif write.op not in ("delete", "index_discard"):
+            raise ValueError(f"unknown store write {write.op!r}")
+        if write.op in ("put", "add") and not isinstance(write.value, dict):
+            raise ValueError(f"{write.op} needs a dict value")
 
     @abc.abstractmethod
     def ping(self) -> None:

@@ -27,7 +27,8 @@ class MemoryStateStore(StateStore):
         if warn:
             warnings.warn(self.WARNING, RuntimeWarning, stacklevel=2)
         self._clock = clock
-        self._lock = threading.Lock()
+        # reentrant: write_batch holds it over the methods it calls, which take it too
+        self._lock = threading.RLock()
         self._data: dict[tuple[str, str], tuple[float, str]] = {}
         self._sets: dict[tuple[str, str], tuple[float, set[str]]] = {}
 
@@ -105,6 +106,11 @@ class MemoryStateStore(StateStore):
             item = self._sets.get((namespace, index_key))
             if item:
                 item[1].discard(member)
+
+    def write_batch(self, writes):
+        # under the lock the methods take: no other thread sees part of the batch
+        with self._lock:
+            return super().write_batch(writes)
 
     def ping(self):
         return None

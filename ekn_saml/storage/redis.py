@@ -7,6 +7,41 @@ import redis as redis_lib
 
 from ..errors import StoreUnavailableError
 from .base import StateStore
+from .redis_connection import client_from_url
+
+# write_batch as one script: KEYS[i] is the i-th write's key, ARGV holds each
+# write's operation and its arguments in turn.  The same commands as the
+# single methods (SET EX [NX], DEL, SADD + EXPIRE GT/NX, SREM); the answer is
+# one number per write (an add: 1 if it set the key).
+_BATCH_SCRIPT = """
+local answers = {}
+local a = 1
+for i, key in ipairs(KEYS) do
+  local op = ARGV[a]
+  answers[i] = 0
+  if op == 'put' then
+    redis.call('SET', key, ARGV[a + 1], 'EX', ARGV[a + 2])
+    a = a + 3
+  elseif op == 'add' then
+    if redis.call('SET', key, ARGV[a + 1], 'EX', ARGV[a + 2], 'NX') then answers[i] = 1 end
+    a = a + 3
+  elseif op == 'delete' then
+    redis.call('DEL', key)
+    a = a + 1
+  elseif op == 'index_add' then
+    redis.call('SADD', key, ARGV[a + 1])
+    redis.call('EXPIRE', key, ARGV[a + 2], 'GT')
+    redis.call('EXPIRE', key, ARGV[a + 2], 'NX')
+    a = a + 3
+  elseif op == 'index_discard' then
+    redis.call('SREM', key, ARGV[a + 1])
+    a = a + 2
+  else
+    return redis.error_reply('unknown store write ' .. tostring(op))
+  end
+end
+return answers
+"""
 
 
 class RedisStateStore(StateStore):
@@ -15,20 +50,23 @@ class RedisStateStore(StateStore):
     TTLs are Redis' own (``SET … EX``), so expiry needs no clock agreement
     between nodes.  :meth:`add` is ``SET NX EX`` and :meth:`take` is
     ``GETDEL`` (Redis >= 6.2): both single atomic commands; :meth:`increment`
-    is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``.  The client
+    is ``SET NX EX`` + ``INCR`` in one ``MULTI``/``EXEC``; a :meth:`write_batch`
+    is one Lua script (``EVALSHA``, loaded again on ``NOSCRIPT``): one round
+    trip, atomic.  The client
     reconnects by itself, so logins work again when the server comes back.
+    Which server and how (one server, or the master found through Sentinel,
+    timeouts, the retry on failover): :mod:`.redis_connection`.
     """
 
     def __init__(self, client: redis_lib.Redis, *, key_prefix: str = "ekn_saml:") -> None:
         self._r = client
         self._prefix = key_prefix
+        # only its SHA-1 is computed here: building a store must not connect
+        self._batch = client.register_script(_BATCH_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str = "ekn_saml:") -> RedisStateStore:
-        client = redis_lib.Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=2.0, retry_on_timeout=False, health_check_interval=30
-        )
-        return cls(client, key_prefix=key_prefix)
+        return cls(client_from_url(url), key_prefix=key_prefix)
 
     # Key layout: ``<prefix><ns>:<key>`` for values and ``<prefix><ns>%idx:<key>``
     # for index sets.  ``%`` and ``:`` in the namespace are percent-escaped, so
@@ -80,19 +118,40 @@ class RedisStateStore(StateStore):
         _created, count = self._call(pipe.execute)
         return int(count)
 
+    def _queue_index_add(self, pipe, k: str, member: str, ttl: int) -> None:
+        pipe.sadd(k, member)
+        # never shorten the life of a set another member still needs
+        pipe.expire(k, ttl, gt=True)
+        pipe.expire(k, ttl, nx=True)
+
     def index_add(self, namespace, index_key, member, ttl):
-        k = self._ik(namespace, index_key)
-        ttl = self._check_ttl(ttl)
-
-        def _tx(pipe):
-            pipe.sadd(k, member)
-            # never shorten the life of a set another member still needs
-            pipe.expire(k, ttl, gt=True)
-            pipe.expire(k, ttl, nx=True)
-
         pipe = self._r.pipeline(transaction=True)
-        _tx(pipe)
+        self._queue_index_add(pipe, self._ik(namespace, index_key), member, self._check_ttl(ttl))
         self._call(pipe.execute)
+
+    def write_batch(self, writes):
+        # One server-side script (EVALSHA; redis-py loads it again on
+        # NOSCRIPT, e.g. after a restart or SCRIPT FLUSH): one command and one
+        # round trip for the whole batch, where a MULTI/EXEC pipeline packs
+        # and parses every command (18 for a login's ACS) on this side.  A
+        # script runs atomically, as MULTI/EXEC does.
+        for write in writes:
+            self._check_write(write)
+        if not writes:
+            return []
+        keys, args = [], []
+        for write in writes:
+            if write.op in ("put", "add"):
+                keys.append(self._k(write.namespace, write.key))
+                args += [write.op, self._encode(write.value), write.ttl]
+            elif write.op == "delete":
+                keys.append(self._k(write.namespace, write.key))
+                args.append("delete")
+            else:
+                keys.append(self._ik(write.namespace, write.key))
+                args += [write.op, write.member] + ([write.ttl] if write.op == "index_add" else [])
+        answers = self._call(self._batch, keys=keys, args=args)
+        return [bool(answer) if w.op == "add" else None for w, answer in zip(writes, answers, strict=True)]
 
     def index_members(self, namespace, index_key):
         raw = self._call(self._r.smembers, self._ik(namespace, index_key))

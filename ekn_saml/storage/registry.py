@@ -41,6 +41,9 @@ BACKENDS: dict[str, Backend] = {
     "redis": Backend(_REDIS, "redis://host:port/db", requires="redis", extra="redis"),
     "rediss": Backend(_REDIS, "rediss://host:port/db", requires="redis", extra="redis"),
     "unix": Backend(_REDIS, "unix:///path/to/redis.sock?db=0", requires="redis", extra="redis"),
+    # the master of a Sentinel-monitored service (ekn_saml.storage.redis_connection has the syntax)
+    "redis+sentinel": Backend(_REDIS, "redis+sentinel://host:26379,host2/service/0", requires="redis", extra="redis"),
+    "rediss+sentinel": Backend(_REDIS, "rediss+sentinel://host:26379,host2/service/0", requires="redis", extra="redis"),
     "memory": Backend("ekn_saml.storage.memory:MemoryStateStore", "memory://", test_only=True),
 }
 SCHEMES = tuple(BACKENDS)

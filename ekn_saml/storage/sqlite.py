@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -96,7 +97,8 @@ class SQLiteStateStore(StateStore):
     writer wait for another rather than fail.  Atomicity of :meth:`add`,
     :meth:`take` and :meth:`increment` comes from single statements (``INSERT …
     ON CONFLICT … WHERE``, ``DELETE … RETURNING``, ``INSERT … ON CONFLICT …
-    RETURNING``), which SQLite runs under its write lock.
+    RETURNING``), which SQLite runs under its write lock; a :meth:`write_batch`
+    is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction.
     Wall-clock time is used for expiry because several processes share it.
     Each thread has its own connection (sqlite3 connections are not shareable).
     The database and its ``-wal`` and ``-shm`` files are private to the
@@ -237,6 +239,24 @@ class SQLiteStateStore(StateStore):
 
     def index_discard(self, namespace, index_key, member):
         self._run("DELETE FROM idx WHERE ns = ? AND ikey = ? AND member = ?", (namespace, index_key, member))
+
+    def write_batch(self, writes):
+        for write in writes:
+            self._check_write(write)
+        if not writes:
+            return []
+        # IMMEDIATE: the write lock from the start, so the batch never has to
+        # upgrade a read lock (which can fail with SQLITE_BUSY at once); the
+        # statements are the methods' own, so the results are theirs.
+        self._run("BEGIN IMMEDIATE")
+        try:
+            results = [self._write_one(write) for write in writes]
+            self._run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # a connection that is gone took the transaction with it
+                self._conn().execute("ROLLBACK")
+            raise
+        return results
 
     def ping(self):
         self._run("SELECT 1").fetchone()

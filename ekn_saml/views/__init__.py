@@ -15,6 +15,7 @@ from functools import partial
 
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render_to_response
+from pyramid.response import Response
 
 from ..constants import DEFAULT_SP_PROFILE
 from ..csrf import csrf_token
@@ -40,6 +41,17 @@ def sp_profile_of_route(request) -> str:
     if name == DEFAULT_SP_PROFILE or name not in service_provider(request).profiles:
         raise HTTPNotFound()
     return name
+
+
+def redirect(location: str) -> Response:
+    """A 302 to ``location`` with an empty body: what ``HTTPFound`` answers, without its page.
+
+    ``HTTPFound`` renders a "302 Found" page for the body at every redirect
+    (about 60 us; three or four per login), which no browser shows.  Does
+    **not** check ``location``: callers pass a URL built from
+    ``sp.public_base_url`` or an IdP endpoint from trusted metadata.
+    """
+    return Response(status=302, location=location)
 
 
 def render_autopost(request, action: str, fields: dict[str, str]):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from .. import audit
@@ -15,7 +14,7 @@ from ..events import LoginSucceeded
 from ..login_state import remember_identity
 from ..public_url import public_url
 from ..session import end_replaced_session
-from . import service_provider, sp_profile_of_route
+from . import redirect, service_provider, sp_profile_of_route
 
 log = logging.getLogger("ekn_saml")
 
@@ -56,4 +55,4 @@ def acs(request):
     )
     audit.login_succeeded(request, identity)
     request.registry.notify(LoginSucceeded(request, identity))
-    return HTTPFound(location=public_url(request, next_path))
+    return redirect(public_url(request, next_path))

@@ -29,7 +29,7 @@ import logging
 import re
 
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPException, HTTPFound, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPException, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, view_config
 
@@ -51,7 +51,7 @@ from ..login_state import identity_of
 from ..public_url import login_url, public_route_url
 from ..routes import is_plugin_route
 from ..session import detach_session
-from . import service_provider
+from . import redirect, service_provider
 
 log = logging.getLogger("ekn_saml")
 TEMPLATE = "ekn_saml:templates/error.jinja2"
@@ -267,7 +267,7 @@ def forbidden(request):
     """
     if identity_of(request) is None:
         # Not logged in: log in first, then come back here (the path is checked when used).
-        return HTTPFound(location=login_url(request, request.path_qs))
+        return redirect(login_url(request, request.path_qs))
     reference = new_reference()
     log.warning("%s ref=%s: forbidden: %s", FORBIDDEN_CODE, reference, printable(request.path))
     audit.error_page_shown(request, code=FORBIDDEN_CODE, reference=reference)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from ..i18n import method_description, method_label
@@ -14,7 +13,7 @@ from ..login_state import identity_of
 from ..methods import built_in
 from ..safe_url import is_acceptable_next
 from ..session import current_session_key
-from . import render_autopost, service_provider
+from . import redirect, render_autopost, service_provider
 
 
 def _logo(request, name: str) -> str | None:
@@ -74,7 +73,7 @@ def login_start(request):
         client_address=request.remote_addr,
     )
     if start.binding == "redirect":
-        response = HTTPFound(location=start.url)
+        response = redirect(start.url)
     else:
         response = render_autopost(request, start.url, start.fields)
     # SameSite=None: the IdP's answer is a cross-site POST, and this cookie is

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from .. import audit
@@ -11,7 +10,7 @@ from ..csrf import check_plugin_form
 from ..events import LogoutCompleted
 from ..login_state import forget_identity
 from ..public_url import public_url
-from . import service_provider
+from . import redirect, service_provider
 
 
 # require_csrf=False: the host's default CSRF check (if any) would look for
@@ -22,7 +21,7 @@ def logout(request):
     identity = forget_identity(request)
     audit.logged_out(request, identity)
     request.registry.notify(LogoutCompleted(request, identity))
-    return HTTPFound(location=public_url(request, service_provider(request).settings.logged_out_path))
+    return redirect(public_url(request, service_provider(request).settings.logged_out_path))
 
 
 @view_config(route_name="saml.logged_out", request_method="GET", renderer="ekn_saml:templates/logged_out.jinja2")

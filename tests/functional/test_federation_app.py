@@ -13,9 +13,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 from ekn_saml.demo import main
 from ekn_saml.errors import ErrorCode
 from ekn_saml.interfaces import IFederationMetadata, ISamlServiceProvider
-from ekn_saml.keygen import write_key_pair
 from ekn_saml.timeutil import utcnow
-from ekn_saml.xmlsecurity import PrivateKey
 
 from acs_helpers import assert_rejected, begin, finish
 from metadata_factory import aggregate, bankid_and_expisoft, federation_idp, signed, write
@@ -23,31 +21,6 @@ from saml_factory import ResponseFactory
 from testbed import BANKID_IDP, SP_BASE
 
 ENV = {"wsgi.url_scheme": "https", "HTTP_HOST": "sp.example.test", "REMOTE_ADDR": "127.0.0.1"}
-
-
-@pytest.fixture(scope="module")
-def federation_signer(tmp_path_factory):
-    directory = str(tmp_path_factory.mktemp("fed"))
-    key, cert = write_key_pair(directory, "federation-signer", "ekn_saml test federation signer (TEST ONLY)", bits=2048)
-    return PrivateKey.from_file(key), cert
-
-
-@pytest.fixture
-def federation_settings(app_settings, idp_keys, federation_signer, tmp_path):
-    source = write(
-        tmp_path / "federation.xml",
-        signed(bankid_and_expisoft(idp_keys[1]), federation_signer[0]),
-    )
-    settings = dict(app_settings)
-    del settings["ekn_saml.idp.metadata_files"]  # every IdP comes from the federation
-    settings.update(
-        {
-            "ekn_saml.federation.metadata_url": source,
-            "ekn_saml.federation.signing_cert": federation_signer[1],
-            "ekn_saml.federation.backing_file": str(tmp_path / "var" / "federation.xml"),
-        }
-    )
-    return settings
 
 
 @pytest.fixture
@@ -63,7 +36,13 @@ def test_login_goes_to_the_federation_idp(federation_app):
     assert response.location.startswith("https://idp.example.test/sso?SAMLRequest=")
 
 
-def test_refresher_runs_once_the_app_exists(federation_app):
+def test_making_the_app_starts_no_refresher_thread(federation_app):
+    """Under gunicorn's preload_app the app is made in the master, which must fork without threads."""
+    assert federation_app.app.registry.getUtility(IFederationMetadata)._thread is None
+
+
+def test_the_first_request_that_reads_the_metadata_starts_the_refresher(federation_app):
+    federation_app.get("/login/bankid")
     assert federation_app.app.registry.getUtility(IFederationMetadata)._thread.is_alive()
 
 

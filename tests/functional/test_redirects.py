@@ -123,3 +123,10 @@ def test_the_development_idps_answer_posts_to_the_acs_on_the_public_base(app):
 def test_a_redirect_under_a_mount_prefix_keeps_the_script_name(app):
     redirect = browser(app, HTTP_HOST="evil.example", SCRIPT_NAME="/portal").get("/mina-sidor")
     assert redirect.location == BASE + "/portal/login?next=" + quote("/portal/mina-sidor", safe="")
+
+
+def test_the_acs_redirect_has_no_body(app):
+    """A 302 needs only its Location: no "302 Found" page is rendered at every login (issue 14)."""
+    client = browser(app)
+    acs = log_in(client)
+    assert (acs.status_int, acs.body, acs.location) == (302, b"", BASE + "/mina-sidor")

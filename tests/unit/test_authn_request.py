@@ -11,15 +11,22 @@ import pytest
 from lxml import etree
 
 from ekn_saml.authn_request import build_authn_request, new_id, post_fields, redirect_url
-from ekn_saml.xmlsecurity import NS, RSA_SHA256, parse_xml, verify_bytes, verify_enveloped
+from ekn_saml.xmlsecurity import (
+    ECDSA_SHA256,
+    NS,
+    RSA_SHA256,
+    PrivateKey,
+    PublicKey,
+    parse_xml,
+    verify_bytes,
+    verify_enveloped,
+)
 
 LOAS = ("http://id.elegnamnden.se/loa/1.0/loa3", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3")
 
 
 def _sp_signing_pair(key_dir):
     import os
-
-    from ekn_saml.xmlsecurity import PrivateKey, PublicKey
 
     with open(os.path.join(key_dir, "sp-signing.crt"), "rb") as fh:
         cert = PublicKey.from_pem(fh.read())
@@ -78,3 +85,39 @@ def test_post_binding_request_has_an_enveloped_signature(request_xml, key_dir):
     key, cert = _sp_signing_pair(key_dir)
     fields = post_fields(request_xml, "relay123", key)
     verify_enveloped(parse_xml(base64.b64decode(fields["SAMLRequest"])), [cert])
+
+
+@pytest.fixture(scope="module")
+def ec_signing_pair(tmp_path_factory):
+    from ekn_saml.keygen import write_key_pair
+
+    key_path, cert_path = write_key_pair(str(tmp_path_factory.mktemp("ec")), "sp-ec-signing", "test", key_type="ec")
+    with open(cert_path, "rb") as fh:
+        return PrivateKey.from_file(key_path), PublicKey.from_pem(fh.read())
+
+
+def test_redirect_url_with_an_ec_key_carries_a_verifiable_ecdsa_sha256_signature(request_xml, ec_signing_pair):
+    key, cert = ec_signing_pair
+    query = urlsplit(redirect_url("https://idp.example.test/sso", request_xml, "relay123", key, ECDSA_SHA256)).query
+    signed, _, _signature = query.rpartition("&Signature=")
+    params = dict(parse_qsl(query))
+    assert params["SigAlg"] == ECDSA_SHA256
+    assert verify_bytes(signed.encode(), base64.b64decode(params["Signature"]), [cert], ECDSA_SHA256)
+
+
+def test_post_binding_request_with_an_ec_key_is_signed_with_ecdsa_sha256(request_xml, ec_signing_pair):
+    key, cert = ec_signing_pair
+    fields = post_fields(request_xml, "relay123", key, ECDSA_SHA256)
+    root = parse_xml(base64.b64decode(fields["SAMLRequest"]))
+    verify_enveloped(root, [cert])
+    assert root.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).get("Algorithm") == ECDSA_SHA256
+
+
+def test_base64_is_quoted_exactly_as_urlencode_quotes_it():
+    import os
+    from urllib.parse import urlencode
+
+    from ekn_saml.authn_request import _quote_base64
+
+    values = [base64.b64encode(os.urandom(n)).decode() for n in range(0, 300, 7)] + ["+/=" * 5]
+    assert [_quote_base64(v) for v in values] == [urlencode([("k", v)])[2:] for v in values]

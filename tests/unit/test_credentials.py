@@ -48,3 +48,80 @@ def test_a_certificate_of_another_key_is_reported_under_the_profiles_key_name(ap
         "ekn_saml.sp_profile.orgid.signing_cert does not belong to ekn_saml.sp_profile.orgid.signing_key"
     ]
     assert "orgid" not in creds and "default" in creds
+
+
+def _ec_pair(directory, stem, curve):
+    """An EC key and its self-signed certificate on ``curve`` (keygen makes P-256 only)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(curve)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, stem)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_path, cert_path = os.path.join(directory, stem + ".key"), os.path.join(directory, stem + ".crt")
+    with open(key_path, "wb") as fh:
+        fh.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    with open(cert_path, "wb") as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def test_an_ec_p256_signing_key_signs_with_ecdsa_sha256(tmp_path, key_dir):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ekn_saml.credentials import load_credentials
+    from ekn_saml.xmlsecurity import ECDSA_SHA256
+
+    key, cert = _ec_pair(str(tmp_path), "ec", ec.SECP256R1())
+    enc = os.path.join(key_dir, "sp-encryption")
+    creds, problems = load_credentials(key, cert, [enc + ".key"], enc + ".crt")
+    assert problems == [] and creds.signing_algorithm == ECDSA_SHA256
+
+
+def test_an_rsa_signing_key_signs_with_rsa_sha256(key_dir):
+    from ekn_saml.credentials import load_credentials
+    from ekn_saml.xmlsecurity import RSA_SHA256
+
+    sig, enc = os.path.join(key_dir, "sp-signing"), os.path.join(key_dir, "sp-encryption")
+    creds, _problems = load_credentials(sig + ".key", sig + ".crt", [enc + ".key"], enc + ".crt")
+    assert creds.signing_algorithm == RSA_SHA256
+
+
+def test_an_ec_signing_key_on_another_curve_is_refused(tmp_path, key_dir):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ekn_saml.credentials import load_credentials
+
+    key, cert = _ec_pair(str(tmp_path), "ec384", ec.SECP384R1())
+    enc = os.path.join(key_dir, "sp-encryption")
+    creds, problems = load_credentials(key, cert, [enc + ".key"], enc + ".crt")
+    assert creds is None and any("must be P-256" in p for p in problems)
+
+
+def test_an_ec_encryption_key_is_refused(tmp_path, key_dir):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ekn_saml.credentials import load_credentials
+
+    key, cert = _ec_pair(str(tmp_path), "ec-enc", ec.SECP256R1())
+    sig = os.path.join(key_dir, "sp-signing")
+    creds, problems = load_credentials(sig + ".key", sig + ".crt", [key], cert)
+    assert creds is None and any("encryption_cert) must be RSA" in p for p in problems)

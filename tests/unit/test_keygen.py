@@ -11,6 +11,20 @@ def test_private_key_is_written_mode_0600(tmp_path):
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
 
 
+def test_an_ec_key_pair_is_on_p256(tmp_path):
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key, _ = write_key_pair(str(tmp_path), "k", "test", key_type="ec")
+    assert load_pem_private_key(pathlib.Path(key).read_bytes(), None).curve.name == "secp256r1"
+
+
+def test_an_unknown_key_type_is_refused(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="key_type"):
+        write_key_pair(str(tmp_path), "k", "test", key_type="dsa")
+
+
 def test_existing_keys_are_kept(tmp_path):
     key, _ = write_key_pair(str(tmp_path), "k", "test", bits=2048)
     before = pathlib.Path(key).read_bytes()

@@ -54,3 +54,11 @@ def test_gunicorn_is_a_production_and_test_extra():
     for extra in ("production", "test"):
         assert any(r.startswith("gunicorn") for r in extras[extra]), extra
     assert any(r.startswith("redis") for r in extras["production"])  # its store is Redis
+
+
+def test_prometheus_client_is_an_extra_of_its_own_and_of_production_and_test():
+    """The plugin works without it (no /metrics); production.ini.example turns metrics on, make test tests them."""
+    assert not any(r.startswith("prometheus_client") for r in _requirements())
+    extras = ast.literal_eval(_setup_call()["extras_require"])
+    for extra in ("metrics", "production", "test"):
+        assert any(r.startswith("prometheus_client") for r in extras[extra]), extra

@@ -76,3 +76,19 @@ def test_its_keys_and_metadata_files_live_outside_the_repository():
         "ekn_saml.federation.backing_file",
     ):
         assert settings[key].startswith(HOST_DIRS), key
+
+
+def test_the_example_serves_health_checks_and_metrics(parsed):
+    assert parsed.operations.health_enabled and parsed.operations.metrics_enabled
+
+
+def test_the_gunicorn_master_does_the_metrics_bookkeeping_of_exited_workers():
+    from gunicorn.config import Config
+
+    from ekn_saml.metrics import child_exit
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(EXAMPLE, encoding="utf-8")
+    config = Config()
+    config.set("child_exit", parser.get("server:main", "child_exit"))  # as gunicorn's paste runner does
+    assert config.child_exit is child_exit

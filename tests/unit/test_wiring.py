@@ -21,10 +21,12 @@ from ekn_saml.interfaces import (
     IDevelopmentIdp,
     IFederationMetadata,
     IIdpRegistry,
+    IMetrics,
     ISamlServiceProvider,
     ISamlSessionFactory,
     IStateStore,
 )
+from ekn_saml.metrics import MeteredStore
 from ekn_saml.wiring import INTROSPECTION_CATEGORY, SERVICES
 
 from testbed import SP_BASE
@@ -124,6 +126,30 @@ def test_the_development_idp_setting_cannot_change_after_the_include(app_setting
     with pytest.raises(ConfigurationExecutionError) as caught:
         config.commit()
     assert any("ekn_saml.devidp.enabled was changed after" in p for p in caught.value.evalue.problems)
+
+
+def test_the_health_and_metrics_settings_cannot_change_after_the_include(app_settings):
+    # their routes were added at include time
+    config = configured(app_settings)
+    config.add_settings({"ekn_saml.metrics.path": "/ops/metrics"})
+    with pytest.raises(ConfigurationExecutionError) as caught:
+        config.commit()
+    assert any("ekn_saml.health.* or ekn_saml.metrics.* was changed after" in p for p in caught.value.evalue.problems)
+
+
+def test_with_metrics_on_every_user_of_the_store_shares_the_metered_one(app_settings):
+    registry = plugin_registry(app_settings)
+    store = registry.getUtility(IStateStore)
+    assert isinstance(store, MeteredStore)
+    assert registry.getUtility(ISamlServiceProvider).store is store
+    assert registry.getUtility(ISamlSessionFactory).store is store
+    assert registry.getUtility(IMetrics) is not None
+
+
+def test_with_metrics_off_the_store_is_the_backend_itself(app_settings):
+    registry = plugin_registry({**app_settings, "ekn_saml.metrics.enabled": "false"})
+    assert not isinstance(registry.getUtility(IStateStore), MeteredStore)
+    assert registry.queryUtility(IMetrics) is None
 
 
 def test_a_route_prefix_is_refused(app_settings):

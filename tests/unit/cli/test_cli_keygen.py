@@ -43,6 +43,17 @@ class TestKeygen:
         ]
         assert "ekn_saml.sp.next_signing_cert" in capsys.readouterr().err
 
+    def test_an_ec_signing_key_is_p256_and_the_encryption_key_stays_rsa(self, ini, tmp_path):
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        assert main(["keygen", ini, "--bits", "2048", "--signing-key-type", "ec"]) == 0
+        keys = {}
+        for use in ("signing", "encryption"):
+            with open(tmp_path / "certs" / f"sp-{use}.crt", "rb") as fh:
+                keys[use] = PublicKey.from_pem(fh.read()).cert.public_key()
+        assert isinstance(keys["signing"], ec.EllipticCurvePublicKey) and keys["signing"].curve.name == "secp256r1"
+        assert isinstance(keys["encryption"], rsa.RSAPublicKey)
+
 
 class TestServerKeys:
     def test_keygen_server_keys_writes_a_private_file(self, tmp_path, app_settings, capsys):

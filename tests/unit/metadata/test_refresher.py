@@ -15,6 +15,7 @@ import pytest
 
 from ekn_saml.errors import MetadataError
 from ekn_saml.metadata.idp import IdpInfo, IdpRegistry
+from ekn_saml.metadata.refresher import JITTER, _random_jitter
 from ekn_saml.timeutil import utcnow
 
 from federation_cases import aged, bankid_document, check, iso_of, make, signing_ders
@@ -354,3 +355,48 @@ class TestBackingFileNeverBackInTime:
             assert refresher.is_alive()  # waits for the lock
         refresher.join(10)
         assert fed.current.created is not None and fed.health.failures == 0
+
+
+class TestSeveralWorkers:
+    """What each process does alone; two workers sharing a store: tests/multinode/test_metadata_refresh_workers.py."""
+
+    def test_the_refresh_delay_is_jittered_earlier_never_later(self, fed_settings, fed_signer, sveleg):
+        write(fed_settings.metadata_url, signed(sveleg, fed_signer[0]))
+        fed = make(fed_settings, jitter=lambda: 0.9)
+        before = utcnow()
+        doc = fed.load_initial()
+        delay = (fed.health.next_refresh - before).total_seconds()
+        assert 0.9 * fed.refresh_delay(doc, before) - 2 <= delay <= 0.9 * fed.refresh_delay(doc, before) + 2
+
+    def test_the_default_jitter_takes_at_most_a_tenth_off(self):
+        draws = [_random_jitter() for _ in range(200)]
+        assert all(1 - JITTER <= d <= 1.0 for d in draws) and len(set(draws)) > 1
+
+    def test_a_workers_own_lease_has_run_out_by_its_next_refresh(self, fed_settings):
+        assert make(fed_settings).lease_ttl() < fed_settings.min_refresh * (1 - JITTER)
+
+    def test_start_starts_no_thread_until_the_document_is_read(self, fed_settings, fed_signer, sveleg):
+        write(fed_settings.metadata_url, signed(sveleg, fed_signer[0]))
+        fed = make(fed_settings)
+        fed.load_initial()
+        fed.start()
+        try:
+            assert fed._thread is None  # a gunicorn master (preload_app) forks without it
+            fed.all()
+            assert fed._thread is not None and fed._thread.is_alive()
+        finally:
+            fed.stop()
+
+    def test_a_store_that_does_not_answer_does_not_stop_the_refresh(self, fed_settings, fed_signer, sveleg, idp_keys):
+        """No lease to be had: fresh keys matter more than sparing the server one download."""
+        from ekn_saml.storage import store_from_url
+        from ekn_saml.testing import free_port
+
+        write(fed_settings.metadata_url, signed(sveleg, fed_signer[0]))
+        fed = make(fed_settings)
+        fed.load_initial()
+        nobody = store_from_url(f"redis+sentinel://127.0.0.1:{free_port()}/nobody?socket_connect_timeout=0.5")
+        fed.use_store(nobody)
+        write(fed_settings.metadata_url, signed(aggregate(federation_idp(BANKID_IDP, idp_keys[1])), fed_signer[0]))
+        assert fed.refresh() is True
+        assert fed.get(BANKID_IDP) is not None

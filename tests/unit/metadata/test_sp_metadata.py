@@ -174,6 +174,18 @@ class TestSigned:
         verify_enveloped(root, [creds.signing_cert])
         assert schema_errors(root) == []
 
+    def test_metadata_signed_with_an_ec_key_uses_ecdsa_sha256_and_verifies(self, app_settings, tmp_path):
+        from ekn_saml.keygen import write_key_pair
+        from ekn_saml.xmlsecurity import ECDSA_SHA256, NS
+
+        key, cert = write_key_pair(str(tmp_path), "sp-ec-signing", "test", key_type="ec")
+        settings, creds = settings_and_creds(
+            {**app_settings, **FULL, "ekn_saml.sp.signing_key": key, "ekn_saml.sp.signing_cert": cert}
+        )
+        root = parse_xml(sp_metadata_bytes(settings, creds, sign=True))
+        verify_enveloped(root, [creds.signing_cert])
+        assert root.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).get("Algorithm") == ECDSA_SHA256
+
     def test_signed_metadata_has_valid_until(self, full):
         settings, creds = full
         now = utcnow().replace(microsecond=0)

@@ -82,3 +82,32 @@ def test_a_redis_url_without_the_redis_package_is_a_startup_problem(monkeypatch,
 def test_a_redis_url_with_the_redis_package_is_accepted(raw):
     raw["ekn_saml.store.url"] = "redis://127.0.0.1:6379/0"
     assert parse(raw).store_url == "redis://127.0.0.1:6379/0"
+
+
+def test_a_sentinel_url_is_accepted(raw):
+    raw["ekn_saml.store.url"] = "redis+sentinel://s1:26379,s2:26379/mymaster/0?socket_timeout=1"
+    assert parse(raw).store_url.startswith("redis+sentinel://")
+
+
+@pytest.mark.parametrize(
+    "url, code",
+    [
+        ("redis+sentinel:///mymaster", "EKN-CFG-SENTINEL-001"),
+        ("rediss+sentinel://s1/mymaster/x", "EKN-CFG-SENTINEL-005"),
+        ("redis+sentinel://s1/mymaster?sentinel_pasword=secret", "EKN-CFG-SENTINEL-006"),
+    ],
+)
+def test_a_malformed_sentinel_url_is_a_startup_problem_with_its_code(raw, url, code):
+    raw["ekn_saml.store.url"] = url
+    assert [p for p in problems_of(raw) if p.startswith("ekn_saml.store.url") and code in p]
+
+
+def test_a_sentinel_url_problem_does_not_show_the_password(raw):
+    raw["ekn_saml.store.url"] = "redis+sentinel://:hunter2@s1/mymaster/99"
+    assert not [p for p in problems_of(raw) if "hunter2" in p]
+
+
+def test_a_sentinel_url_without_the_redis_package_is_a_startup_problem(monkeypatch, raw):
+    monkeypatch.setitem(sys.modules, "redis", None)
+    raw["ekn_saml.store.url"] = "redis+sentinel://s1/mymaster"
+    assert [p for p in problems_of(raw) if p.startswith("ekn_saml.store.url") and "ekn_saml[redis]" in p]

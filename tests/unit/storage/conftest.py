@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Fixtures for the storage tests: one ``backend`` fixture over memory, SQLite and Redis.
+"""Fixtures for the storage tests: one ``backend`` fixture over memory, SQLite, Redis and Redis through Sentinel.
+
+The Sentinel backend is the same Redis store reached with a
+``redis+sentinel://`` URL, on a master, replica and three sentinels this
+run starts once (``shared_sentinel``, tests/own_sentinel.py).
 
 Redis is never skipped silently.  The shared server is expected at
 127.0.0.1:6379 (``.ci/ensure-redis`` starts one; ``EKN_TEST_REDIS_URL``
@@ -28,7 +32,8 @@ from ekn_saml.storage.base import StateStore
 # The shared server; EKN_TEST_REDIS_URL points the tests elsewhere (e.g. a CI service container).
 REDIS_URL = os.environ.get("EKN_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
-BACKENDS = ("memory", "sqlite", "redis")
+BACKENDS = ("memory", "sqlite", "redis", "sentinel")
+_REDIS_LIKE = ("redis", "sentinel")
 
 _redis_problem: list[str | None] = []  # cached result of the one probe per run
 _redis_skipped = False
@@ -107,7 +112,8 @@ class Backend:
     ``sleep_for_real`` is the honest variant for the few tests that sleep.
     """
 
-    def __init__(self, name: str, tmp_path, redis_url: str | None) -> None:
+    def __init__(self, name: str, tmp_path, redis_url: str | None, direct_url: str | None = None) -> None:
+        """``redis_url`` is the store's; for Sentinel ``direct_url`` is the master's own, for the test's look inside."""
         self.name = name
         self.clock = FakeClock()
         self.sqlite_path = str(tmp_path / "state.sqlite")
@@ -115,10 +121,10 @@ class Backend:
         self.prefix = f"ekn-test:{uuid.uuid4().hex}:"
         self._stores: list[StateStore] = []
         self._redis = None
-        if name == "redis":
+        if name in _REDIS_LIKE:
             import redis
 
-            self._redis = redis.Redis.from_url(redis_url)
+            self._redis = redis.Redis.from_url(redis_url if name == "redis" else direct_url)
 
     # -- building stores ----------------------------------------------------
     def make(self, *, fake_clock: bool = True, prefix: str | None = None) -> StateStore:
@@ -152,7 +158,7 @@ class Backend:
 
     # -- time ---------------------------------------------------------------
     def advance(self, seconds: float) -> None:
-        if self.name != "redis":
+        if self.name not in _REDIS_LIKE:
             self.clock.advance(seconds)
             return
         step = int(seconds * 1000)
@@ -196,8 +202,13 @@ class Backend:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path) -> Iterator[Backend]:
-    redis_url = require_redis() if request.param == "redis" else None
-    b = Backend(request.param, tmp_path, redis_url)
+    redis_url = direct_url = None
+    if request.param == "redis":
+        redis_url = require_redis()
+    elif request.param == "sentinel":
+        cluster = request.getfixturevalue("shared_sentinel")
+        redis_url, direct_url = cluster.url(), f"redis://127.0.0.1:{cluster.ports['master']}/0"
+    b = Backend(request.param, tmp_path, redis_url, direct_url)
     try:
         yield b
     finally:

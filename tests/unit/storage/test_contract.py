@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ekn_saml.storage import store_from_url
+from ekn_saml.storage import StoreWrite, store_from_url
 from ekn_saml.storage.memory import MemoryStateStore
 from ekn_saml.storage.redis import RedisStateStore
 from ekn_saml.storage.sqlite import SQLiteStateStore
@@ -410,6 +410,56 @@ def test_delete_leaves_other_keys(store):
     store.put(NS, "k2", {"v": 2}, 60)
     store.delete(NS, "k1")
     assert store.get(NS, "k2") == {"v": 2}
+
+
+# --------------------------------------------------------------------------
+# write_batch
+# --------------------------------------------------------------------------
+def test_write_batch_makes_the_writes_in_order(store):
+    store.put(NS, "gone", {"v": 0}, 60)
+    results = store.write_batch(
+        [
+            StoreWrite.put(NS, "k", {"v": 1}, 60),
+            StoreWrite.put(NS, "k", {"v": 2}, 60),
+            StoreWrite.delete(NS, "gone"),
+        ]
+    )
+    assert results == [None, None, None]
+    assert (store.get(NS, "k"), store.get(NS, "gone")) == ({"v": 2}, None)
+
+
+def test_write_batch_reports_each_add(store):
+    store.put(NS, "taken", {"v": 0}, 60)
+    results = store.write_batch([StoreWrite.add(NS, "taken", {"v": 1}, 60), StoreWrite.add(NS, "free", {"v": 2}, 60)])
+    assert results == [False, True]
+
+
+def test_write_batch_makes_the_writes_after_a_failed_add(store):
+    store.put(NS, "taken", {"v": 0}, 60)
+    store.write_batch([StoreWrite.add(NS, "taken", {"v": 1}, 60), StoreWrite.put(NS, "after", {"v": 2}, 60)])
+    assert (store.get(NS, "taken"), store.get(NS, "after")) == ({"v": 0}, {"v": 2})
+
+
+def test_write_batch_adds_and_discards_index_members(store):
+    store.index_add(NS, "subject", "old", 60)
+    store.write_batch([StoreWrite.index_add(NS, "subject", "new", 60), StoreWrite.index_discard(NS, "subject", "old")])
+    assert store.index_members(NS, "subject") == ["new"]
+
+
+def test_write_batch_entries_expire_after_their_ttl(backend, store):
+    store.write_batch([StoreWrite.put(NS, "k", {"v": 1}, 10), StoreWrite.index_add(NS, "subject", "a", 10)])
+    backend.advance(11)
+    assert (store.get(NS, "k"), store.index_members(NS, "subject")) == (None, [])
+
+
+def test_write_batch_with_a_bad_ttl_writes_nothing(store):
+    with pytest.raises(ValueError):
+        store.write_batch([StoreWrite.put(NS, "first", {"v": 1}, 60), StoreWrite.put(NS, "second", {"v": 2}, 0)])
+    assert store.get(NS, "first") is None
+
+
+def test_empty_write_batch_is_not_an_error(store):
+    assert store.write_batch([]) == []
 
 
 # --------------------------------------------------------------------------

@@ -20,6 +20,8 @@ URLS = {
     "rediss": "rediss://example.invalid:6380/1",
     "unix": "unix:///run/redis.sock?db=2",
     "memory": "memory://",
+    "redis+sentinel": "redis+sentinel://127.0.0.1:26379,example.invalid/mymaster/0",
+    "rediss+sentinel": "rediss+sentinel://example.invalid:26380/mymaster/1",
 }
 
 
@@ -49,7 +51,15 @@ def test_the_settings_refuse_a_scheme_the_registry_lacks():
     assert any(p.startswith("ekn_saml.store.url") for p in problems_of(raw))
 
 
-@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "rediss://example.invalid:6380/1", "unix:///run/r.sock"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:6379/0",
+        "rediss://example.invalid:6380/1",
+        "unix:///run/r.sock",
+        "redis+sentinel://example.invalid/mymaster",
+    ],
+)
 def test_a_redis_url_without_the_redis_package_names_the_extra(monkeypatch, url):
     """Not an ImportError from deep inside: a ValueError (a startup problem) with the command that fixes it."""
     monkeypatch.setitem(sys.modules, "redis", None)  # what an install without the [redis] extra looks like

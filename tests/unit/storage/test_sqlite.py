@@ -17,6 +17,7 @@ import stat
 import pytest
 
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
+from ekn_saml.storage import StoreWrite
 from ekn_saml.storage.sqlite import SQLiteStateStore
 
 FILES = ("", "-wal", "-shm")
@@ -89,3 +90,16 @@ def test_a_file_that_cannot_be_checked_gives_store_unavailable(tmp_path):
     with pytest.raises(StoreUnavailableError) as caught:
         store.put("ns", "k", {"v": 1}, 60)
     assert caught.value.code is ErrorCode.STORE_UNAVAILABLE
+
+
+def test_a_write_batch_that_fails_half_way_writes_nothing(tmp_path, monkeypatch):
+    store = SQLiteStateStore(str(tmp_path / "state.sqlite"))
+
+    def fails(*args):
+        raise StoreUnavailableError("injected after the first write of the batch")
+
+    monkeypatch.setattr(store, "index_add", fails)
+    with pytest.raises(StoreUnavailableError):
+        store.write_batch([StoreWrite.put("ns", "k", {"v": 1}, 60), StoreWrite.index_add("ns", "i", "k", 60)])
+    assert store.get("ns", "k") is None
+    store.close()

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from ekn_saml.errors import ErrorCode, StoreUnavailableError
-from ekn_saml.storage import store_from_url
+from ekn_saml.storage import StoreWrite, store_from_url
 from ekn_saml.storage.redis import RedisStateStore
 from ekn_saml.storage.sqlite import SQLiteStateStore
 from ekn_saml.testing import free_port
@@ -31,6 +31,7 @@ OPERATIONS = [
     ("index_members", lambda s: s.index_members(NS, "subject")),
     ("index_discard", lambda s: s.index_discard(NS, "subject", "m")),
     ("ping", lambda s: s.ping()),
+    ("write_batch", lambda s: s.write_batch([StoreWrite.put(NS, "k", {"v": 1}, 60), StoreWrite.delete(NS, "j")])),
 ]
 OP_IDS = [name for name, _ in OPERATIONS]
 OP_CALLS = [call for _, call in OPERATIONS]
@@ -165,6 +166,16 @@ def test_the_same_redis_store_works_again_after_a_server_restart(own_redis, live
     live_store.index_add(NS, "subject", "m", 60)
     assert live_store.index_members(NS, "subject") == ["m"]
     live_store.ping()
+
+
+@pytest.mark.slow
+def test_write_batch_loads_its_script_again_on_a_restarted_server(own_redis, live_store):
+    """The batch script is cached by the server; a restarted one answers NOSCRIPT and the store loads it again."""
+    live_store.write_batch([StoreWrite.put(NS, "before", {"v": 1}, 60)])
+    own_redis.kill()
+    own_redis.start()  # same port, empty script cache
+    assert live_store.write_batch([StoreWrite.add(NS, "after", {"v": 2}, 60)]) == [True]
+    assert live_store.get(NS, "after") == {"v": 2}
 
 
 @pytest.mark.slow
