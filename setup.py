@@ -44,6 +44,8 @@ setup(
         "lxml>=6.1,<6.2",
         "xmlsec==1.3.17",
         "cryptography>=42",
+        # the IANA time zones for zoneinfo (pages show Swedish time), where the system has no tz database
+        "tzdata",
     ],
     extras_require={
         # the Redis store (ekn_saml.store.url = redis://...)
@@ -66,6 +68,9 @@ setup(
             "webtest>=3",
             "pytest>=8",
             "pytest-playwright>=0.5",
+            # axe-core (bundled in the wheel, so it works offline) for the browser tests'
+            # accessibility checks: the engine the issue's audit used, not rules of our own
+            "axe-playwright-python>=0.1.8",
             "hypothesis>=6",
             "Babel>=2.14",
             # make test's lint step: rules and format, types (a ratchet), import layers

@@ -71,6 +71,7 @@ LOGIN_SUCCESS = "login_success"
 LOGIN_FAILURE = "login_failure"
 LOGOUT = "logout"
 CSRF_FAILURE = "csrf_failure"
+ERROR_PAGE = "error_page"
 METADATA_REFRESH = "metadata_refresh"
 METHOD_AVAILABILITY = "method_availability"
 
@@ -202,6 +203,22 @@ def csrf_failed(request, *, code: str, reference: str, reason: str, identity: Id
         reference=reference,
         client=_client(request),
         identity=identity_fields(identity),
+    )
+
+
+def error_page_shown(request, *, code: str, reference: str) -> dict[str, Any]:
+    """A page that shows an error code and a reference and is no failed login (404, 403, 500, a bad link).
+
+    So that every reference a user can quote is in the audit trail as well as
+    the log.  The path is not recorded: it may hold anything the client sent.
+    """
+    route = getattr(request, "matched_route", None)
+    return emit(
+        ERROR_PAGE,
+        route=route.name if route is not None else None,
+        code=code,
+        reference=reference,
+        client=_client(request),
     )
 
 

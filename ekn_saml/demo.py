@@ -19,7 +19,7 @@ from pyramid.view import view_config
 
 from .csrf import csrf_token
 from .eidas import country_name
-from .i18n import method_label
+from .i18n import idp_name, loa_label, method_label, swedish_time
 from .public_url import public_route_url
 from .views.step_up import require_step_up
 
@@ -81,6 +81,10 @@ def mina_sidor(request):
     name = country_name(identity.country)
     view["country_name"] = request.localizer.translate(name) if name else None
     view["kind_label"] = request.localizer.translate(KIND_LABELS.get(identity.kind, identity.kind))
+    # the facts in words and in Swedish time; the raw values stay for the markup's attributes
+    view["loa_label"] = loa_label(request, identity.loa)
+    view["idp_name"], view["idp_name_lang"] = idp_name(request, identity.idp)
+    view["authn_instant_local"] = swedish_time(identity.authn_instant) if identity.authn_instant else None
     return {"identity": type("IdentityView", (), view)}
 
 

@@ -29,7 +29,23 @@ class ErrorFamily(enum.StrEnum):
     CONFIGURATION = "configuration"
     # a step-up login answered by another person or organisation than the logged-in one
     STEP_UP_MISMATCH = "step_up_mismatch"
-    # a login method whose IdP's metadata lacks what the method requires (EC §6.1)
+    # a permanent refusal (see Refusal): the page says why, and offers no "try again"
+    REFUSED = "refused"
+    # no page at this address (EKN-WEB-404, the opt-in 404 view): not an ErrorCode
+    NOT_FOUND = "not_found"
+
+
+class Refusal(enum.StrEnum):
+    """Why a login was refused for good: trying again with the same e-ID cannot succeed.
+
+    Each has a page of its own saying why and what to do instead
+    (templates/error.jinja2, ``data-refusal``).
+    """
+
+    COORDINATION_NUMBER = "coordination_number"  # a samordningsnummer, and this service does not accept one
+    ORGANISATION = "organisation"  # the organisation is not one this e-ID may vouch for
+    LOA = "loa"  # the e-ID cannot give the level of assurance the service needs
+    # the method's IdP is gone from the metadata, or no longer declares what the method needs (EC 1.3, 6.1)
     METHOD_UNAVAILABLE = "method_unavailable"
 
 
@@ -141,9 +157,10 @@ class ErrorCode(enum.StrEnum):
     # Logged, never a page.  A store file other users could read was found and
     # tightened to the owner alone (its contents may have been exposed).
     STORE_FILE_EXPOSED = "EKN-OPS-005"
-    # the method's IdP, as its metadata says now, does not match the SP's entity categories (EC 1.3)
-    # or lacks secure-authenticator-binding that the method requires: nothing is sent
-    IDP_LACKS_REQUIRED_CATEGORY = "EKN-OPS-006"
+    # a login method that cannot be used now: its IdP is gone from the trusted metadata, or its
+    # metadata no longer matches the SP's entity categories (EC 1.3) or lacks secure-authenticator-
+    # binding that the method requires (EC 6.1).  Nothing is sent; the detail and audit say which.
+    METHOD_UNAVAILABLE = "EKN-OPS-006"
 
 
 # What each code means for the user: the page family and the HTTP status.
@@ -154,11 +171,34 @@ _OWN_FAMILY = {
     ErrorCode.IDP_POSSIBLE_FRAUD: ErrorFamily.FRAUD,
     ErrorCode.LOGIN_RATE_LIMITED: ErrorFamily.RATE_LIMITED,
     ErrorCode.STEP_UP_SUBJECT_MISMATCH: ErrorFamily.STEP_UP_MISMATCH,
-    ErrorCode.IDP_LACKS_REQUIRED_CATEGORY: ErrorFamily.METHOD_UNAVAILABLE,
 }
 
 
+# The codes that refuse a login for good, and why.  Every other code is
+# transient: the same e-ID may succeed when the user tries again.
+_REFUSALS = {
+    ErrorCode.COORDINATION_NUMBER_NOT_ACCEPTED: Refusal.COORDINATION_NUMBER,
+    ErrorCode.SCOPE_NOT_AUTHORISED: Refusal.ORGANISATION,
+    # the IdP could not give the LoA we asked for (NoAuthnContext), or answered with another one
+    ErrorCode.IDP_NO_AUTHN_CONTEXT: Refusal.LOA,
+    ErrorCode.LOA_NOT_REQUESTED: Refusal.LOA,
+    ErrorCode.METHOD_UNAVAILABLE: Refusal.METHOD_UNAVAILABLE,
+}
+
+
+def refusal_of(code: ErrorCode) -> Refusal | None:
+    """Why ``code`` refuses the login for good, or ``None`` for a transient failure."""
+    return _REFUSALS.get(code)
+
+
+def is_permanent(code: ErrorCode) -> bool:
+    """Whether trying again cannot help: the page then explains, and offers no "try again"."""
+    return code in _REFUSALS
+
+
 def family_of(code: ErrorCode) -> ErrorFamily:
+    if code in _REFUSALS:
+        return ErrorFamily.REFUSED
     if code in _OWN_FAMILY:
         return _OWN_FAMILY[code]
     prefix = code.value.split("-")[1]
@@ -221,6 +261,11 @@ class SamlError(Exception):
     @property
     def family(self) -> ErrorFamily:
         return family_of(self.code)
+
+    @property
+    def permanent(self) -> bool:
+        """Whether trying again cannot help (:func:`is_permanent`)."""
+        return is_permanent(self.code)
 
 
 class ConfigurationError(SamlError):
@@ -298,12 +343,18 @@ class StepUpMismatchError(SamlError):
 
 
 class MethodUnavailableError(SamlError):
-    """The method's IdP does not (now) declare what the method requires; no request was sent."""
+    """A login method that cannot be used now; no request was sent.
+
+    Its IdP is not in the trusted metadata, or its metadata lacks what the
+    method requires (EC 1.3 matching, secure-authenticator-binding).  The
+    detail says which, for the log; the user gets the refusal page.
+    """
 
     http_status = 503
 
-    def __init__(self, detail: str = "") -> None:
-        super().__init__(ErrorCode.IDP_LACKS_REQUIRED_CATEGORY, detail)
+    def __init__(self, method: str, detail: str) -> None:
+        super().__init__(ErrorCode.METHOD_UNAVAILABLE, detail)
+        self.method = method
 
 
 class StoreUrlError(ValueError):

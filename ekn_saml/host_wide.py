@@ -73,7 +73,22 @@ def security_headers(config) -> None:
     config.include("ekn_saml.headers")
 
 
+def favicon(config) -> None:
+    """The plugin's icon at ``/favicon.ico`` (:func:`ekn_saml.views.static.favicon`), instead of a 404 on every visit."""
+    from .views.static import add_favicon
+
+    add_favicon(config)
+
+
 def includeme(config) -> None:
-    """Every host-wide part: session factory, security policy, CSRF default, locale negotiator, error views, headers."""
-    for part in (session_factory, security_policy, csrf_default, locale_negotiator, error_views, security_headers):
+    """Every host-wide part: session factory, security policy, CSRF default, locale negotiator, error views, headers, favicon."""
+    for part in (
+        session_factory,
+        security_policy,
+        csrf_default,
+        locale_negotiator,
+        error_views,
+        security_headers,
+        favicon,
+    ):
         config.include(part)

@@ -18,11 +18,16 @@ domain: Python code marks strings with :data:`_` and translates them with
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 
+from .constants import LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
 from .errors import BadRequestError, ConfigurationError, ErrorCode
+from .interfaces import ISamlServiceProvider
 from .methods import built_in
 from .public_url import public_url
 from .safe_url import is_safe_local_path
@@ -66,6 +71,46 @@ def method_description(request: Request, name: str) -> str:
     """One translated sentence about a built-in login method, or ``""`` for another."""
     method = built_in(name)
     return request.localizer.translate(method.description) if method is not None else ""
+
+
+# Times are shown as the users live them: Swedish time, with its zone (CET or
+# CEST).  zoneinfo reads the system's tz database, or the tzdata package
+# (an install requirement) where the system has none.
+SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
+
+# The levels of assurance in words; another URI is shown as it is.
+_LOA_LABELS = {
+    LOA3: _("Level of assurance 3"),
+    LOA3_NONRESIDENT: _("Level of assurance 3, without a Swedish personal identity number"),
+    UNCERTIFIED_LOA3: _("Level of assurance 3, not reviewed"),
+}
+
+
+def loa_label(request: Request, uri: str) -> str:
+    """The level of assurance ``uri`` in words in the page's language ("Tillitsnivå 3"), else ``uri``."""
+    label = _LOA_LABELS.get(uri)
+    return request.localizer.translate(label) if label is not None else uri
+
+
+def idp_name(request: Request, entity_id: str) -> tuple[str, str | None]:
+    """The IdP's ``mdui:DisplayName`` from trusted metadata and its language, for the page's language.
+
+    The name in the page's language, else in Swedish or English, else in any;
+    ``(entity_id, None)`` for an IdP without one (or no longer trusted).  A
+    page marks a name in another language than its own with ``lang``.
+    """
+    sp = request.registry.queryUtility(ISamlServiceProvider)
+    idp = sp.registry.get(entity_id) if sp is not None else None
+    names = {lang: text for lang, text in (idp.display_names if idp is not None else {}).items() if text}
+    for language in (request.locale_name, *LANGUAGES, *names):
+        if language in names:
+            return names[language], language
+    return entity_id, None
+
+
+def swedish_time(moment: dt.datetime) -> dt.datetime:
+    """``moment`` (aware) in Swedish time, Europe/Stockholm."""
+    return moment.astimezone(SWEDISH_TIME)
 
 
 def set_language(request: Request) -> HTTPSeeOther:

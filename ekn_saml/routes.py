@@ -11,8 +11,12 @@ def includeme(config):
     config.add_route("saml.help", "/help")
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.logged_out", "/logged-out")
+    # "stay logged in": a CSRF-checked POST that restarts the session's idle timer
+    config.add_route("saml.session_extend", "/session/extend")
     # the page of a login whose request state is gone, after the ACS redirects there
     config.add_route("saml.login_expired", "/login-expired")
+    # an error page again, in the language now chosen (its language switch leads here)
+    config.add_route("saml.error_page", "/login-error")
     # SAML endpoints; their paths are part of the published metadata.  The
     # default SP profile answers at the plain paths, every further profile
     # (ekn_saml.sp_profiles) at /<name> below them (other names are a 404).

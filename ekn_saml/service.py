@@ -314,7 +314,10 @@ class ServiceProvider:
             )
         idp = self.registry.get(method.idp_entity_id)
         if idp is None:
-            raise MetadataError(f"IdP {method.idp_entity_id} of method {method.name} is not in trusted metadata")
+            # gone from the federation metadata: a refusal with its own page, not an outage
+            raise MethodUnavailableError(
+                method.name, f"IdP {method.idp_entity_id} of method {method.name} is not in trusted metadata"
+            )
         post = self.settings.authn_request_binding == "post"
         binding = BINDING_POST if post else BINDING_REDIRECT
         destination = idp.sso_url(binding) or ""
@@ -322,7 +325,7 @@ class ServiceProvider:
             raise MetadataError(f"IdP {idp.entity_id} has no SingleSignOnService for {binding}")
         unavailable = self.method_problem(method, idp)
         if unavailable:
-            raise MethodUnavailableError(unavailable)
+            raise MethodUnavailableError(method.name, unavailable)
         if step_up is not None and step_up.method != method.name:
             raise BadRequestError(ErrorCode.UNKNOWN_METHOD, f"a step-up must use {step_up.method}, not {method.name}")
         self.count_login_start(client_address)
@@ -382,7 +385,7 @@ class ServiceProvider:
 
         ``idp`` is the method's IdP record if the caller has it.  An IdP
         missing from the metadata is a reason too (``start_login`` refuses it
-        as METADATA_INVALID before asking).  See :func:`method_unavailable_reason`.
+        with the same code, METHOD_UNAVAILABLE, before asking).  See :func:`method_unavailable_reason`.
         """
         idp = idp or self.registry.get(method.idp_entity_id)
         if idp is None:

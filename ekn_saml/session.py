@@ -55,6 +55,16 @@ _TOUCH_EVERY = 60  # seconds between writes of an unchanged session (idle timer 
 _SUBJECT_INDEX_PURPOSE = "session-index/subject"
 _SAML_INDEX_PURPOSE = "session-index/saml"
 _RECORD_PURPOSE = "session-record"
+_SESSION_END_PURPOSE = "session-end"
+
+# The session-end cookie: when the login's session ends if nothing happens
+# (its idle and absolute deadlines, epoch seconds, signed with the server
+# keys), so that the chooser can say why a user was logged out.  Two numbers:
+# no personal data, nothing that opens a session.  Written with the session
+# cookie, deleted with it (logout) and by the chooser once it has told.
+SESSION_END_COOKIE = "ekn_session_end"
+IDLE = "idle"
+ABSOLUTE = "absolute"
 
 
 def subject_index_key(server_keys: ServerKeys, subject: str) -> str:
@@ -135,6 +145,20 @@ class StoreSession(dict):
         # with an older key was indexed under that key's MACs, so it is
         # indexed again under the newest when it is sealed again
         self._indexed = self._index_entries() if record is not None and not reseal else []
+
+    def ends(self) -> tuple[float, str]:
+        """When this session ends if nothing else happens (epoch seconds), and by which timeout (:data:`IDLE`, :data:`ABSOLUTE`).
+
+        As it will be after this request's save: a session the save writes
+        (changed, or last written :data:`_TOUCH_EVERY` seconds ago or more)
+        has its idle timer restarted now.
+        """
+        factory = self._factory
+        now = factory.clock()
+        touched = self._changed or (not self.new and now - self._accessed >= _TOUCH_EVERY)
+        idle_end = (now if touched else self._accessed) + factory.idle_timeout
+        absolute_end = self.created + factory.absolute_timeout
+        return (idle_end, IDLE) if idle_end < absolute_end else (absolute_end, ABSOLUTE)
 
     # --- ISession ---
     def changed(self) -> None:
@@ -291,6 +315,7 @@ class StoreSession(dict):
         self._indexed = entries
         self._reseal = False
         factory.set_cookie(request, response, self._id)
+        factory.set_session_end_cookie(response, created=self.created, accessed=now)
 
 
 @implementer(ISessionFactory, ISamlSessionFactory)
@@ -386,6 +411,47 @@ class StoreSessionFactory:
         # of a __Host- cookie that lacks Secure
         # (WebOb's delete_cookie cannot say Secure; a None value is its deletion)
         response.set_cookie(self.cookie_name, None, path="/", httponly=True, secure=self.secure, samesite="Lax")
+        self.delete_session_end_cookie(response)
+
+    @property
+    def session_end_cookie_name(self) -> str:
+        return cookies.cookie_name(SESSION_END_COOKIE, secure=self.secure)
+
+    def set_session_end_cookie(self, response, *, created: float, accessed: float) -> None:
+        """The signed idle and absolute deadlines of the session just saved (:data:`SESSION_END_COOKIE`)."""
+        deadlines = f"{int(accessed + self.idle_timeout)}-{int(created + self.absolute_timeout)}"
+        response.set_cookie(
+            self.session_end_cookie_name,
+            self.server_keys.sign(_SESSION_END_PURPOSE, deadlines),
+            # long enough to tell a user who comes back after the absolute timeout
+            max_age=self.absolute_timeout + 86400,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="Lax",
+        )
+
+    def delete_session_end_cookie(self, response) -> None:
+        response.set_cookie(
+            self.session_end_cookie_name, None, path="/", httponly=True, secure=self.secure, samesite="Lax"
+        )
+
+    def ended_by(self, request) -> str | None:
+        """Which timeout ended the browser's last session (:data:`IDLE`, :data:`ABSOLUTE`), from its session-end cookie.
+
+        ``None`` without a valid cookie, or while that session's deadlines
+        have not passed (the caller checks that nobody is logged in).
+        """
+        value = self.server_keys.unsign(_SESSION_END_PURPOSE, request.cookies.get(self.session_end_cookie_name))
+        idle_end, _, absolute_end = (value or "").partition("-")
+        if not (idle_end.isdigit() and absolute_end.isdigit()):
+            return None
+        now = self.clock()
+        if now >= int(absolute_end) and int(absolute_end) <= int(idle_end):
+            return ABSOLUTE
+        if now >= int(idle_end):
+            return IDLE
+        return None
 
     def end_session(self, store_key: str) -> None:
         """End the one stored session whose store key is ``store_key`` (see :func:`current_session_key`).

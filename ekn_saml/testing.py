@@ -99,6 +99,13 @@ def development_settings(
         "ekn_saml.devidp.key": f"{keys}/idp.key",
         "ekn_saml.devidp.cert": f"{keys}/idp.crt",
         "ekn_saml.server_keys": f"{keys}/{SERVER_KEYS_FILE}",
+        # EKN's customer service as the pages show it (made-up values of the example domain)
+        "ekn_saml.support.email": "kundservice@example.se",
+        "ekn_saml.support.phone": "+46 8 000 00 00",
+        "ekn_saml.support.opening_hours.sv": "vardagar 9–16",
+        "ekn_saml.support.opening_hours.en": "weekdays 9–16 (Swedish time)",
+        "ekn_saml.support.form_url.sv": "https://www.example.se/kontakt",
+        "ekn_saml.support.form_url.en": "https://www.example.se/en/contact",
     }
     for slug, (method, _categories) in DEV_IDPS.items():
         settings[f"ekn_saml.method.{method}.idp"] = f"{idp_base}/devidp/{slug}"

@@ -96,9 +96,11 @@ def dev_idp_metadata(idps: list[DevIdp], cert: PublicKey) -> bytes:
             for scope in DEV_ORG_SCOPES:
                 etree.SubElement(dext, _E["shibmd"] + "Scope", regexp="false").text = scope
         ui = etree.SubElement(dext, _E["mdui"] + "UIInfo")
-        name = etree.SubElement(ui, _E["mdui"] + "DisplayName")
-        name.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
-        name.text = f"Development IdP ({idp.slug})"
+        # in both languages of the pages, which show the IdP by this name
+        for lang, text in (("sv", f"Utvecklings-IdP ({idp.slug})"), ("en", f"Development IdP ({idp.slug})")):
+            name = etree.SubElement(ui, _E["mdui"] + "DisplayName")
+            name.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
+            name.text = text
         if DEV_PRINCIPAL_SELECTION.get(idp.slug):
             requested = etree.SubElement(dext, _PSC + "RequestedPrincipalSelection", nsmap={"psc": _PSC[1:-1]})
             for attribute in DEV_PRINCIPAL_SELECTION[idp.slug]:

@@ -41,6 +41,7 @@ from .model import (
     SamlSettings,
     SpMetadataSettings,
     SpProfile,
+    SupportContact,
 )
 from .profiles import check_https, sp_profile_names, sp_profiles_section, sp_section
 from .reader import Reader
@@ -60,6 +61,7 @@ from .rules import (
     session_section,
     status_section,
     store_section,
+    support_section,
 )
 from .table import BINDINGS, CRYPTO_BACKENDS, DATA_ENCRYPTIONS, KEYS, KNOWN_METHODS, REQUIRED
 
@@ -97,6 +99,7 @@ def parse_settings(settings: dict[str, Any], *, file_exists: Callable[[str], boo
         sp_profiles=profiles,
         federation=federation_section(r, file_exists),
         status_allowed_addresses=status_section(r),
+        support=support_section(r, profiles[0].metadata.support_email),
         operations=operations_section(r),
         **mode_section(r, file_exists),
     )
@@ -140,6 +143,7 @@ __all__ = [
     "SamlSettings",
     "SpMetadataSettings",
     "SpProfile",
+    "SupportContact",
     "acs_path",
     "operations_at_include",
     "parse_settings",

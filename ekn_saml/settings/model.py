@@ -115,6 +115,33 @@ class FederationSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SupportContact:
+    """EKN's customer service as users see it on error pages and /help; every part may be empty."""
+
+    email: str = ""
+    phone: str = ""
+    opening_hours: tuple[tuple[str, str], ...] = ()  # (language, text)
+    form_url: tuple[tuple[str, str], ...] = ()  # (language, https URL)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.email or self.phone or self.form_url)
+
+    def hours_in(self, language: str) -> str:
+        """The opening hours in ``language``, else Swedish, else ``""``."""
+        return _in_language(self.opening_hours, language)
+
+    def form_in(self, language: str) -> str:
+        """The contact form's URL for ``language``, else the Swedish one, else ``""``."""
+        return _in_language(self.form_url, language)
+
+
+def _in_language(values: tuple[tuple[str, str], ...], language: str) -> str:
+    given = dict(values)
+    return given.get(language) or given.get("sv", "")
+
+
+@dataclass(frozen=True, slots=True)
 class OperationsSettings:
     """The endpoints for operators' tools: health checks for load balancers, Prometheus metrics.
 
@@ -185,6 +212,7 @@ class SamlSettings:
     sp_metadata: SpMetadataSettings = field(default_factory=SpMetadataSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
     status_allowed_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
+    support: SupportContact = field(default_factory=SupportContact)
     operations: OperationsSettings = field(default_factory=OperationsSettings)  # health checks, metrics
     crypto_backend: str = "xmlsec"  # "xmlsec" (in process) | "xmlsec1" (pysaml2's program, for comparison)
     development_flag: bool = False  # ekn_saml.development; see is_development

@@ -30,8 +30,8 @@ from ..storage import StateStore
 from ..storage.redis_connection import is_sentinel_url, parse_sentinel_url
 from ..storage.registry import BACKENDS, SCHEMES, missing_requirement, supported_urls
 from ..xml_limits import MESSAGE_LIMITS, XmlLimits
-from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod, OperationsSettings
-from .reader import Reader, base_url_problem, is_absolute_uri, local_path_problem, quiet_bool
+from .model import PREFIX, DevIdpSettings, FederationSettings, LoginMethod, OperationsSettings, SupportContact
+from .reader import Reader, base_url_problem, is_absolute_uri, local_path_problem, per_language, quiet_bool
 from .table import (
     BINDINGS,
     CRYPTO_BACKENDS,
@@ -332,7 +332,8 @@ def _host_backend(r: Reader, dotted: str) -> type[StateStore] | None:
 
 def session_section(r: Reader) -> dict[str, Any]:
     """``session.*``: timeouts and the session cookie."""
-    idle = r.int("session.idle_timeout", 1800, 60, 7 * 86400)
+    # as short as 10 s: a test of the expiry warning must not wait minutes; production keeps 1800
+    idle = r.int("session.idle_timeout", 1800, 10, 7 * 86400)
     absolute = r.int("session.absolute_timeout", 8 * 3600, 60, 30 * 86400)
     r.check(idle <= absolute, f"{PREFIX}session.idle_timeout must not exceed session.absolute_timeout")
     cookie_name = r.str("session.cookie_name", "ekn_session")
@@ -417,6 +418,38 @@ def status_section(r: Reader) -> tuple[str, ...]:
         except ValueError:
             r.problems.append(f"{PREFIX}status.allowed_addresses: {value!r} is not an IP address or network")
     return values
+
+
+# what a phone number may be written with; anything else (a URL, markup) is a typo
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,30}$")
+# the same shape as the SP metadata's contact addresses (profiles._EMAIL)
+_SUPPORT_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s]+\.[^@\s]+$")
+
+
+def support_section(r: Reader, metadata_support_email: str) -> SupportContact:
+    """``support.*``: EKN's customer service for the pages; the e-mail defaults to ``sp.contact.support.email``.
+
+    The e-mail must look like one, the phone be digits with ``+ - ( )`` and
+    spaces, and each contact form an https URL with a host: users follow it.
+    """
+    email = r.str("support.email", metadata_support_email).removeprefix("mailto:")
+    r.check(
+        not email or bool(_SUPPORT_EMAIL.match(email)), f"{PREFIX}support.email is not an e-mail address: {email!r}"
+    )
+    phone = r.str("support.phone", "")
+    r.check(not phone or bool(_PHONE.match(phone)), f"{PREFIX}support.phone is not a phone number: {phone!r}")
+    forms = per_language(r, "support.form_url")
+    for language, url in forms:
+        if f"support.form_url.{language}" not in r.raw:
+            continue  # English inherits Swedish: its problem is reported once, as the Swedish key's
+        parts = urlsplit(url)
+        r.check(
+            parts.scheme == "https" and bool(parts.hostname),
+            f"{PREFIX}support.form_url.{language} must be an https URL, not {url!r}",
+        )
+    return SupportContact(
+        email=email, phone=phone, opening_hours=per_language(r, "support.opening_hours"), form_url=forms
+    )
 
 
 # a fixed route path: segments of unreserved characters, so no route pattern ({...}, *) and no query

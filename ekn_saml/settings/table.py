@@ -230,6 +230,16 @@ KEYS: dict[str, tuple[Any, str]] = {
     "sp_profile.<name>.description.en": ("<description.sv>", "The profile's mdui:Description in English."),
     "sp_profile.<name>.requested_attributes": ("<sp.requested_attributes>", "The profile's extra RequestedAttributes."),
     "sp_profile.<name>.contract_categories": ("<sp.contract_categories>", "The profile's service contract categories."),
+    # --- EKN's customer service, shown on every error page and on /help ---
+    "support.email": (
+        "<sp.contact.support.email>",
+        "E-mail address of EKN's customer service, shown to users beside the error code and reference.",
+    ),
+    "support.phone": ("", "Phone number of EKN's customer service, as shown (digits, spaces, +, -, parentheses)."),
+    "support.opening_hours.sv": ("", "When the phone is answered, in Swedish (e.g. vardagar 9-16)."),
+    "support.opening_hours.en": ("<support.opening_hours.sv>", "When the phone is answered, in English."),
+    "support.form_url.sv": ("", "https URL of EKN's contact form for Swedish-speaking users."),
+    "support.form_url.en": ("<support.form_url.sv>", "https URL of the contact form for English-speaking users."),
     # --- federation metadata ---
     "federation.metadata_url": ("", "Signed federation metadata: an https URL or a file path; empty = none."),
     "federation.signing_cert": ("", "PEM certificate(s) pinned to verify the federation metadata signature."),

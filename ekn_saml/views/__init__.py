@@ -77,7 +77,11 @@ def template_values(event) -> None:
     ``saml_identity`` is :func:`~ekn_saml.login_state.identity_of` the request
     (the header shows the logout button when it is set); ``saml_csrf_token``
     is a callable (:func:`~ekn_saml.csrf.csrf_token`), called only where a
-    form needs it, so an anonymous page stores no session.  Templates of the
+    form needs it, so an anonymous page stores no session.  ``saml_support``
+    is EKN's customer service (:class:`~ekn_saml.settings.SupportContact`,
+    ``None`` before the SP is set up) and ``saml_landing_path`` where a
+    logged-in user goes back to; ``saml_session_end`` what the session-expiry
+    warning needs (:func:`~ekn_saml.views.session_expiry.session_end_values`).  Templates of the
     host are left alone.  A view's own values of the same names win.
     """
     name = event.get("renderer_name") or ""
@@ -86,3 +90,11 @@ def template_values(event) -> None:
         return
     event["saml_identity"] = identity_of(request)
     event["saml_csrf_token"] = partial(csrf_token, request)
+    sp = request.registry.queryUtility(ISamlServiceProvider)
+    # EKN's customer service (ekn_saml.support.*) and where a logged-in user goes back to
+    event["saml_support"] = sp.settings.support if sp is not None else None
+    event["saml_landing_path"] = sp.settings.landing_path if sp is not None else "/"
+    # the session-expiry warning of a logged-in user's page (None for anyone else)
+    from .session_expiry import session_end_values
+
+    event["saml_session_end"] = session_end_values(request) if event["saml_identity"] is not None else None

@@ -1,8 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Exception views: every failure becomes a friendly page with a code and a reference id.
 
-Also the one ordinary view those pages need: ``/login-expired``, where the ACS
-sends a request-state failure that came cross-site (see :func:`saml_error`).
+Also the ordinary views those pages need: ``/login-expired``, where the ACS
+sends a request-state failure that came cross-site (see :func:`saml_error`),
+and ``/login-error``, the same page again (another language) from a signed
+link that names only the code and the reference (:func:`error_page`).
+
+Every reference a page shows is in the log and the audit trail (a failed
+login's ``login_failure`` line, else an ``error_page`` line).  A cancel and a
+harmless "you are still logged in" are calm pages with HTTP 200.
 
 Which of them are the plugin's and which the host's:
 
@@ -38,7 +44,9 @@ from ..errors import (
     family_of,
     new_reference,
     printable,
+    refusal_of,
 )
+from ..interfaces import ISamlServiceProvider
 from ..login_state import identity_of
 from ..public_url import login_url, public_route_url
 from ..routes import is_plugin_route
@@ -50,18 +58,47 @@ TEMPLATE = "ekn_saml:templates/error.jinja2"
 # families with a page of their own (same variables as TEMPLATE); the others share TEMPLATE
 FAMILY_TEMPLATES: dict[str, str] = {
     ErrorFamily.STEP_UP_MISMATCH: "ekn_saml:templates/error_step_up.jinja2",
-    ErrorFamily.METHOD_UNAVAILABLE: "ekn_saml:templates/error_method_unavailable.jinja2",
 }
 _REFERENCE = re.compile(r"[0-9A-F]{10}")  # what new_reference() makes
 # The routes of a login: starting one, and the ACS of every SP profile.  An
 # error there is a failed login for the audit trail; an error on any other
 # page (the language switch, a session page) is logged, not audited as one.
 _LOGIN_ROUTES = frozenset({"saml.login_start", "saml.acs", "saml.acs_profile"})
+# Codes of pages that are not SamlErrors: their family (the page) when shown again by error_page
+NOT_FOUND_CODE = "EKN-WEB-404"
+FORBIDDEN_CODE = "EKN-WEB-403"
+UNEXPECTED_CODE = "EKN-500"
+_OTHER_PAGES = {
+    NOT_FOUND_CODE: ErrorFamily.NOT_FOUND,
+    FORBIDDEN_CODE: ErrorFamily.BAD_REQUEST,
+    UNEXPECTED_CODE: ErrorFamily.UNAVAILABLE,
+}
+# the server keys' purpose of the signed code and reference in /login-error links
+_PAGE_PURPOSE = "ekn_saml error page"
 
 
 def _is_login(request) -> bool:
     route = getattr(request, "matched_route", None)
     return route is not None and route.name in _LOGIN_ROUTES
+
+
+def error_page_path(request, code: str, reference: str) -> str | None:
+    """The path of ``/login-error`` showing the page of ``code`` with ``reference`` again; ``None`` without the SP.
+
+    The language switch of an error page leads there, so the page comes back
+    in the other language with the same code and reference.  The link names
+    nothing but those two (no personal data), signed with the server keys so
+    that nobody can make the site show a page of their choosing.
+    """
+    sp = request.registry.queryUtility(ISamlServiceProvider)
+    if sp is None or not _REFERENCE.fullmatch(reference):
+        return None
+    return request.route_path("saml.error_page", _query={"page": error_page_token(sp.server_keys, code, reference)})
+
+
+def error_page_token(server_keys, code: str, reference: str) -> str:
+    """The ``page`` value of a ``/login-error`` link: ``code~reference`` signed with ``server_keys``."""
+    return server_keys.sign(_PAGE_PURPOSE, f"{code}~{reference}")
 
 
 def render_error(request, *, family: str, code: str, reference: str, status: int):
@@ -73,18 +110,27 @@ def render_error(request, *, family: str, code: str, reference: str, status: int
     # do not read the session.
     if family == ErrorFamily.REQUEST_STATE and identity_of(request) is not None:
         continue_url = service_provider(request).settings.landing_path
+    try:
+        refusal = refusal_of(ErrorCode(code))
+    except ValueError:  # EKN-WEB-404 and the other page codes that are not ErrorCodes
+        refusal = None
     response = render_to_response(
         FAMILY_TEMPLATES.get(family, TEMPLATE),
         {
             "family": family,
             "code": code,
             "reference": reference,
+            "refusal": refusal.value if refusal is not None else None,
             "retry_url": request.route_path("saml.login"),
             "continue_url": continue_url,
+            "page_lang_next": error_page_path(request, code, reference),
         },
         request=request,
     )
-    response.status_int = status
+    # A deliberate cancel, or a resubmission while still logged in, is no
+    # failure the user must deal with: a calm page, and a 200.
+    calm = family == ErrorFamily.CANCELLED or continue_url is not None
+    response.status_int = 200 if calm else status
     return response
 
 
@@ -104,6 +150,8 @@ def saml_error(exc: SamlError, request):
     log.log(level, "%s ref=%s: %s", exc.code.value, exc.reference, exc.detail)
     if _is_login(request):
         audit.login_failed(request, exc)
+    else:
+        audit.error_page_shown(request, code=exc.code.value, reference=exc.reference)
     if exc.family is ErrorFamily.REQUEST_STATE and _session_cookie_withheld(request):
         # The IdP's page posts to the ACS cross-site (also when the back button
         # sends an old answer again), so the session cookie, SameSite=Lax, is
@@ -145,6 +193,31 @@ def login_expired(request):
         reference=reference,
         status=RequestStateError.http_status,
     )
+
+
+@view_config(route_name="saml.error_page", request_method="GET")
+def error_page(request):
+    """An error page shown again, from the signed link of its language switch (:func:`error_page_path`).
+
+    Same code, same reference, the language the user now has.  It answers
+    with the status of the page (404 for the not-found page, 200 for a calm
+    one, else 400): the failure it describes was logged when it happened.
+    A link that is not signed with the server keys is a 404.
+    """
+    sp = service_provider(request)
+    value = sp.server_keys.unsign(_PAGE_PURPOSE, request.GET.get("page"))
+    code, _, reference = (value or "").partition("~")
+    if code in _OTHER_PAGES:
+        family = _OTHER_PAGES[code]
+    else:
+        try:
+            family = family_of(ErrorCode(code))
+        except ValueError:
+            raise HTTPNotFound() from None
+    if not _REFERENCE.fullmatch(reference):
+        raise HTTPNotFound()
+    status = 404 if family is ErrorFamily.NOT_FOUND else 400
+    return render_error(request, family=family.value, code=code, reference=reference, status=status)
 
 
 def _url_is_undecodable(request) -> bool:
@@ -200,15 +273,21 @@ def forbidden(request):
         # Not logged in: log in first, then come back here (the path is checked when used).
         return redirect(login_url(request, request.path_qs))
     reference = new_reference()
+    log.warning("%s ref=%s: forbidden: %s", FORBIDDEN_CODE, reference, printable(request.path))
+    audit.error_page_shown(request, code=FORBIDDEN_CODE, reference=reference)
     return render_error(
-        request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-403", reference=reference, status=403
+        request, family=ErrorFamily.BAD_REQUEST.value, code=FORBIDDEN_CODE, reference=reference, status=403
     )
 
 
 def not_found(request):
-    """Opt-in 404 view: the plugin's page with EKN-WEB-404."""
+    """Opt-in 404 view: "page not found" with EKN-WEB-404, its reference logged and audited."""
+    reference = new_reference()
+    # the path is what the user asked for: escaped, it cannot forge a log line
+    log.info("%s ref=%s: no page at %s", NOT_FOUND_CODE, reference, printable(request.path, 200))
+    audit.error_page_shown(request, code=NOT_FOUND_CODE, reference=reference)
     return render_error(
-        request, family=ErrorFamily.BAD_REQUEST.value, code="EKN-WEB-404", reference=new_reference(), status=404
+        request, family=ErrorFamily.NOT_FOUND.value, code=NOT_FOUND_CODE, reference=reference, status=404
     )
 
 
@@ -218,8 +297,11 @@ def unexpected(exc, request):
     if isinstance(exc, HTTPException):
         return exc  # redirects and Pyramid's own HTTP answers are responses, not failures
     reference = new_reference()
-    log.exception("EKN-500 ref=%s: unexpected error on %s", reference, printable(request.path))
-    return render_error(request, family=ErrorFamily.UNAVAILABLE.value, code="EKN-500", reference=reference, status=500)
+    log.exception("%s ref=%s: unexpected error on %s", UNEXPECTED_CODE, reference, printable(request.path))
+    audit.error_page_shown(request, code=UNEXPECTED_CODE, reference=reference)
+    return render_error(
+        request, family=ErrorFamily.UNAVAILABLE.value, code=UNEXPECTED_CODE, reference=reference, status=500
+    )
 
 
 class PluginRoutePredicate:

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from pyramid.view import view_config
 
 from ..i18n import method_description, method_label
+from ..interfaces import ISamlSessionFactory
+from ..login_state import identity_of
 from ..methods import built_in
 from ..safe_url import is_acceptable_next
 from ..session import current_session_key
@@ -38,7 +40,24 @@ def chooser(request):
         )
         for m in sp.settings.methods
     ]
-    return {"methods": methods, "next": next_path}
+    return {"methods": methods, "next": next_path, **_timed_out(request)}
+
+
+def _timed_out(request) -> dict:
+    """Why the browser's last session ended, told once: ``timed_out`` ("idle", "absolute" or None) and its minutes.
+
+    From the signed session-end cookie (:meth:`~ekn_saml.session.StoreSessionFactory.ended_by`);
+    the chooser deletes it once it has told.
+    """
+    factory = request.registry.getUtility(ISamlSessionFactory)
+    if identity_of(request) is not None:
+        return {"timed_out": None}
+    reason = factory.ended_by(request)
+    if reason is None:
+        return {"timed_out": None}
+    factory.delete_session_end_cookie(request.response)
+    seconds = factory.idle_timeout if reason == "idle" else factory.absolute_timeout
+    return {"timed_out": reason, "timeout_minutes": max(1, round(seconds / 60))}
 
 
 @view_config(route_name="saml.login_start", request_method="GET")

@@ -11,7 +11,10 @@ as every other redirect of the plugin.
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from pyramid.httpexceptions import HTTPMovedPermanently
+from pyramid.response import Response
 from pyramid.static import static_view
 
 from ..public_url import public_url
@@ -48,3 +51,25 @@ def add_static_files(config) -> None:
     config.add_view(
         PublicStaticView(STATIC_SPEC, cache_max_age=CACHE_MAX_AGE, use_subpath=True), route_name=STATIC_ROUTE
     )
+
+
+FAVICON_MAX_AGE = 86400  # a day: browsers ask for it on every page otherwise
+_FAVICON = files("ekn_saml").joinpath("static", "favicon.svg")
+
+
+def favicon(request) -> Response:
+    """``/favicon.ico``: the plugin's icon (an SVG, which browsers accept at that path), cacheable for a day.
+
+    Browsers that read the pages' ``<link rel="icon">`` never ask for it;
+    others (and tools) do on every visit, and would otherwise get the 404 page.
+    """
+    response = Response(body=_FAVICON.read_bytes(), content_type="image/svg+xml")
+    response.cache_control.public = True
+    response.cache_control.max_age = FAVICON_MAX_AGE
+    return response
+
+
+def add_favicon(config) -> None:
+    """Opt-in, host-wide (``ekn_saml.host_wide.favicon``): serve :func:`favicon` at ``/favicon.ico``."""
+    config.add_route("saml.favicon", "/favicon.ico")
+    config.add_view(favicon, route_name="saml.favicon", request_method=("GET", "HEAD"))

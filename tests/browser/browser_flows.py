@@ -3,11 +3,21 @@
 
 Every step ends with an explicit wait for the URL it must reach, so a test
 never races the auto-submitting form or a redirect.
+
+And what an accessibility audit does: axe-core on the page as it is now,
+WCAG 2.0 and 2.1 at levels A and AA (:func:`violations`).  axe-core comes
+bundled in the ``axe-playwright-python`` wheel (setup.py's test extra), so
+it runs offline; Playwright's ``evaluate`` runs it without an inline script,
+so the pages' Content-Security-Policy stays as strict as in production.
 """
 
 from __future__ import annotations
 
 import re
+
+from axe_playwright_python.sync_playwright import Axe
+
+SHORT_IDLE_TIMEOUT = 20  # seconds: the short_session_server's idle timeout (the warning comes at half of it)
 
 # method name in the settings -> slug in the development IdP's URLs
 DEV_IDP_SLUGS = {"mobilt_bankid": "mobilt-bankid", "bankid": "bankid", "expisoft": "expisoft", "eidas": "eidas"}
@@ -56,3 +66,27 @@ def fail_at_idp(page, server, method: str, persona: str, outcome: str) -> None:
     answer_at_idp(page, persona, outcome)
     page.wait_for_url(server.url("/saml/acs"))
     page.locator(".error-page").wait_for()
+
+
+# --- accessibility ---
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = (1280, 390)
+_AXE = Axe()
+
+
+def violations(page) -> list[str]:
+    """Each axe violation on ``page``: ``rule (impact): the failing elements``."""
+    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
+    return [
+        f"{v['id']} ({v['impact']}): " + "; ".join(" ".join(node["target"]) for node in v["nodes"])
+        for v in results.response["violations"]
+    ]
+
+
+def check_widths(page, label: str, found: list[str]) -> None:
+    """Run axe at every width of :data:`WIDTHS` (the page is not reloaded); add what it finds to ``found``."""
+    height = page.viewport_size["height"] if page.viewport_size else 900
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": height})
+        found.extend(f"{label} @{width}px: {v}" for v in violations(page))

@@ -40,6 +40,8 @@ from ekn_saml.testing import (
     write_ini,
 )
 
+from browser_flows import SHORT_IDLE_TIMEOUT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -62,6 +64,7 @@ class LiveServer:
     sp: str  # http://localhost:<port>: the SP and the demo app
     idp: str  # http://127.0.0.1:<port>: the development IdP, a different site
     log: Path
+    keys_dir: Path | None = None  # the test keys, with the server key file (None: the host app)
 
     def url(self, path: str) -> str:
         return self.sp + path
@@ -116,7 +119,12 @@ def _serve(tmp_path_factory, log: Path, *, host_app: bool = False, **extra: str)
     # tests/ on the path: the host app is the package tests/host_app
     process = start_pserve(str(ini), str(log), cwd=str(directory), python_path=(str(TESTS_DIR),) if host_app else ())
     try:
-        server = LiveServer(sp=f"http://localhost:{port}", idp=f"http://127.0.0.1:{port}", log=log)
+        server = LiveServer(
+            sp=f"http://localhost:{port}",
+            idp=f"http://127.0.0.1:{port}",
+            log=log,
+            keys_dir=None if host_app else directory / "keys",
+        )
         # asked through 127.0.0.1: the server listens there only, and
         # Chromium falls back to it when ::1 (localhost) refuses
         try:
@@ -149,6 +157,17 @@ def rate_limited_server(tmp_path_factory, artifacts_dir) -> LiveServer:
         artifacts_dir / "rate-limited-server.log",
         security__login_start_limit="1",
         security__login_start_window="3600",
+    )
+
+
+@pytest.fixture(scope="session")
+def short_session_server(tmp_path_factory, artifacts_dir) -> LiveServer:
+    """A server whose sessions end after 20 s without activity, for the expiry warning and the timeout message."""
+    yield from _serve(
+        tmp_path_factory,
+        artifacts_dir / "short-session-server.log",
+        security__login_start_limit="0",
+        session__idle_timeout=str(SHORT_IDLE_TIMEOUT),
     )
 
 

@@ -9,8 +9,9 @@ from browser_flows import answer_at_idp, login, open_idp, url_re
 
 pytestmark = pytest.mark.browser
 
-UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
-LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
+# the levels of assurance as the Swedish page words them
+UNCERTIFIED_LOA3 = "Tillitsnivå 3, ej granskad"
+LOA3_NONRESIDENT = "Tillitsnivå 3, utan svenskt personnummer"
 
 
 @pytest.mark.parametrize(
@@ -61,6 +62,13 @@ def test_each_method_logs_in_and_shows_the_mapped_identity(page, live_server, me
         assert page.get_by_test_id(testid).inner_text().strip() == text, testid
     for testid in absent:
         assert page.get_by_test_id(testid).count() == 0, testid
+
+
+def test_mina_sidor_names_the_idp_and_the_time_in_swedish_time(page, live_server):
+    login(page, live_server, "bankid", "karin")
+    assert page.get_by_test_id("idp").inner_text() == "Utvecklings-IdP (bankid)"
+    shown = page.get_by_test_id("authn-instant").inner_text()
+    assert shown.endswith((" CET", " CEST")), shown
 
 
 def test_idp_answer_is_a_cross_site_post_that_carries_the_browser_cookie(page, live_server):

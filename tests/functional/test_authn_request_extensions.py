@@ -80,7 +80,7 @@ def test_a_method_requiring_secure_authenticator_binding_is_unavailable_where_th
     app = make_testapp({**dev_settings, "ekn_saml.method.expisoft.secure_authenticator_binding": "true"})
     refused = app.get("/login/expisoft", expect_errors=True)
     assert refused.status_int == 503
-    assert ErrorCode.IDP_LACKS_REQUIRED_CATEGORY.value in refused.text
+    assert ErrorCode.METHOD_UNAVAILABLE.value in refused.text
 
 
 def test_secure_authenticator_binding_is_declared_in_the_sp_metadata_when_required(dev_settings):

@@ -7,6 +7,8 @@ here it is the answer to what it refuses, rendered by the plugin's exception vie
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ekn_saml.errors import ErrorCode, ErrorFamily
@@ -61,5 +63,6 @@ def test_language_switch_with_a_next_that_is_not_utf8_gets_the_encoding_page(tes
 def test_unsupported_language_is_no_login_failure_in_the_audit_trail(testapp, caplog):
     with caplog.at_level("INFO", logger="ekn_saml.audit"):
         testapp.get("/lang/de", expect_errors=True)
-    assert not [r for r in caplog.records if r.name == "ekn_saml.audit"]
+    events = [json.loads(r.getMessage())["event"] for r in caplog.records if r.name == "ekn_saml.audit"]
+    assert events == ["error_page"]  # its reference is audited, as no failed login
     assert any(ErrorCode.UNKNOWN_LANGUAGE.value in r.getMessage() for r in caplog.records)  # still logged

@@ -63,10 +63,11 @@ def test_deep_link_returns_there_after_login(testapp):
     assert acs.location.endswith("/mina-sidor?tab=arenden")
 
 
-def test_cancel_at_the_idp_gives_the_cancelled_page(testapp):
+def test_cancel_at_the_idp_gives_the_calm_cancelled_page(testapp):
     page = answer(testapp, idp_page(testapp, "bankid"), "karin", outcome="cancel")
-    assert page.status_int == 400
-    assert ErrorCode.IDP_CANCELLED.value in page.text
+    # a deliberate cancel is no error: HTTP 200 and no error box
+    assert page.status_int == 200 and page.html.select(".error-ids") == []
+    assert page.html.select_one(".error-page")["data-code"] == ErrorCode.IDP_CANCELLED.value
 
 
 @pytest.mark.parametrize(
@@ -88,15 +89,20 @@ def logged_in_resubmission(testapp):
     return acs_form
 
 
-def test_back_button_resubmission_gets_a_clear_page(testapp):
+def test_back_button_resubmission_while_logged_in_is_a_calm_page(testapp):
     again = logged_in_resubmission(testapp).submit(expect_errors=True)
-    assert again.status_int == 400
-    assert ErrorCode.REQUEST_UNKNOWN.value in again.text
+    # harmless: the earlier login stands, so HTTP 200 and no error box
+    assert again.status_int == 200 and again.html.select(".error-ids") == []
+    assert again.html.select_one(".error-page")["data-code"] == ErrorCode.REQUEST_UNKNOWN.value
 
 
 def links(page) -> dict[str, str]:
     """The error page's way-on links by data-testid: "continue" (into the service), "retry" (a new login)."""
-    return {a["data-testid"]: a["href"] for a in page.html.select(".error-page a[data-testid]")}
+    return {
+        a["data-testid"]: a["href"]
+        for a in page.html.select(".error-page a[data-testid]")
+        if not a.find_parent(class_="support-contact")  # EKN's customer service is no way on
+    }
 
 
 def test_resubmission_while_logged_in_leads_back_to_the_landing_page(testapp):
@@ -123,7 +129,7 @@ def test_cross_site_resubmission_shows_its_page_after_a_redirect(testapp):
     location = urlsplit(again.location)
     assert location.path == "/login-expired" and parse_qs(location.query)["code"] == [ErrorCode.REQUEST_UNKNOWN.value]
     page = again.follow(expect_errors=True)
-    assert page.status_int == 400 and ErrorCode.REQUEST_UNKNOWN.value in page.text
+    assert page.status_int == 200 and ErrorCode.REQUEST_UNKNOWN.value in page.text
     assert links(page)["continue"] == "/mina-sidor"
 
 

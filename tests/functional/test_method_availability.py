@@ -89,7 +89,7 @@ def test_a_matching_idp_is_offered(client):
 def test_a_refresh_that_removes_the_category_disables_the_method(client, settings, idp_keys, federation_signer):
     refresh_with(client, settings, idp_keys, federation_signer, (NAME_ONLY,))
     refused = client.get("/login/bankid", expect_errors=True)
-    assert refused.status_int == 503 and ErrorCode.IDP_LACKS_REQUIRED_CATEGORY.value in refused.text
+    assert refused.status_int == 503 and ErrorCode.METHOD_UNAVAILABLE.value in refused.text
 
 
 def test_the_other_methods_still_log_in(client, settings, idp_keys, federation_signer):

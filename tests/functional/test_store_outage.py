@@ -191,7 +191,10 @@ def test_acs_failing_at_any_store_call_never_half_logs_in_nor_accepts_a_replay(a
         logins = [r for r in outcomes if r.status_int == 302]
         assert len(logins) <= 1, calls[failing]
         for refused in (r for r in outcomes if r.status_int != 302):
-            assert refused.status_int == 400 and ErrorCode.REQUEST_UNKNOWN.value in refused.text, calls[failing]
+            assert ErrorCode.REQUEST_UNKNOWN.value in refused.text, calls[failing]
+            # 400, or the calm 200 "you are still logged in" page after the one accepted attempt
+            still_in = refused.html.select('[data-testid="continue"]') != []
+            assert refused.status_int == (200 if still_in and logins else 400), calls[failing]
         if failing > calls.index(("take", REQUESTS)):
             assert not logins, f"{calls[failing]}: the request was already used, a second try must be refused"
 

@@ -41,3 +41,38 @@ def test_a_configuration_error_keeps_one_problem_a_line():
         "  - first",
         "  - second with\\na line break",
     ]
+
+
+# --- permanent refusals and transient failures ---
+
+from ekn_saml.errors import ErrorFamily, MethodUnavailableError, Refusal, family_of, is_permanent, refusal_of  # noqa: E402
+
+REFUSALS = {
+    ErrorCode.COORDINATION_NUMBER_NOT_ACCEPTED: Refusal.COORDINATION_NUMBER,
+    ErrorCode.SCOPE_NOT_AUTHORISED: Refusal.ORGANISATION,
+    ErrorCode.IDP_NO_AUTHN_CONTEXT: Refusal.LOA,
+    ErrorCode.LOA_NOT_REQUESTED: Refusal.LOA,
+    ErrorCode.METHOD_UNAVAILABLE: Refusal.METHOD_UNAVAILABLE,
+}
+
+
+@pytest.mark.parametrize("code, refusal", REFUSALS.items(), ids=[c.value for c in REFUSALS])
+def test_a_permanent_refusal_says_why(code, refusal):
+    assert (is_permanent(code), refusal_of(code), family_of(code)) == (True, refusal, ErrorFamily.REFUSED)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [ErrorCode.SIGNATURE_INVALID, ErrorCode.IDP_AUTHN_FAILED, ErrorCode.REQUEST_UNKNOWN, ErrorCode.IDP_CANCELLED],
+)
+def test_a_transient_failure_is_not_permanent(code):
+    assert (is_permanent(code), refusal_of(code)) == (False, None)
+
+
+def test_every_refusal_has_a_code():
+    assert set(Refusal) == set(REFUSALS.values())
+
+
+def test_a_method_whose_idp_is_gone_is_a_permanent_error():
+    error = MethodUnavailableError("bankid", "IdP gone")
+    assert (error.permanent, error.method, error.http_status) == (True, "bankid", 503)

@@ -219,6 +219,16 @@ def _extracted_msgids() -> set[str]:
     return msgids
 
 
+def _singular(msgid) -> str:
+    """A message's id: the singular of a plural message (``{% pluralize %}``)."""
+    return msgid if isinstance(msgid, str) else msgid[0]
+
+
+def _texts(value) -> tuple[str, ...]:
+    """Every form of a msgid or msgstr: one, or each plural form."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _catalog(lang: str):
     with open(LOCALE_DIR / lang / "LC_MESSAGES" / "ekn_saml.po", "rb") as f:
         return read_po(f, locale=lang, domain="ekn_saml")
@@ -232,7 +242,7 @@ def test_extraction_finds_the_templates_and_python_messages():
 
 def test_pot_template_is_up_to_date_with_the_sources():
     with open(LOCALE_DIR / "ekn_saml.pot", "rb") as f:
-        pot = {m.id for m in read_po(f) if m.id}
+        pot = {_singular(m.id) for m in read_po(f) if m.id}
     assert pot == _extracted_msgids(), "run the catalogue commands (pybabel extract/update/compile)"
 
 
@@ -241,7 +251,7 @@ def test_every_message_has_a_swedish_translation():
     untranslated = sorted(
         msgid
         for msgid in _extracted_msgids()
-        if msgid not in catalog or not catalog[msgid].string or catalog[msgid].fuzzy
+        if msgid not in catalog or not all(_texts(catalog[msgid].string)) or catalog[msgid].fuzzy
     )
     assert untranslated == []
 
@@ -262,7 +272,12 @@ def test_translations_keep_the_placeholders(lang):
     wrong = [
         m.id
         for m in _catalog(lang)
-        if m.id and m.string and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))
+        if m.id
+        and all(_texts(m.string))
+        and any(
+            sorted(placeholder.findall(_texts(m.id)[-1])) != sorted(placeholder.findall(text))
+            for text in _texts(m.string)
+        )
     ]
     assert wrong == []
 
@@ -273,3 +288,98 @@ def test_compiled_catalogue_matches_the_po_file(lang):
     write_mo(compiled, _catalog(lang), use_fuzzy=False)
     mo = (LOCALE_DIR / lang / "LC_MESSAGES" / "ekn_saml.mo").read_bytes()
     assert compiled.getvalue() == mo, "run pybabel compile"
+
+
+# Swedish words an English page uses as they are: each must be marked lang="sv" (WCAG 3.1.2),
+# so that a screen reader reads it with Swedish pronunciation
+SWEDISH_TERMS = ("e-tjänstelegitimation", "samordningsnummer", "personnummer", "tillitsnivå")
+
+
+def test_swedish_terms_in_english_messages_are_marked_as_swedish():
+    unmarked = []
+    for msgid in _extracted_msgids():
+        for term in SWEDISH_TERMS:
+            for match in re.finditer(re.escape(term), msgid, re.IGNORECASE):
+                before = msgid[: match.start()]
+                if not before.endswith('<span lang="sv">') or not msgid[match.end() :].startswith("</span>"):
+                    unmarked.append((term, msgid[:60]))
+    assert unmarked == []
+
+
+# --- facts in words: level of assurance, IdP name, Swedish time ---
+
+import datetime as dt  # noqa: E402
+
+from pyramid import testing as pyramid_testing  # noqa: E402
+
+from ekn_saml.i18n import SWEDISH_TIME, idp_name, loa_label, swedish_time  # noqa: E402
+from ekn_saml.interfaces import ISamlServiceProvider  # noqa: E402
+from ekn_saml.metadata.idp import IdpInfo  # noqa: E402
+
+
+def _request(lang, idps=()):
+    config = pyramid_testing.setUp(settings={})
+    config.add_translation_dirs("ekn_saml:locale/")
+    by_id = {idp.entity_id: idp for idp in idps}
+    config.registry.registerUtility(
+        type("SP", (), {"registry": type("R", (), {"get": staticmethod(by_id.get)})()})(), ISamlServiceProvider
+    )
+    request = pyramid_testing.DummyRequest()
+    request.registry = config.registry
+    request._LOCALE_ = lang
+    return request
+
+
+@pytest.mark.parametrize(
+    "lang, uri, words",
+    [
+        ("sv", "http://id.elegnamnden.se/loa/1.0/loa3", "Tillitsnivå 3"),
+        ("sv", "http://id.swedenconnect.se/loa/1.0/loa3-nonresident", "Tillitsnivå 3, utan svenskt personnummer"),
+        ("sv", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3", "Tillitsnivå 3, ej granskad"),
+        ("en", "http://id.elegnamnden.se/loa/1.0/loa3", "Level of assurance 3"),
+        ("en", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3", "Level of assurance 3, not reviewed"),
+        ("en", "http://example.test/loa/other", "http://example.test/loa/other"),
+    ],
+)
+def test_loa_in_words(lang, uri, words):
+    try:
+        assert loa_label(_request(lang), uri) == words
+    finally:
+        pyramid_testing.tearDown()
+
+
+def _idp(names):
+    return IdpInfo(entity_id="https://idp.example.test", sso_urls={}, signing_keys=(), display_names=names)
+
+
+@pytest.mark.parametrize(
+    "lang, names, shown",
+    [
+        ("sv", {"sv": "Testlegitimering", "en": "Test e-ID"}, ("Testlegitimering", "sv")),
+        ("en", {"sv": "Testlegitimering", "en": "Test e-ID"}, ("Test e-ID", "en")),
+        ("en", {"sv": "Testlegitimering"}, ("Testlegitimering", "sv")),
+        ("sv", {"de": "Test-eID"}, ("Test-eID", "de")),
+        ("sv", {}, ("https://idp.example.test", None)),
+    ],
+)
+def test_idp_by_its_display_name(lang, names, shown):
+    try:
+        assert idp_name(_request(lang, [_idp(names)]), "https://idp.example.test") == shown
+    finally:
+        pyramid_testing.tearDown()
+
+
+def test_an_idp_not_in_metadata_is_shown_by_its_entity_id():
+    try:
+        assert idp_name(_request("sv"), "https://gone.example.test") == ("https://gone.example.test", None)
+    finally:
+        pyramid_testing.tearDown()
+
+
+@pytest.mark.parametrize(
+    "utc, local, zone",
+    [((2024, 5, 1, 8, 30), "2024-05-01 10:30", "CEST"), ((2024, 12, 1, 8, 30), "2024-12-01 09:30", "CET")],
+)
+def test_times_are_shown_in_swedish_time_with_the_zone(utc, local, zone):
+    moment = swedish_time(dt.datetime(*utc, tzinfo=dt.UTC))
+    assert (moment.strftime("%Y-%m-%d %H:%M"), moment.tzname(), moment.tzinfo) == (local, zone, SWEDISH_TIME)

@@ -54,10 +54,7 @@ def make_factory(*keys: ServerKey, **kw) -> StoreSessionFactory:
     return StoreSessionFactory(
         MemoryStateStore(warn=False),
         server_keys=ServerKeys(keys or (OLD,)),
-        idle_timeout=600,
-        absolute_timeout=3600,
-        clock=Clock(),
-        **kw,
+        **{"idle_timeout": 600, "absolute_timeout": 3600, "clock": Clock(), **kw},
     )
 
 
@@ -350,3 +347,99 @@ def test_a_record_in_clear_is_not_trusted(caplog):
     planted = {"data": {SUBJECT_KEY: SUBJECT}, "created": now, "accessed": now}
     factory.store.put(SESSIONS, _store_key(cookie), planted, 600)
     _ended_unread(factory, cookie, caplog)
+
+
+# --- when a session ends, and the session-end cookie that says why -------------------------------
+
+from ekn_saml.session import ABSOLUTE, IDLE  # noqa: E402
+
+
+def end_cookie_of(factory, response) -> str | None:
+    name = factory.session_end_cookie_name
+    for header in response.headers.getall("Set-Cookie"):
+        key, _, rest = header.partition("=")
+        if key == name:
+            return rest.split(";", 1)[0] or None
+    return None
+
+
+def logged_in_browser(factory) -> dict[str, str]:
+    """Log in; the browser's cookies: the session and the session-end cookie."""
+    request = request_with()
+    session = factory(request)
+    session.rotate()
+    session[SUBJECT_KEY] = SUBJECT
+    response = Response()
+    session.save(request, response)
+    cookies = {}
+    for header in response.headers.getall("Set-Cookie"):
+        key, _, rest = header.partition("=")
+        cookies[key] = rest.split(";", 1)[0]
+    return cookies
+
+
+def browser_request(cookies: dict[str, str]) -> DummyRequest:
+    request = DummyRequest()
+    request.cookies.update(cookies)
+    return request
+
+
+def test_a_fresh_session_ends_by_its_idle_timeout():
+    factory = make_factory()
+    cookies = logged_in_browser(factory)
+    session = factory(browser_request(cookies))
+    assert session.ends() == (factory.clock.now + 600, IDLE)
+
+
+def test_a_session_near_its_absolute_timeout_ends_by_it():
+    factory = make_factory(idle_timeout=3000)
+    cookies = logged_in_browser(factory)
+    login_time = factory.clock.now
+    factory.clock.now += 1000  # this request restarts the idle timer: 3000 s more would pass the hour
+    session = factory(browser_request(cookies))
+    assert session.ends() == (login_time + 3600, ABSOLUTE)
+
+
+def test_the_session_end_cookie_names_no_person_and_is_signed():
+    factory = make_factory()
+    value = logged_in_browser(factory)[factory.session_end_cookie_name]
+    assert SUBJECT not in value
+    deadlines, _, _ = value.partition(".")
+    assert deadlines == f"{int(factory.clock.now + 600)}-{int(factory.clock.now + 3600)}"
+
+
+def test_after_the_idle_timeout_the_browser_is_told_it_was_idle():
+    factory = make_factory()
+    cookies = logged_in_browser(factory)
+    assert factory.ended_by(browser_request(cookies)) is None  # still running
+    factory.clock.now += 601
+    assert factory.ended_by(browser_request(cookies)) == IDLE
+
+
+def test_after_the_absolute_timeout_the_browser_is_told_so():
+    factory = make_factory(idle_timeout=3600)  # idle as long as absolute: the absolute one ends it
+    cookies = logged_in_browser(factory)
+    factory.clock.now += 3601
+    assert factory.ended_by(browser_request(cookies)) == ABSOLUTE
+
+
+def test_an_altered_session_end_cookie_tells_nothing():
+    factory = make_factory()
+    cookies = logged_in_browser(factory)
+    name = factory.session_end_cookie_name
+    _, _, signature = cookies[name].partition(".")
+    cookies[name] = "1-1." + signature
+    factory.clock.now += 601
+    assert factory.ended_by(browser_request(cookies)) is None
+
+
+def test_logout_deletes_the_session_end_cookie():
+    factory = make_factory()
+    cookies = logged_in_browser(factory)
+    request = browser_request(cookies)
+    session = factory(request)
+    session.invalidate()
+    response = Response()
+    session.save(request, response)
+    assert end_cookie_of(factory, response) is None
+    assert any(h.startswith(factory.session_end_cookie_name + "=;") for h in response.headers.getall("Set-Cookie"))

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from types import SimpleNamespace as Namespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from pyramid.config import Configurator
@@ -15,9 +16,10 @@ from pyramid.renderers import render_to_response
 from webtest import TestApp
 
 from ekn_saml.csrf import csrf_token
-from ekn_saml.errors import ErrorFamily
+from ekn_saml.errors import ErrorFamily, Refusal
 from ekn_saml.login_state import remember_identity
 from ekn_saml.methods import BUILT_IN_METHODS, built_in
+from ekn_saml.settings import SupportContact
 from ekn_saml.views import template_values
 from ekn_saml.views.errors import FAMILY_TEMPLATES
 
@@ -28,6 +30,17 @@ TEMPLATES = ROOT / "ekn_saml" / "templates"
 STATIC = ROOT / "ekn_saml" / "static"
 # the views pass these StrEnum members; the families with a page of their own are tested below
 FAMILIES = tuple(f for f in ErrorFamily if f not in FAMILY_TEMPLATES)
+# the calm page: a deliberate cancel shows no error box (no code, no reference)
+CALM = (ErrorFamily.CANCELLED,)
+# pages whose way on is not "try again": a fault of ours, a refusal, no such page, a cancel
+NO_RETRY = (ErrorFamily.CONFIGURATION, ErrorFamily.REFUSED, ErrorFamily.NOT_FOUND, ErrorFamily.CANCELLED)
+REFUSALS = tuple(Refusal)
+SUPPORT = SupportContact(
+    email="kundservice@ekn.example",
+    phone="+46 8 000 00 00",
+    opening_hours=(("sv", "vardagar 9–16"), ("en", "weekdays 9–16")),
+    form_url=(("sv", "https://ekn.example/kontakt"), ("en", "https://ekn.example/en/contact")),
+)
 
 PERSON = Namespace(
     kind="person",
@@ -125,12 +138,6 @@ VARS = {
         "reference": "A1B2C3D4E5",
         "retry_url": "/login",
     },
-    "error_method_unavailable": {
-        "family": "method_unavailable",
-        "code": "EKN-OPS-006",
-        "reference": "A1B2C3D4E5",
-        "retry_url": "/login",
-    },
     "choose_organisation": {
         "affiliations": [
             Namespace(value="E1234@5561234567", org_number="5561234567", uid="E1234", current=True),
@@ -156,6 +163,22 @@ def logged_in_from_header(event):
     user = event["request"].headers.get("X-Test-User")
     event["saml_identity"] = Namespace(display_name=user) if user else None
     event["saml_csrf_token"] = lambda: "t" * 43
+    event["saml_landing_path"] = "/mina-sidor"
+    # X-Test-Session-End: "absolute" when the session ends by its absolute timeout
+    by = event["request"].headers.get("X-Test-Session-End", "idle")
+    event["saml_session_end"] = (
+        Namespace(
+            seconds_left=1500,
+            warn_before=120,
+            at=dt.datetime(2024, 5, 1, 10, 55, tzinfo=ZoneInfo("Europe/Stockholm")),
+            by=by,
+            extendable=by == "idle",
+        )
+        if user
+        else None
+    )
+    # X-Test-Support: none: no customer service configured
+    event["saml_support"] = None if event["request"].headers.get("X-Test-Support") == "none" else SUPPORT
 
 
 def make_app(overrides=None):
@@ -171,6 +194,7 @@ def make_app(overrides=None):
     config.add_route("saml.logout", "/logout")
     config.add_route("saml.help", "/help")
     config.add_route("saml.choose_organisation", "/choose-organisation")
+    config.add_route("saml.session_extend", "/session/extend")
 
     def render(request):
         name = request.matchdict["name"]
@@ -310,6 +334,60 @@ def test_logout_button_is_translated():
     assert text_of(res, "form.logout-form button") == "Logga ut"
 
 
+# --- session expiry --------------------------------------------------------------------------
+
+
+def test_a_logged_in_page_carries_the_expiry_warning_hidden_until_due():
+    html = get("help", "en", headers={"X-Test-User": "Tolvan"}).html
+    box = html.select_one("#session-expiry")
+    assert (box["data-seconds-left"], box["data-warn-before"]) == ("1500", "120")
+    assert box.select_one("[data-session-warning]").has_attr("hidden")
+    assert box.select_one("[aria-live]") is not None
+    assert html.select_one('script[src$="/session-expiry.js"]').has_attr("defer")
+
+
+def test_the_stay_logged_in_form_posts_with_the_token_and_comes_back():
+    form = get("help", headers={"X-Test-User": "Tolvan"}).html.select_one(".session-expiry__warning form")
+    assert (form["method"], form["action"]) == ("post", "/session/extend")
+    assert form.select_one('input[name="next"]')["value"] == "/render/help"
+    assert len(form.select_one('input[name="csrf_token"]')["value"]) >= 32
+
+
+def test_without_script_a_note_says_when_the_session_ends_in_swedish_time():
+    note = get("help", "sv", headers={"X-Test-User": "Tolvan"}).html.select_one("#session-expiry noscript")
+    assert "10:55" in note.get_text() and "svensk tid" in note.get_text()
+    assert note.select_one('[data-testid="stay-logged-in"]') is not None
+
+
+def test_an_absolute_end_offers_no_stay_logged_in():
+    html = get("help", "en", headers={"X-Test-User": "Tolvan", "X-Test-Session-End": "absolute"}).html
+    assert html.select('[data-testid="stay-logged-in"]') == []
+
+
+def test_an_anonymous_page_has_no_expiry_warning():
+    html = get("help").html
+    assert html.select("#session-expiry") == [] and html.select('script[src$="/session-expiry.js"]') == []
+
+
+@pytest.mark.parametrize(
+    "timed_out, minutes, words",
+    [
+        ("idle", 30, "after 30 minutes without activity"),
+        ("absolute", 480, "at most 8 hours"),
+        ("absolute", 90, "at most 90 minutes"),
+    ],
+)
+def test_the_chooser_says_why_the_session_ended(timed_out, minutes, words):
+    html = get("chooser", "en", {"timed_out": timed_out, "timeout_minutes": minutes}).html
+    notice = html.select_one('[data-testid="timed-out"]')
+    assert notice["data-timeout"] == timed_out and notice["role"] == "status"
+    assert words in " ".join(notice.get_text().split())
+
+
+def test_the_chooser_has_no_timeout_note_by_default():
+    assert get("chooser", "en").html.select('[data-testid="timed-out"]') == []
+
+
 # --- chooser -------------------------------------------------------------------------------
 
 
@@ -391,6 +469,33 @@ def test_help_states_the_fact(fact):
     assert fact in " ".join(get("help", "en").html.main.get_text().split())
 
 
+def test_help_names_the_customer_service():
+    box = get("help", "en").html.select_one('#help-contact-ekn ~ [data-testid="support-contact"]')
+    assert box.select_one('[data-testid="support-email"]').get_text() == "kundservice@ekn.example"
+
+
+def test_help_links_the_expisoft_order_form_in_the_pages_language():
+    sv = get("help", "sv").html.select_one('[data-testid="expisoft-order"]')["href"]
+    en = get("help", "en").html.select_one('[data-testid="expisoft-order"]')["href"]
+    assert sv.startswith("https://eid.expisoft.se/") and en.startswith("https://eid.expisoft.se/en/")
+
+
+def test_help_marks_the_swedish_term_in_english():
+    assert "e-tjänstelegitimation" in [s.get_text() for s in get("help", "en").html.select('main [lang="sv"]')]
+
+
+@pytest.mark.parametrize("name", ["help", "chooser"])
+def test_a_logged_in_user_is_told_so_and_led_back(name):
+    html = get(name, "en", headers={"X-Test-User": "Tolvan"}).html
+    assert "Tolvan" in html.select_one('[data-testid="logged-in-note"]').get_text()
+    assert html.select_one('[data-testid="back-to-service"]')["href"] == "/mina-sidor"
+
+
+@pytest.mark.parametrize("name", ["help", "chooser"])
+def test_an_anonymous_user_gets_no_logged_in_note(name):
+    assert get(name, "en").html.select('[data-testid="logged-in-note"]') == []
+
+
 def test_help_is_in_swedish_by_default():
     assert "e-tjänstelegitimation" in get("help").html.main.get_text()
 
@@ -398,15 +503,87 @@ def test_help_is_in_swedish_by_default():
 # --- error ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+ERROR_FAMILIES = [f for f in FAMILIES if f not in CALM]
+
+
+@pytest.mark.parametrize("family", ERROR_FAMILIES)
 def test_error_page_shows_error_code(family):
     res = get("error", "en", {"family": family})
     assert "Error code: EKN-SIG-002" in res.html.main.get_text()
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", ERROR_FAMILIES)
 def test_error_page_shows_reference(family):
     assert "Referens: A1B2C3D4E5" in get("error", "sv", {"family": family}).html.main.get_text()
+
+
+@pytest.mark.parametrize("family", ERROR_FAMILIES)
+def test_error_page_names_the_customer_service_beside_the_code(family):
+    box = get("error", "en", {"family": family}).html.select_one(".error-ids")
+    assert box.select_one('[data-testid="support-email"]')["href"] == "mailto:kundservice@ekn.example"
+    assert box.select_one('[data-testid="support-phone"]')["href"] == "tel:+4680000000"
+    assert box.select_one('[data-testid="support-form"]')["href"] == "https://ekn.example/en/contact"
+
+
+def test_support_form_and_hours_follow_the_language():
+    box = get("error", "sv").html.select_one('[data-testid="support-contact"]')
+    assert box.select_one('[data-testid="support-form"]')["href"] == "https://ekn.example/kontakt"
+    assert "vardagar 9–16" in box.get_text()
+
+
+def test_without_a_configured_service_the_page_still_says_whom_to_contact():
+    box = get("error", "en", headers={"X-Test-Support": "none"}).html.select_one('[data-testid="support-contact"]')
+    assert box.select("a") == [] and box.get_text().strip()
+
+
+def test_cancelled_page_is_calm():
+    html = get("error", "en", {"family": "cancelled"}).html
+    assert html.select(".error-ids") == [] and "EKN-SIG-002" not in html.main.get_text()
+    assert html.select_one('[data-testid="retry"]')["href"] == "/login"
+
+
+def test_still_logged_in_page_is_calm():
+    html = get("error", "en", {"family": "request_state", "continue_url": "/mina-sidor"}).html
+    assert html.select(".error-ids") == []
+    assert html.select_one('[data-testid="continue"]')["href"] == "/mina-sidor"
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_refusal_page_says_why_and_offers_no_retry(refusal):
+    html = get("error", "en", {"family": "refused", "refusal": refusal}).html
+    page = html.select_one(".error-page")
+    assert (page["data-refusal"], page["data-permanent"]) == (refusal, "true")
+    assert html.find("a", string="Try again") is None
+    assert html.select_one('[data-testid="other-method"]')["href"] == "/login"
+    assert html.select_one('[data-testid="refusal"]').get_text().strip()
+
+
+def test_refusal_pages_have_their_own_headings():
+    headings = {text_of(get("error", "en", {"family": "refused", "refusal": r}), "h1") for r in REFUSALS}
+    assert len(headings) == len(REFUSALS)
+
+
+def test_transient_error_is_not_marked_permanent():
+    assert get("error", "en").html.select_one(".error-page")["data-permanent"] == "false"
+
+
+def test_not_found_page_leads_to_the_login_page():
+    html = get("error", "sv", {"family": "not_found", "code": "EKN-WEB-404"}).html
+    assert text_of(html, "h1") == "Sidan kunde inte hittas"
+    assert html.select_one('[data-testid="home"]')["href"] == "/login"
+
+
+def test_not_found_page_leads_a_logged_in_user_to_the_service():
+    html = get("error", "en", {"family": "not_found"}, headers={"X-Test-User": "Tolvan"}).html
+    assert html.select_one('[data-testid="home"]')["href"] == "/mina-sidor"
+
+
+def test_error_page_language_switch_uses_its_own_link():
+    html = get("error", "en", {"page_lang_next": "/login-error?page=x"}).html
+    assert [a["href"] for a in html.select("nav.lang-switch a")] == [
+        "/lang/sv?next=%2Flogin-error%3Fpage%3Dx",
+        "/lang/en?next=%2Flogin-error%3Fpage%3Dx",
+    ]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -419,7 +596,7 @@ def test_error_headings_differ_per_family():
     assert len(headings) == len(FAMILIES)
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if f != ErrorFamily.CONFIGURATION])
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f not in NO_RETRY])
 def test_error_page_offers_to_try_again(family):
     link = get("error", "en", {"family": family}).html.find("a", string="Try again")
     assert link["href"] == "/login"
@@ -522,6 +699,30 @@ def test_mina_sidor_shows_organisation(testid, value):
 def test_mina_sidor_leaves_out_missing_personal_number():
     res = get("mina_sidor", overrides={"identity": ORGANISATION})
     assert res.html.select('[data-testid="personal-number"]') == []
+
+
+def test_mina_sidor_shows_the_facts_in_words():
+    words = Namespace(
+        **vars(PERSON),
+        loa_label="Tillitsnivå 3",
+        idp_name="Testlegitimering",
+        idp_name_lang="sv",
+        authn_instant_local=dt.datetime(2024, 5, 1, 10, 30, tzinfo=ZoneInfo("Europe/Stockholm")),
+    )
+    html = get("mina_sidor", overrides={"identity": words}).html
+    assert text_of(html, 'dd[data-testid="loa"]') == "Tillitsnivå 3"
+    assert html.select_one('dd[data-testid="loa"]')["data-loa"] == PERSON.loa
+    assert text_of(html, 'dd[data-testid="idp"]') == "Testlegitimering"
+    assert not html.select_one('dd[data-testid="idp"]').has_attr("lang")
+    assert text_of(html, 'dd[data-testid="authn-instant"]') == "2024-05-01 10:30:00 CEST"
+    assert html.select_one("time")["datetime"] == "2024-05-01T10:30:00+02:00"
+
+
+def test_mina_sidor_marks_an_idp_name_in_another_language():
+    other = Namespace(**vars(PERSON), idp_name="Development IdP (bankid)", idp_name_lang="en")
+    assert (
+        get("mina_sidor", "sv", overrides={"identity": other}).html.select_one('dd[data-testid="idp"]')["lang"] == "en"
+    )
 
 
 def test_mina_sidor_shows_idp_and_time():
@@ -691,11 +892,16 @@ def test_each_own_error_page_is_a_template(family, template):
     assert (TEMPLATES / template.split("/")[-1]).is_file()
 
 
-@pytest.mark.parametrize("name", ["error_step_up", "error_method_unavailable"])
+@pytest.mark.parametrize("name", ["error_step_up"])
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_own_error_page_shows_code_and_reference(name, lang):
     text = get(name, lang).html.main.get_text()
     assert VARS[name]["code"] in text and "A1B2C3D4E5" in text
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_step_up_refusal_page_says_who_support_is(lang):
+    assert get("error_step_up", lang).html.select_one('[data-testid="support-contact"]') is not None
 
 
 def test_step_up_refusal_page_is_an_alert():

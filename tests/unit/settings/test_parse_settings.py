@@ -71,7 +71,7 @@ def test_every_problem_is_reported_at_once(raw):
         ("method.bankid.profile", "robot"),
         ("method.bankid.loa", "loa3"),
         ("store.url", "postgres://x"),
-        ("session.idle_timeout", "10"),
+        ("session.idle_timeout", "9"),
         ("devidp.data_encryption", "tripledes-cbc"),
         ("security.max_xml_nodes", "50"),
         ("security.max_xml_attributes", "2000"),
