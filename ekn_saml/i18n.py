@@ -25,7 +25,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 
-from .constants import LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
+from .constants import EIDAS_NF_HIGH, EIDAS_NF_LOW, EIDAS_NF_SUB, LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
 from .errors import BadRequestError, ConfigurationError, ErrorCode
 from .interfaces import ISamlServiceProvider
 from .methods import built_in
@@ -83,6 +83,10 @@ _LOA_LABELS = {
     LOA3: _("Level of assurance 3"),
     LOA3_NONRESIDENT: _("Level of assurance 3, without a Swedish personal identity number"),
     UNCERTIFIED_LOA3: _("Level of assurance 3, not reviewed"),
+    # a foreign e-ID through the eIDAS connector: the notified levels (Registry 3.1.1)
+    EIDAS_NF_LOW: _("eIDAS level low, notified e-ID"),
+    EIDAS_NF_SUB: _("eIDAS level substantial, notified e-ID"),
+    EIDAS_NF_HIGH: _("eIDAS level high, notified e-ID"),
 }
 
 

@@ -164,3 +164,43 @@ def test_the_check_finds_a_violation_when_there_is_one(page, live_server):
     page.goto(live_server.url("/login"))
     page.evaluate("document.querySelector('main').appendChild(document.createElement('img')).src = '/x.png'")
     assert any(v.startswith("image-alt ") for v in violations(page))
+
+
+# --- the pages of step-up, several organisations and foreign e-IDs (issues #16, #17) ---
+
+
+def _step_up(page, live_server, method: str, persona: str, answer: str) -> None:
+    """Logged in as ``persona``: open the demo's sign page and answer its step-up as ``answer``."""
+    login(page, live_server, method, persona)
+    page.goto(live_server.url("/signera-ansokan"))
+    page.wait_for_url(url_re(live_server.idp, f"/devidp/{method.replace('_', '-')}/sso"))
+    answer_at_idp(page, answer)
+
+
+def test_sign_page_after_step_up_has_no_violations(new_page, live_server):
+    def reach(page):
+        _step_up(page, live_server, "bankid", "karin", "karin")
+        page.get_by_test_id("sign").wait_for()
+
+    check_every_language(new_page, reach, "sign page")
+
+
+def test_step_up_by_another_person_page_has_no_violations(new_page, live_server):
+    def reach(page):
+        _step_up(page, live_server, "mobilt_bankid", "anna", "bertil")
+        page.locator(f".error-page[data-code='{ErrorCode.STEP_UP_SUBJECT_MISMATCH.value}']").wait_for()
+
+    check_every_language(new_page, reach, "step-up mismatch")
+
+
+def test_choose_organisation_page_has_no_violations(new_page, live_server):
+    def reach(page):
+        open_idp(page, live_server, "expisoft")
+        answer_at_idp(page, "olga")
+        page.get_by_test_id("choose").wait_for()
+
+    check_every_language(new_page, reach, "choose organisation")
+
+
+def test_mina_sidor_of_a_foreign_e_id_has_no_violations(new_page, live_server):
+    check_every_language(new_page, lambda page: login(page, live_server, "eidas", "ola"), "mina sidor, eIDAS")

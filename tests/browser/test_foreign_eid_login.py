@@ -26,8 +26,9 @@ def test_a_norwegian_e_id_logs_in_and_mina_sidor_shows_country_and_kind(page, li
         "country": "Norge (NO)",  # the live server speaks Swedish
         "kind": "Utländsk e-legitimation (eIDAS)",
         "prid": "NO:0101809XXXX",
-        "loa": EIDAS_NF_SUB,
+        "loa": "eIDAS-nivå väsentlig, anmäld e-legitimation",
     }
+    assert page.get_by_test_id("loa").get_attribute("data-loa") == EIDAS_NF_SUB
 
 
 def test_a_foreign_login_shows_no_personal_identity_number(page, live_server):

@@ -338,6 +338,8 @@ def _request(lang, idps=()):
         ("sv", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3", "Tillitsnivå 3, ej granskad"),
         ("en", "http://id.elegnamnden.se/loa/1.0/loa3", "Level of assurance 3"),
         ("en", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3", "Level of assurance 3, not reviewed"),
+        ("sv", "http://id.elegnamnden.se/loa/1.0/eidas-nf-sub", "eIDAS-nivå väsentlig, anmäld e-legitimation"),
+        ("en", "http://id.elegnamnden.se/loa/1.0/eidas-nf-high", "eIDAS level high, notified e-ID"),
         ("en", "http://example.test/loa/other", "http://example.test/loa/other"),
     ],
 )
