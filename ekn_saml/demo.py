@@ -103,26 +103,18 @@ def _sign_page(request, *, signed: bool) -> dict:
 
 @view_config(
     route_name="demo.sign",
-    request_method="GET",
+    request_method=("GET", "POST"),
     permission="view",
     renderer="ekn_saml:templates/sign_application.jinja2",
     decorator=require_step_up(within_minutes=SIGN_STEP_UP_MINUTES),
 )
 def sign_application(request):
-    """ "Signera ansökan": shown only within a few minutes of a step-up of the logged-in person."""
-    return _sign_page(request, signed=False)
+    """ "Signera ansökan": shown only within a few minutes of a step-up of the logged-in person.
 
-
-@view_config(
-    route_name="demo.sign",
-    request_method="POST",
-    permission="view",
-    renderer="ekn_saml:templates/sign_application.jinja2",
-    decorator=require_step_up(within_minutes=SIGN_STEP_UP_MINUTES),
-)
-def sign_application_post(request):
-    """The demo's "signature": nothing is stored; the step-up is checked again when the form is sent."""
-    return _sign_page(request, signed=True)
+    The form posts back here; the step-up is checked again then, and the
+    demo's "signature" stores nothing.
+    """
+    return _sign_page(request, signed=request.method == "POST")
 
 
 def main(global_config, **settings):

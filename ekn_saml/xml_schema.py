@@ -73,22 +73,30 @@ def saml_schema() -> etree.XMLSchema:
     """
     global _SCHEMA
     if _SCHEMA is None:
-        import os
-
-        directory = schema_directory()
-        # Trusted local files: the XML Signature XSD declares entities in its DTD.
-        parser = etree.XMLParser(no_network=True, resolve_entities=True, load_dtd=True)
-        parser.resolvers.add(_LocalSchemas(directory))
-        imports = "".join(
-            f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in _SCHEMA_FILES.items()
-        )
-        driver = (
-            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:ekn-saml:schema-driver">'
-            f"{imports}</xs:schema>"
-        )
-        document = etree.fromstring(driver.encode(), parser, base_url=os.path.join(directory, "ekn-saml-driver.xsd"))
-        _SCHEMA = etree.XMLSchema(document.getroottree())
+        _SCHEMA = _compile(_LocalSchemas(schema_directory()), _SCHEMA_FILES, "schema-driver")
     return _SCHEMA
+
+
+def _compile(resolver: _LocalSchemas, files: dict[str, str], name: str) -> etree.XMLSchema:
+    """One schema that imports every ``files`` entry (namespace: file name), each found by ``resolver``.
+
+    The driver document lives (by its base URL) in the resolver's directory,
+    so relative imports resolve there; nothing is fetched from the network.
+    """
+    import os
+
+    # Trusted local files: the XML Signature XSD declares entities in its DTD.
+    parser = etree.XMLParser(no_network=True, resolve_entities=True, load_dtd=True)
+    parser.resolvers.add(resolver)
+    imports = "".join(
+        f'<xs:import namespace="{namespace}" schemaLocation="{file}"/>' for namespace, file in files.items()
+    )
+    driver = (
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:ekn-saml:{name}">'
+        f"{imports}</xs:schema>"
+    )
+    base_url = os.path.join(resolver.directory, f"ekn-saml-{name}.xsd")
+    return etree.XMLSchema(etree.fromstring(driver.encode(), parser, base_url=base_url).getroottree())
 
 
 # The Sweden Connect AuthnRequest extensions (ekn_saml/schemas, README there), by namespace
@@ -129,21 +137,9 @@ def authn_request_schema() -> etree.XMLSchema:
     """
     global _REQUEST_SCHEMA
     if _REQUEST_SCHEMA is None:
-        import os
-
-        directory = schema_directory()
-        parser = etree.XMLParser(no_network=True, resolve_entities=True, load_dtd=True)
-        parser.resolvers.add(_RequestSchemas(directory))
-        files = {**_SCHEMA_FILES, **_EXTENSION_FILES}
-        imports = "".join(
-            f'<xs:import namespace="{namespace}" schemaLocation="{name}"/>' for namespace, name in files.items()
+        _REQUEST_SCHEMA = _compile(
+            _RequestSchemas(schema_directory()), {**_SCHEMA_FILES, **_EXTENSION_FILES}, "request-driver"
         )
-        driver = (
-            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:ekn-saml:request-driver">'
-            f"{imports}</xs:schema>"
-        )
-        document = etree.fromstring(driver.encode(), parser, base_url=os.path.join(directory, "ekn-saml-request.xsd"))
-        _REQUEST_SCHEMA = etree.XMLSchema(document.getroottree())
     return _REQUEST_SCHEMA
 
 

@@ -74,3 +74,13 @@ def test_without_javascript_the_page_says_when_the_session_ends(new_page, short_
     note.get_by_test_id("stay-logged-in").click()
     page.wait_for_url(short_session_server.url("/mina-sidor"))
     assert page.get_by_test_id("display-name").is_visible()
+
+
+def test_the_warning_in_english_has_no_violations(new_page, short_session_server):
+    page = new_page(locale=LOCALES["en"])
+    login(page, short_session_server, "bankid", "karin")
+    page.locator("[data-session-warning]").wait_for(state="visible", timeout=15_000)
+    assert page.locator("html").get_attribute("lang") == "en"
+    found: list[str] = []
+    check_widths(page, "expiry warning [en]", found)
+    assert not found, "axe-core found WCAG A/AA violations:\n" + "\n".join(found)
