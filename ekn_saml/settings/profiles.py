@@ -148,6 +148,13 @@ def _parse_categories(r: Reader, key: str, methods: list[LoginMethod]) -> tuple[
         f"{', '.join(binding)} require(s) it (method.<name>.secure_authenticator_binding)",
     )
     eidas = [m.name for m in methods if m.profile == "foreign_person"]
+    # EC §2.2.1, §1.3: the connector matches only an SP that declares eidas-naturalperson; without it
+    # the method would be disabled at every startup (a configuration mistake, not a federation change)
+    r.check(
+        not eidas or PROFILE_CATEGORY["foreign_person"] in categories,
+        f"{PREFIX}{key} must include eidas-naturalperson: the eIDAS method {', '.join(eidas)} "
+        "uses this SP profile (EC §2.2.1)",
+    )
     r.check(
         not eidas or bool(set(SERVICE_TYPES) & set(categories)),
         f"{PREFIX}{key}: the eIDAS method {', '.join(eidas)} needs public-sector-sp or private-sector-sp "

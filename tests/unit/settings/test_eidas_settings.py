@@ -52,6 +52,12 @@ def test_explicit_categories_without_a_service_type_are_refused():
     assert any("public-sector-sp" in p and "eidas" in p for p in problems)
 
 
+def test_explicit_categories_without_eidas_naturalperson_are_refused():
+    """EC §2.2.1: the connector would never match the profile, so the method could never be used."""
+    problems = problems_of(with_eidas(sp__entity_categories="loa3-pnr public-sector-sp"))
+    assert any("eidas-naturalperson" in p and "eidas" in p for p in problems)
+
+
 def test_no_binding_is_accepted_by_default():
     assert parse(with_eidas()).eidas_mapped_number_bindings == ()
 
