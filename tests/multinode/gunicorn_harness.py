@@ -50,7 +50,14 @@ def production_server_options() -> dict[str, str]:
 
 def _server_section() -> str:
     # as in production, but with two workers, on a port pserve's command line names
-    options = {**production_server_options(), "bind": "127.0.0.1:%(http_port)s", "workers": str(WORKERS)}
+    # gunicorn 25.1+ opens one control socket, $HOME/.gunicorn/gunicorn.ctl, for every server a user
+    # starts: servers the tests have up at the same time would take it from each other
+    options = {
+        **production_server_options(),
+        "bind": "127.0.0.1:%(http_port)s",
+        "workers": str(WORKERS),
+        "control_socket_disable": "true",
+    }
     return "[server:main]\n" + "".join(f"{k} = {v}\n" for k, v in options.items())
 
 
