@@ -52,13 +52,9 @@ def server(request, tmp_path):
         federation__signing_cert=signer_cert,
         federation__backing_file=str(tmp_path / "var" / "federation.xml"),
     )
+    # the harness turns gunicorn's control socket off (gunicorn >= 25.1 runs a thread for it in the
+    # master), so the master's only thread is its main one whatever the version: any other is ours
     ini = write_gunicorn_ini(tmp_path / "gunicorn.ini", settings, entered_dir=str(entered))
-    # gunicorn >= 25.1 runs a control-socket thread in the master; without it the master's only
-    # thread is its main one, whatever gunicorn version, so any other thread is ours
-    with open(ini, encoding="utf-8") as fh:
-        text = fh.read()
-    with open(ini, "w", encoding="utf-8") as fh:
-        fh.write(text.replace("[server:main]\n", "[server:main]\ncontrol_socket_disable = true\n", 1))
     server = GunicornServer(ini, tmp_path / "gunicorn.log")
     request.addfinalizer(server.stop)
     server.wait_until_serving()
