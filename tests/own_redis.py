@@ -82,17 +82,25 @@ class OwnRedisServer:
         os.kill(self.proc.pid, signal.SIGCONT)
 
 
-@pytest.fixture
-def own_redis(request, tmp_path):
+def redis_server_binary(needed_by: str) -> str:
+    """The redis-server program; fails under CI, skips loudly elsewhere, when it is missing.
+
+    ``needed_by`` names the tests that cannot run without it, for the message.
+    """
     binary = shutil.which("redis-server") or (
         "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
     )
     if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server), so the stop/restart test cannot run"
+        message = f"redis-server is not installed (apt-get install redis-server), so {needed_by} cannot run"
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
             pytest.fail(message, pytrace=False)
         pytest.skip("!!! " + message)
-    server = OwnRedisServer(binary, free_port(), tmp_path)
+    return binary
+
+
+@pytest.fixture
+def own_redis(request, tmp_path):
+    server = OwnRedisServer(redis_server_binary("the stop/restart test"), free_port(), tmp_path)
 
     def finalize():
         if server.proc is not None and server.proc.poll() is None:

@@ -11,7 +11,6 @@ skips loudly elsewhere, as ``own_redis`` does.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -21,6 +20,8 @@ import pytest
 import redis
 
 from ekn_saml.testing import free_port
+
+from own_redis import redis_server_binary
 
 SERVICE = "ekn-test-master"
 DOWN_AFTER_MS = 500
@@ -172,23 +173,10 @@ class SentinelCluster:
         return f"redis+sentinel://{hosts}/{SERVICE}/0" + (f"?{query}" if query else "")
 
 
-def redis_server_binary() -> str:
-    """The redis-server program; fails under CI, skips loudly elsewhere, when it is missing."""
-    binary = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
-    )
-    if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server), so the Sentinel tests cannot run"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip("!!! " + message)
-    return binary
-
-
 @pytest.fixture
 def own_sentinel(request, tmp_path):
     """A cluster for one test, which may kill, freeze or fail over its master."""
-    cluster = SentinelCluster(redis_server_binary(), tmp_path)
+    cluster = SentinelCluster(redis_server_binary("the Sentinel tests"), tmp_path)
     request.addfinalizer(cluster.kill_all)  # before start: a failed start still stops what it started
     cluster.start()
     return cluster
@@ -197,7 +185,7 @@ def own_sentinel(request, tmp_path):
 @pytest.fixture(scope="session")
 def shared_sentinel(request, tmp_path_factory):
     """One cluster for the whole run, for tests that only use it (the store contract): never kill its master."""
-    cluster = SentinelCluster(redis_server_binary(), tmp_path_factory.mktemp("sentinel"))
+    cluster = SentinelCluster(redis_server_binary("the Sentinel tests"), tmp_path_factory.mktemp("sentinel"))
     request.addfinalizer(cluster.kill_all)
     cluster.start()
     return cluster
