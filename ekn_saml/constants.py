@@ -10,6 +10,9 @@ from __future__ import annotations
 
 # Levels of assurance (Swedish eID framework, "Tillitsnivåer"; Sweden Connect for the two others)
 LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
+# Not requested by default; an operator may list them for an organisational method (TAR, issue #16)
+LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
+LOA2_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa2-nonresident"
 UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
 LOA3_NONRESIDENT = "http://id.swedenconnect.se/loa/1.0/loa3-nonresident"
 # eIDAS levels "using an eID scheme that MUST be notified" (Registry for identifiers 1.8, §3.1.1);

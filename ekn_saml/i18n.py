@@ -25,7 +25,16 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 
-from .constants import EIDAS_NF_HIGH, EIDAS_NF_LOW, EIDAS_NF_SUB, LOA3, LOA3_NONRESIDENT, UNCERTIFIED_LOA3
+from .constants import (
+    EIDAS_NF_HIGH,
+    EIDAS_NF_LOW,
+    EIDAS_NF_SUB,
+    LOA2,
+    LOA2_NONRESIDENT,
+    LOA3,
+    LOA3_NONRESIDENT,
+    UNCERTIFIED_LOA3,
+)
 from .errors import BadRequestError, ConfigurationError, ErrorCode
 from .interfaces import ISamlServiceProvider
 from .methods import built_in
@@ -80,6 +89,8 @@ SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
 
 # The levels of assurance in words; another URI is shown as it is.
 _LOA_LABELS = {
+    LOA2: _("Level of assurance 2"),
+    LOA2_NONRESIDENT: _("Level of assurance 2, without a Swedish personal identity number"),
     LOA3: _("Level of assurance 3"),
     LOA3_NONRESIDENT: _("Level of assurance 3, without a Swedish personal identity number"),
     UNCERTIFIED_LOA3: _("Level of assurance 3, not reviewed"),

@@ -54,7 +54,8 @@ KEYS: dict[str, tuple[Any, str]] = {
     "method.<name>.loa": (
         "built-in per method",
         "LoA URIs to request (Comparison=exact); defaults: BankID loa3 + uncertified-loa3, "
-        "Expisoft loa3 + loa3-nonresident + uncertified-loa3.",
+        "Expisoft loa3 + loa3-nonresident + uncertified-loa3, eIDAS eidas-nf-sub + eidas-nf-high; "
+        "an operator who allows it may add loa2 and loa2-nonresident for an organisational e-ID (TAR).",
     ),
     "method.<name>.profile": ("built-in per method", "person (personal identity number) or organisation."),
     "method.<name>.label": ("", "Chooser label for a method that is not built in."),

@@ -340,6 +340,8 @@ def _request(lang, idps=()):
         ("en", "http://id.swedenconnect.se/loa/1.0/uncertified-loa3", "Level of assurance 3, not reviewed"),
         ("sv", "http://id.elegnamnden.se/loa/1.0/eidas-nf-sub", "eIDAS-nivå väsentlig, anmäld e-legitimation"),
         ("en", "http://id.elegnamnden.se/loa/1.0/eidas-nf-high", "eIDAS level high, notified e-ID"),
+        ("sv", "http://id.swedenconnect.se/loa/1.0/loa2-nonresident", "Tillitsnivå 2, utan svenskt personnummer"),
+        ("en", "http://id.elegnamnden.se/loa/1.0/loa2", "Level of assurance 2"),
         ("en", "http://example.test/loa/other", "http://example.test/loa/other"),
     ],
 )
