@@ -136,8 +136,17 @@ level = NOTSET
 formatter = generic
 
 [formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
+format = %(asctime)s %(levelname)-5.5s [%(name)s]{process} %(message)s
 """
+
+
+def logging_ini(level: str, *, with_process: bool = False) -> str:
+    """The logging sections of a test server's ini: everything at ``level`` and up to stderr.
+
+    ``with_process`` adds the process id to each line, for servers with
+    several worker processes.
+    """
+    return _LOGGING.format(level=level, process="[%(process)d]" if with_process else "")
 
 
 def write_ini(
@@ -162,7 +171,7 @@ def write_ini(
     lines += ["[server:main]", "use = egg:waitress#main", f"listen = {listen}", f"threads = {threads}"]
     lines += [f"{k} = {v}" for k, v in (server or {}).items()]
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n\n" + _LOGGING.format(level=log_level))
+        fh.write("\n".join(lines) + "\n\n" + logging_ini(log_level))
     return path
 
 

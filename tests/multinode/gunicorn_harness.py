@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ekn_saml.testing import free_port, start_pserve, stop_process, wait_until_serving
+from ekn_saml.testing import free_port, logging_ini, start_pserve, stop_process, wait_until_serving
 
 from worker_probe import ENTERED_DIR_SETTING, HOLD_HEADER, NAME_HEADER, PID_HEADER
 
@@ -64,29 +64,7 @@ def _server_section() -> str:
 GRACEFUL_TIMEOUT = int(production_server_options()["graceful_timeout"])
 
 # INFO: gunicorn's own lines (booting worker, shutting down) land in the log for a failing test to show
-_LOGGING = """\
-[loggers]
-keys = root
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = INFO
-handlers = console
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s][%(process)d] %(message)s
-"""
+_LOGGING = logging_ini("INFO", with_process=True)
 
 
 def write_gunicorn_ini(path, settings: dict[str, str], *, entered_dir: str) -> str:
